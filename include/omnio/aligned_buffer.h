@@ -1,0 +1,52 @@
+// AlignedBuffer: an owned, uninitialised block of memory whose address and capacity are multiples
+// of an alignment, as O_DIRECT requires. The alignment is a property of the store, never a literal.
+#pragma once
+
+#include <cstddef>
+#include <span>
+
+#include "omnio/result.h"
+
+namespace omnio {
+
+/// Owned memory aligned to `alignment` (a power of two). Move-only.
+class AlignedBuffer {
+ public:
+  AlignedBuffer() = default;
+  /// Allocates round_up(size, alignment) bytes aligned to `alignment`; size() reports `size`.
+  static Result<AlignedBuffer> allocate(std::size_t size, std::size_t alignment);
+
+  AlignedBuffer(AlignedBuffer&& other) noexcept;
+  AlignedBuffer& operator=(AlignedBuffer&& other) noexcept;
+  AlignedBuffer(const AlignedBuffer&) = delete;
+  AlignedBuffer& operator=(const AlignedBuffer&) = delete;
+  ~AlignedBuffer();
+
+  std::byte* data() { return data_; }
+  const std::byte* data() const { return data_; }
+  /// Logical size in bytes (may be less than capacity()).
+  std::size_t size() const { return size_; }
+  /// Allocated bytes: size() rounded up to alignment().
+  std::size_t capacity() const { return capacity_; }
+  std::size_t alignment() const { return alignment_; }
+  /// Sets the logical size; must not exceed capacity().
+  void resize(std::size_t n);
+  std::span<std::byte> span() { return {data_, size_}; }
+  std::span<const std::byte> span() const { return {data_, size_}; }
+
+  /// Releases ownership to the caller (free with std::free).
+  std::byte* release();
+
+ private:
+  std::byte* data_ = nullptr;
+  std::size_t size_ = 0;
+  std::size_t capacity_ = 0;
+  std::size_t alignment_ = 0;
+};
+
+/// Rounds `n` down / up to a multiple of the power-of-two `a`.
+constexpr std::size_t align_down(std::size_t n, std::size_t a) { return n & ~(a - 1); }
+constexpr std::size_t align_up(std::size_t n, std::size_t a) { return (n + a - 1) & ~(a - 1); }
+constexpr bool is_power_of_two(std::size_t n) { return n != 0 && (n & (n - 1)) == 0; }
+
+}  // namespace omnio

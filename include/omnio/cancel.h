@@ -1,0 +1,45 @@
+// CancellationToken: one shared, idempotent "stop" signal (over std::stop_source) that every long
+// operation checks and that can wake threads waiting on it.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <stop_token>
+
+namespace omnio {
+
+/// A shared cancellation flag. Copies share state; cancel() is idempotent and thread-safe.
+class CancellationToken {
+ public:
+  CancellationToken() = default;
+
+  /// Requests cancellation; every copy observes it, and waiters wake.
+  void cancel() { source_.request_stop(); }
+  bool is_cancelled() const { return source_.stop_requested(); }
+  /// The std::stop_token for std::jthread / std::condition_variable_any waits.
+  std::stop_token stop_token() const { return source_.get_token(); }
+
+  /// A new token that is cancelled when this one is (and can also be cancelled on its own).
+  /// The link lives as long as the child token's state.
+  CancellationToken child() const;
+
+  /// Sleeps up to `d`; returns false early if cancelled.
+  bool sleep_for(std::chrono::nanoseconds d) const;
+
+  /// Waits on `cv` until `pred()` holds, the token is cancelled, or `deadline` passes. Returns pred().
+  template <typename Pred>
+  bool wait_until(std::unique_lock<std::mutex>& lock, std::condition_variable_any& cv,
+                  std::chrono::steady_clock::time_point deadline, Pred pred) const {
+    return cv.wait_until(lock, source_.get_token(), deadline, std::move(pred));
+  }
+
+ private:
+  struct Link;
+  std::stop_source source_;
+  std::shared_ptr<Link> link_;  // keeps the parent->child callback alive for child tokens
+};
+
+}  // namespace omnio

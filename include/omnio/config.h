@@ -1,0 +1,20 @@
+// omnio::Config: the one configuration surface. Per-backend store configs live here; later
+// issues add S3Config, AzureConfig, GcsConfig, LoaderOptions and PoolConfig beside them.
+#pragma once
+
+#include "omnio/file_system_config.h"
+
+namespace omnio {
+
+/// Everything store_for_uri needs to build a store.
+struct Config {
+  /// file:// stores.
+  FileSystemConfig file = FileSystemConfig::buffered();
+  /// direct:// stores.
+  FileSystemConfig direct = FileSystemConfig::direct_io();
+
+  /// Validates every part; kInvalidArgument names the field ("direct.range_engine.chunk_size").
+  Status validate() const;
+};
+
+}  // namespace omnio

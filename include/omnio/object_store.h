@@ -1,0 +1,159 @@
+// ObjectStore: the one interface over file://, direct://, s3://, az:// and gs://.
+//
+// Contracts every backend keeps (the conformance suite in tests/conformance proves them):
+// - get_range(uri, offset, length): length absent -> to the end; a range running past the end
+//   returns the bytes that exist; offset == size -> empty; offset > size -> kOutOfRange.
+// - list(prefix, recursive): string-prefix semantics, sorted, full URIs in the store's scheme;
+//   non-recursive also returns "directories" (common prefixes) ending in '/'.
+// - put is atomic for readers: nobody ever sees a torn object.
+// - exists() is false only on kNotFound; every other failure is an error.
+// - Batch operations report every per-item failure.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "omnio/bytes.h"
+#include "omnio/cancel.h"
+#include "omnio/range_engine.h"
+#include "omnio/result.h"
+
+namespace omnio {
+
+/// What stat() returns.
+struct ObjectMetadata {
+  std::uint64_t size = 0;
+  /// RFC 3339 UTC ("2026-11-25T01:02:03.123456789Z"); empty when unknown.
+  std::string last_modified;
+  std::string etag;
+  std::string content_type;
+  /// User metadata (x-amz-meta-*, x-ms-meta-*, GCS metadata; xattrs are not used on files).
+  std::map<std::string, std::string> metadata;
+  /// Backend-specific class ("STANDARD", "DIRECT_IO", ...); empty when unknown.
+  std::string storage_class;
+};
+
+/// One result of a listing.
+struct ListEntry {
+  /// Full URI in the store's scheme; directories (common prefixes) end in '/'.
+  std::string uri;
+  /// Object size in bytes when the listing knows it (0 for directories).
+  std::uint64_t size = 0;
+  bool is_dir = false;
+};
+
+/// Per-call options for reads.
+struct ReadOptions {
+  /// Stops the read early with kCancelled.
+  CancellationToken cancel;
+};
+
+/// Per-call options for writes.
+struct PutOptions {
+  std::string content_type;
+  std::map<std::string, std::string> metadata;
+  CancellationToken cancel;
+};
+
+/// Options of a streaming writer.
+struct WriterOptions {
+  /// zstd-compress the stream at this level (kMinZstdLevel..kMaxZstdLevel); nullopt = no compression.
+  /// With compression the object is named uri + ".zst" unless uri already ends in ".zst".
+  std::optional<int> zstd_level;
+  /// Network stores: multipart part size in bytes (nullopt = kDefaultPartSize).
+  std::optional<std::size_t> part_size;
+  PutOptions put;
+};
+
+/// Streaming writer: write() any number of times, then finalize() (or cancel()). Destroying a
+/// writer that was not finalized cancels it: a partial object never becomes visible.
+class ObjectWriter {
+ public:
+  virtual ~ObjectWriter() = default;
+  /// Appends bytes. Fails after finalize() or cancel().
+  virtual Status write(std::span<const std::byte> data) = 0;
+  Status write(const Bytes& b) { return write(b.span()); }
+  /// Makes the object visible. A second call is a no-op returning the first call's result.
+  virtual Status finalize() = 0;
+  /// Discards everything; the object is not created (an existing one is left untouched).
+  virtual Status cancel() = 0;
+  /// Uncompressed bytes accepted so far.
+  virtual std::uint64_t bytes_written() const = 0;
+  /// Bytes stored (== bytes_written() without compression).
+  virtual std::uint64_t stored_bytes() const = 0;
+  /// CRC32C (Castagnoli) of the uncompressed stream so far.
+  virtual std::uint32_t crc32c() const = 0;
+  /// The URI the object lands at (".zst" appended when compressing).
+  virtual const std::string& uri() const = 0;
+  /// "crc32c:%08x" of the uncompressed stream: the one checksum format used across omnio.
+  std::string checksum() const;
+};
+
+/// The storage interface. Implementations are thread-safe: one store serves many threads.
+class ObjectStore {
+ public:
+  virtual ~ObjectStore() = default;
+
+  /// The scheme this store serves ("file", "direct", ...).
+  virtual std::string_view scheme() const = 0;
+
+  /// Reads a whole object.
+  virtual Result<Bytes> get(std::string_view uri, const ReadOptions& opts = {}) = 0;
+  /// Reads [offset, offset+length) under the range rule in this header.
+  virtual Result<Bytes> get_range(std::string_view uri, std::uint64_t offset,
+                                  std::optional<std::uint64_t> length,
+                                  const ReadOptions& opts = {}) = 0;
+  /// Reads up to dest.size() bytes at `offset` into caller memory (no copy). Returns the count,
+  /// which is less than dest.size() only when the object ends first. offset > size: kOutOfRange.
+  virtual Result<std::uint64_t> get_into(std::string_view uri, std::uint64_t offset,
+                                         std::span<std::byte> dest,
+                                         const ReadOptions& opts = {}) = 0;
+  /// Streams a whole object to `sink` in order with bounded memory (the CLI's get uses this).
+  /// The default reads the object with get() and hands it over in one piece.
+  virtual Status get_to_sink(std::string_view uri, const ChunkSink& sink,
+                             const ReadOptions& opts = {});
+
+  /// Writes a whole object atomically.
+  virtual Status put(std::string_view uri, const Bytes& data, const PutOptions& opts = {}) = 0;
+  /// High-throughput write of an in-memory object in parts (default: put).
+  virtual Status put_multipart(std::string_view uri, const Bytes& data,
+                               std::optional<std::size_t> part_size, const PutOptions& opts = {});
+  /// A streaming writer for `uri`.
+  virtual Result<std::unique_ptr<ObjectWriter>> create_writer(std::string_view uri,
+                                                              const WriterOptions& opts = {}) = 0;
+
+  /// Lists under a string prefix (see the contract above).
+  virtual Result<std::vector<ListEntry>> list_entries(std::string_view prefix_uri,
+                                                      bool recursive) = 0;
+  /// list_entries() reduced to URIs.
+  Result<std::vector<std::string>> list(std::string_view prefix_uri, bool recursive);
+
+  virtual Result<ObjectMetadata> stat(std::string_view uri) = 0;
+  /// false only for kNotFound; other failures are errors.
+  Result<bool> exists(std::string_view uri);
+
+  /// Deletes one object. Deleting a missing object is kNotFound.
+  virtual Status delete_object(std::string_view uri) = 0;
+  /// Deletes every object under the prefix (string-prefix semantics); returns how many. If any
+  /// delete fails the result is an error that counts and names the failures.
+  virtual Result<std::uint64_t> delete_prefix(std::string_view prefix_uri);
+
+  /// Creates a container (bucket, directory); succeeds if it already exists and is ours.
+  /// `container_uri` is a URI ("s3://bucket", "file:///data/dir").
+  virtual Status create_container(std::string_view container_uri) = 0;
+  /// Deletes an empty container; kNotFound if missing.
+  virtual Status delete_container(std::string_view container_uri) = 0;
+
+  /// Copies an object (default: get then put).
+  virtual Status copy(std::string_view src_uri, std::string_view dst_uri);
+  /// Moves an object (default: copy then delete; local stores use rename(2)).
+  virtual Status rename(std::string_view src_uri, std::string_view dst_uri);
+};
+
+}  // namespace omnio

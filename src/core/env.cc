@@ -1,0 +1,76 @@
+// The only file in omnio that reads environment variables.
+#include "omnio/env.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cstdlib>
+#include <cstring>
+
+#include <fmt/format.h>
+
+extern char** environ;
+
+namespace omnio::env {
+namespace {
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+}  // namespace
+
+const std::vector<KnownVariable>& known_variables() {
+  static const std::vector<KnownVariable> vars = {
+      {"OMNIO_LOG_LEVEL", "log level: trace, debug, info, warn (default), error, off"},
+      {"OMNIO_IO_THREADS", "threads of the blocking local-I/O pool (default 32)"},
+  };
+  return vars;
+}
+
+std::optional<std::string> get(std::string_view name) {
+  const auto& vars = known_variables();
+  [[maybe_unused]] bool known = std::any_of(vars.begin(), vars.end(),
+                                            [&](const KnownVariable& v) { return v.name == name; });
+  assert(known && "add the variable to known_variables()");
+  const char* v = std::getenv(std::string(name).c_str());
+  if (v == nullptr || *v == '\0') return std::nullopt;
+  return std::string(v);
+}
+
+std::vector<std::string> unknown_omnio_variables() {
+  std::vector<std::string> out;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    std::string_view entry(*e);
+    auto eq = entry.find('=');
+    std::string_view name = entry.substr(0, eq);
+    if (name.substr(0, 6) != "OMNIO_") continue;
+    const auto& vars = known_variables();
+    if (std::any_of(vars.begin(), vars.end(), [&](const KnownVariable& v) { return v.name == name; })) {
+      continue;
+    }
+    std::string_view best;
+    std::size_t best_d = 4;  // suggest only close names
+    for (const auto& v : vars) {
+      std::size_t d = edit_distance(name, v.name);
+      if (d < best_d) {
+        best_d = d;
+        best = v.name;
+      }
+    }
+    out.push_back(best.empty() ? std::string(name)
+                               : fmt::format("{} (did you mean {}?)", name, best));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace omnio::env

@@ -1,0 +1,77 @@
+// Default implementations shared by every ObjectStore.
+#include "omnio/object_store.h"
+
+#include <fmt/format.h>
+
+#include "omnio/crc32c.h"
+
+namespace omnio {
+
+std::string ObjectWriter::checksum() const { return format_crc32c(crc32c()); }
+
+Status ObjectStore::get_to_sink(std::string_view uri, const ChunkSink& sink,
+                                const ReadOptions& opts) {
+  OMNIO_ASSIGN_OR_RETURN(Bytes data, get(uri, opts));
+  return sink(0, std::move(data));
+}
+
+Status ObjectStore::put_multipart(std::string_view uri, const Bytes& data,
+                                  std::optional<std::size_t> /*part_size*/,
+                                  const PutOptions& opts) {
+  return put(uri, data, opts);
+}
+
+Result<std::vector<std::string>> ObjectStore::list(std::string_view prefix_uri, bool recursive) {
+  OMNIO_ASSIGN_OR_RETURN(auto entries, list_entries(prefix_uri, recursive));
+  std::vector<std::string> out;
+  out.reserve(entries.size());
+  for (auto& e : entries) out.push_back(std::move(e.uri));
+  return out;
+}
+
+Result<bool> ObjectStore::exists(std::string_view uri) {
+  auto st = stat(uri);
+  if (st.ok()) return true;
+  if (st.error().code() == ErrorCode::kNotFound) return false;
+  return std::move(st).error();
+}
+
+Result<std::uint64_t> ObjectStore::delete_prefix(std::string_view prefix_uri) {
+  OMNIO_ASSIGN_OR_RETURN(auto entries, list_entries(prefix_uri, /*recursive=*/true));
+  std::uint64_t deleted = 0;
+  std::vector<std::string> failures;
+  Error first;
+  for (const auto& e : entries) {
+    if (e.is_dir) continue;
+    Status s = delete_object(e.uri);
+    if (s.ok()) {
+      ++deleted;
+    } else {
+      if (failures.empty()) first = s.error();
+      failures.push_back(e.uri);
+    }
+  }
+  if (!failures.empty()) {
+    std::string names;
+    for (std::size_t i = 0; i < failures.size() && i < 10; ++i) {
+      names += (i ? ", " : "") + failures[i];
+    }
+    if (failures.size() > 10) names += fmt::format(", ... ({} more)", failures.size() - 10);
+    return first.wrap(fmt::format("delete_prefix {}: {} of {} deletes failed ({} deleted): {}",
+                                  prefix_uri, failures.size(), deleted + failures.size(), deleted,
+                                  names));
+  }
+  return deleted;
+}
+
+Status ObjectStore::copy(std::string_view src_uri, std::string_view dst_uri) {
+  OMNIO_ASSIGN_OR_RETURN(Bytes data, get(src_uri));
+  return put(dst_uri, data);
+}
+
+Status ObjectStore::rename(std::string_view src_uri, std::string_view dst_uri) {
+  OMNIO_TRY(copy(src_uri, dst_uri));
+  return delete_object(src_uri);
+}
+
+}  // namespace omnio
