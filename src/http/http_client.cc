@@ -1,0 +1,448 @@
+#include "http/http_client.h"
+
+#include <curl/curl.h>
+#include <pthread.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+#include "omnio/log.h"
+
+namespace omnio::http {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Error bodies kept for the caller (S3/Azure/GCS error documents are a few hundred bytes).
+constexpr std::size_t kMaxErrorBody = 64 * 1024;
+// libcurl receive buffer; larger buffers mean fewer write callbacks per GB.
+constexpr long kCurlBufferSize = 512 * 1024;
+// How often a loop looks at cancellation flags even without a wake-up.
+constexpr int kPollMs = 100;
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == '\r' || s.back() == '\n' || s.back() == ' ' || s.back() == '\t')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+class Loop;
+
+struct Transfer {
+  Request req;
+  Completion done;
+  Loop* loop = nullptr;
+  CURL* easy = nullptr;
+  curl_slist* header_list = nullptr;
+  Response resp;
+  std::size_t read_pos = 0;
+  bool dest_mode = false;   // decided at the first body byte
+  bool decided = false;
+  bool overflow = false;
+  bool first_byte_seen = false;
+  Clock::time_point started;
+  std::atomic<bool> cancelled{false};
+  std::optional<std::stop_callback<std::function<void()>>> on_cancel;
+  char errbuf[CURL_ERROR_SIZE] = {};
+};
+
+std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  std::string_view line(data, size * n);
+  if (line.substr(0, 5) == "HTTP/") {
+    t->resp.headers.clear();  // a new response (after 100-continue or a redirect)
+    return size * n;
+  }
+  auto colon = line.find(':');
+  if (colon != std::string_view::npos) {
+    t->resp.headers.emplace_back(lower(trim(line.substr(0, colon))),
+                                 std::string(trim(line.substr(colon + 1))));
+  }
+  return size * n;
+}
+
+std::size_t on_body(char* data, std::size_t size, std::size_t n, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  const std::size_t len = size * n;
+  if (!t->first_byte_seen) {
+    t->first_byte_seen = true;
+    t->resp.first_byte_seconds = std::chrono::duration<double>(Clock::now() - t->started).count();
+  }
+  if (!t->decided) {
+    long status = 0;
+    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+    t->dest_mode = t->req.has_dest && status >= 200 && status < 300;
+    t->decided = true;
+  }
+  if (t->dest_mode) {
+    if (t->resp.body_bytes + len > t->req.dest.size()) {
+      t->overflow = true;
+      return 0;  // aborts with CURLE_WRITE_ERROR
+    }
+    std::memcpy(t->req.dest.data() + t->resp.body_bytes, data, len);
+  } else if (!t->req.has_dest || t->resp.body.size() < kMaxErrorBody) {
+    t->resp.body.append(data, len);
+  }
+  t->resp.body_bytes += len;
+  return len;
+}
+
+std::size_t on_read(char* buf, std::size_t size, std::size_t n, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  const std::size_t left = t->req.body.size() - t->read_pos;
+  const std::size_t k = std::min(left, size * n);
+  std::memcpy(buf, t->req.body.data() + t->read_pos, k);
+  t->read_pos += k;
+  return k;
+}
+
+int on_seek(void* user, curl_off_t offset, int origin) {
+  auto* t = static_cast<Transfer*>(user);
+  if (origin != SEEK_SET || offset < 0 || static_cast<std::size_t>(offset) > t->req.body.size()) {
+    return CURL_SEEKFUNC_CANTSEEK;
+  }
+  t->read_pos = static_cast<std::size_t>(offset);
+  return CURL_SEEKFUNC_OK;
+}
+
+int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  auto* t = static_cast<Transfer*>(user);
+  return t->cancelled.load(std::memory_order_relaxed) ? 1 : 0;
+}
+
+Error curl_error(const Transfer& t, CURLcode rc) {
+  std::string detail = t.errbuf[0] ? std::string(t.errbuf) : std::string(curl_easy_strerror(rc));
+  std::string what = fmt::format("{} {}", t.req.method, t.req.url);
+  ErrorCode code = ErrorCode::kUnavailable;
+  std::string kind;
+  switch (rc) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY: kind = "DNS resolution failed"; break;
+    case CURLE_COULDNT_CONNECT: kind = "connection refused or unreachable"; break;
+    case CURLE_OPERATION_TIMEDOUT:
+      code = ErrorCode::kDeadlineExceeded;
+      kind = t.first_byte_seen ? "transfer stalled or exceeded its timeout"
+                               : "timed out before the first response byte";
+      break;
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE: kind = "TLS failure"; break;
+    case CURLE_ABORTED_BY_CALLBACK:
+      code = ErrorCode::kCancelled;
+      kind = "cancelled";
+      break;
+    case CURLE_WRITE_ERROR:
+      if (t.overflow) {
+        code = ErrorCode::kDataLoss;
+        kind = fmt::format("response body longer than the {} bytes expected", t.req.dest.size());
+      } else {
+        kind = "write error";
+      }
+      break;
+    case CURLE_PARTIAL_FILE:
+      code = ErrorCode::kDataLoss;
+      kind = "connection closed before the whole body arrived";
+      break;
+    case CURLE_GOT_NOTHING:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR: kind = "connection reset"; break;
+    default: kind = "transport error"; break;
+  }
+  Error cause(code, fmt::format("{}: {} (curl {}: {})", kind, detail, static_cast<int>(rc),
+                                curl_easy_strerror(rc)));
+  return cause.wrap(what);
+}
+
+class Loop {
+ public:
+  Loop(const HttpConfig& cfg, std::size_t index) : cfg_(cfg) {
+    multi_ = curl_multi_init();
+    // No per-host cap: a cap forces handshakes or queueing that the caller did not ask for.
+    curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
+    curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, 1024L);
+    thread_ = std::jthread([this](std::stop_token st) { run(st); });
+    std::string name = fmt::format("omnio-http{}", index);
+    pthread_setname_np(thread_.native_handle(), name.substr(0, 15).c_str());
+  }
+
+  ~Loop() {
+    thread_.request_stop();
+    curl_multi_wakeup(multi_);
+    thread_.join();
+    for (CURL* e : idle_) curl_easy_cleanup(e);
+    curl_multi_cleanup(multi_);
+  }
+
+  void submit(std::unique_ptr<Transfer> t) {
+    {
+      std::lock_guard g(mu_);
+      queue_.push_back(std::move(t));
+    }
+    curl_multi_wakeup(multi_);
+  }
+
+  void wake() { curl_multi_wakeup(multi_); }
+
+ private:
+  void start(std::unique_ptr<Transfer> t) {
+    if (t->req.cancel.is_cancelled()) {
+      finish(std::move(t), Error(ErrorCode::kCancelled,
+                                 fmt::format("{} {}: cancelled", t->req.method, t->req.url)));
+      return;
+    }
+    CURL* e;
+    if (!idle_.empty()) {
+      e = idle_.back();
+      idle_.pop_back();
+      curl_easy_reset(e);
+    } else {
+      e = curl_easy_init();
+    }
+    t->easy = e;
+    t->loop = this;
+    t->started = Clock::now();
+    const Request& r = t->req;
+    curl_easy_setopt(e, CURLOPT_URL, r.url.c_str());
+    curl_easy_setopt(e, CURLOPT_PRIVATE, t.get());
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, t.get());
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, t.get());
+    curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(e, CURLOPT_XFERINFODATA, t.get());
+    curl_easy_setopt(e, CURLOPT_BUFFERSIZE, kCurlBufferSize);
+    curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(cfg_.connect_timeout.count()));
+    curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, cfg_.low_speed_limit);
+    curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, static_cast<long>(cfg_.low_speed_time.count()));
+    if (r.timeout.count() > 0) curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(r.timeout.count()));
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
+                     cfg_.http2 ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_1_1);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, cfg_.verify_tls ? 1L : 0L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, cfg_.verify_tls ? 2L : 0L);
+    if (!cfg_.ca_bundle.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, cfg_.ca_bundle.c_str());
+    // Bodies we send are in memory: no 100-continue round trip.
+    t->header_list = curl_slist_append(t->header_list, "Expect:");
+    bool has_content_type = false;
+    for (const auto& [k, v] : r.headers) {
+      if (lower(k) == "content-type") has_content_type = true;
+      std::string line = v.empty() ? k + ";" : k + ": " + v;
+      t->header_list = curl_slist_append(t->header_list, line.c_str());
+    }
+    if (r.method == "HEAD") {
+      curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+    } else if (r.method == "PUT" || r.method == "POST") {
+      if (r.method == "PUT") {
+        curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
+        curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
+      } else {
+        curl_easy_setopt(e, CURLOPT_POST, 1L);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
+        if (!has_content_type) t->header_list = curl_slist_append(t->header_list, "Content-Type:");
+      }
+      curl_easy_setopt(e, CURLOPT_READFUNCTION, on_read);
+      curl_easy_setopt(e, CURLOPT_READDATA, t.get());
+      curl_easy_setopt(e, CURLOPT_SEEKFUNCTION, on_seek);
+      curl_easy_setopt(e, CURLOPT_SEEKDATA, t.get());
+    } else if (r.method != "GET") {
+      curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r.method.c_str());
+    }
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->header_list);
+    Transfer* raw = t.get();
+    if (r.cancel.stop_token().stop_possible()) {
+      raw->on_cancel.emplace(r.cancel.stop_token(), std::function<void()>([raw, this] {
+                               raw->cancelled.store(true);
+                               curl_multi_wakeup(multi_);
+                             }));
+    }
+    CURLMcode mc = curl_multi_add_handle(multi_, e);
+    if (mc != CURLM_OK) {
+      finish(std::move(t), Error(ErrorCode::kInternal,
+                                 fmt::format("curl_multi_add_handle: {}", curl_multi_strerror(mc))));
+      return;
+    }
+    active_.emplace(e, std::move(t));
+  }
+
+  // Releases the easy handle and runs the completion.
+  void finish(std::unique_ptr<Transfer> t, Result<Response> result) {
+    t->on_cancel.reset();  // waits for a concurrently running cancel callback
+    if (t->easy != nullptr) {
+      curl_multi_remove_handle(multi_, t->easy);
+      idle_.push_back(t->easy);
+      t->easy = nullptr;
+    }
+    curl_slist_free_all(t->header_list);
+    t->header_list = nullptr;
+    Completion done = std::move(t->done);
+    t.reset();
+    done(std::move(result));
+  }
+
+  void complete(CURL* e, CURLcode rc) {
+    auto it = active_.find(e);
+    if (it == active_.end()) return;
+    std::unique_ptr<Transfer> t = std::move(it->second);
+    active_.erase(it);
+    t->resp.total_seconds = std::chrono::duration<double>(Clock::now() - t->started).count();
+    if (t->cancelled.load() && rc != CURLE_OK) {
+      finish(std::move(t), Error(ErrorCode::kCancelled, "cancelled")
+                               .wrap(fmt::format("{} {}", t->req.method, t->req.url)));
+      return;
+    }
+    if (rc != CURLE_OK) {
+      Error err = curl_error(*t, rc);
+      finish(std::move(t), std::move(err));
+      return;
+    }
+    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &t->resp.status);
+    if (t->req.has_dest && t->resp.status >= 200 && t->resp.status < 300 &&
+        t->req.method != "HEAD" && t->resp.body_bytes != t->req.dest.size()) {
+      Error err(ErrorCode::kDataLoss,
+                fmt::format("{} {}: response body has {} bytes, expected {}", t->req.method,
+                            t->req.url, t->resp.body_bytes, t->req.dest.size()));
+      err.with_http_status(static_cast<int>(t->resp.status));
+      finish(std::move(t), std::move(err));
+      return;
+    }
+    Response resp = std::move(t->resp);
+    finish(std::move(t), std::move(resp));
+  }
+
+  void run(std::stop_token st) {
+    while (!st.stop_requested()) {
+      std::deque<std::unique_ptr<Transfer>> incoming;
+      {
+        std::lock_guard g(mu_);
+        incoming.swap(queue_);
+      }
+      for (auto& t : incoming) start(std::move(t));
+      // Cancelled transfers leave at once, without waiting for curl to notice.
+      for (auto it = active_.begin(); it != active_.end();) {
+        if (it->second->cancelled.load()) {
+          std::unique_ptr<Transfer> t = std::move(it->second);
+          it = active_.erase(it);
+          std::string what = fmt::format("{} {}", t->req.method, t->req.url);
+          finish(std::move(t), Error(ErrorCode::kCancelled, "cancelled").wrap(what));
+        } else {
+          ++it;
+        }
+      }
+      int running = 0;
+      curl_multi_perform(multi_, &running);
+      int left = 0;
+      while (CURLMsg* m = curl_multi_info_read(multi_, &left)) {
+        if (m->msg == CURLMSG_DONE) complete(m->easy_handle, m->data.result);
+      }
+      curl_multi_poll(multi_, nullptr, 0, kPollMs, nullptr);
+    }
+    // Shutting down: everything still queued or in flight completes as cancelled.
+    std::deque<std::unique_ptr<Transfer>> rest;
+    {
+      std::lock_guard g(mu_);
+      rest.swap(queue_);
+    }
+    for (auto& [e, t] : active_) rest.push_back(std::move(t));
+    active_.clear();
+    for (auto& t : rest) {
+      std::string what = fmt::format("{} {}", t->req.method, t->req.url);
+      finish(std::move(t), Error(ErrorCode::kCancelled, "HTTP client shut down").wrap(what));
+    }
+  }
+
+  const HttpConfig& cfg_;
+  CURLM* multi_ = nullptr;
+  std::mutex mu_;
+  std::deque<std::unique_ptr<Transfer>> queue_;
+  std::unordered_map<CURL*, std::unique_ptr<Transfer>> active_;
+  std::vector<CURL*> idle_;
+  std::jthread thread_;
+};
+
+class CurlClient final : public HttpClient {
+ public:
+  explicit CurlClient(const HttpConfig& cfg) : cfg_(cfg) {
+    const std::size_t n = std::max<std::size_t>(1, cfg_.event_loops);
+    for (std::size_t i = 0; i < n; ++i) loops_.push_back(std::make_unique<Loop>(cfg_, i));
+  }
+  ~CurlClient() override { loops_.clear(); }
+
+  void submit(Request request, Completion done) override {
+    auto t = std::make_unique<Transfer>();
+    t->req = std::move(request);
+    t->done = std::move(done);
+    const std::size_t i = next_.fetch_add(1, std::memory_order_relaxed) % loops_.size();
+    loops_[i]->submit(std::move(t));
+  }
+
+ private:
+  HttpConfig cfg_;
+  std::vector<std::unique_ptr<Loop>> loops_;
+  std::atomic<std::size_t> next_{0};
+};
+
+}  // namespace
+
+std::string_view Response::header(std::string_view name) const {
+  for (const auto& [k, v] : headers) {
+    if (k.size() == name.size() &&
+        std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) ==
+                 std::tolower(static_cast<unsigned char>(b));
+        })) {
+      return v;
+    }
+  }
+  return {};
+}
+
+Result<std::shared_ptr<HttpClient>> HttpClient::create(const HttpConfig& config) {
+  static std::once_flag once;
+  static CURLcode init_rc = CURLE_OK;
+  std::call_once(once, [] { init_rc = curl_global_init(CURL_GLOBAL_DEFAULT); });
+  if (init_rc != CURLE_OK) {
+    return Error(ErrorCode::kInternal,
+                 fmt::format("curl_global_init failed: {}", curl_easy_strerror(init_rc)));
+  }
+  return std::shared_ptr<HttpClient>(std::make_shared<CurlClient>(config));
+}
+
+Result<Response> HttpClient::perform(Request request) {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::optional<Result<Response>> out;
+  submit(std::move(request), [&](Result<Response> r) {
+    std::lock_guard g(mu);
+    out.emplace(std::move(r));
+    cv.notify_one();
+  });
+  std::unique_lock lock(mu);
+  // The transfer always completes: it carries connect/stall timeouts and the caller's token.
+  cv.wait(lock, [&] { return out.has_value(); });
+  return std::move(*out);
+}
+
+}  // namespace omnio::http

@@ -1,0 +1,87 @@
+// HttpClient: libcurl multi handles driven by a few event-loop threads. Requests are submitted
+// from any thread; completions run on a loop thread and must do microseconds of work.
+// Response bodies of successful requests stream straight into the caller's destination (a ranged
+// GET lands in its slot); error bodies are kept (capped) for the caller to parse.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "omnio/cancel.h"
+#include "omnio/result.h"
+
+namespace omnio::http {
+
+/// Transport settings shared by every request of one client.
+struct HttpConfig {
+  /// Event-loop threads (each owns one CURLM and its connection cache).
+  std::size_t event_loops = 1;
+  /// TCP + TLS connect timeout.
+  std::chrono::milliseconds connect_timeout{10000};
+  /// A transfer slower than low_speed_limit bytes/s for low_speed_time is a stall (kDeadlineExceeded).
+  long low_speed_limit = 1;
+  std::chrono::seconds low_speed_time{30};
+  /// Use HTTP/2 over TLS when the server offers it (HTTP/1.1 otherwise; the default).
+  bool http2 = false;
+  /// Verify TLS certificates (always on unless a test turns it off).
+  bool verify_tls = true;
+  /// PEM bundle of trusted CAs; empty = the system store.
+  std::string ca_bundle;
+};
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+/// One request. Spans must stay valid until the completion runs.
+struct Request {
+  std::string method = "GET";
+  std::string url;
+  Headers headers;
+  /// Request body (PUT/POST); empty = none.
+  std::span<const std::byte> body;
+  /// When set, a 2xx response body is written here and must fill it exactly (shorter or longer is
+  /// kDataLoss). When empty, the body is returned in Response::body.
+  std::span<std::byte> dest;
+  bool has_dest = false;
+  /// Whole-request timeout; zero = none (the stall timeout still applies).
+  std::chrono::milliseconds timeout{0};
+  CancellationToken cancel;
+};
+
+/// A completed exchange (any HTTP status: mapping statuses to errors is the caller's business).
+struct Response {
+  long status = 0;
+  /// Header names lower-cased, in arrival order (the final response's headers only).
+  Headers headers;
+  /// The body when no destination was given, or the (capped) body of a non-2xx response.
+  std::string body;
+  /// Body bytes received.
+  std::uint64_t body_bytes = 0;
+  /// Seconds from submission to the first response byte.
+  double first_byte_seconds = 0;
+  double total_seconds = 0;
+  /// First value of a header (name is case-insensitive), or empty.
+  std::string_view header(std::string_view name) const;
+};
+
+using Completion = std::function<void(Result<Response>)>;
+
+/// A pool of event loops. Thread-safe. Destruction cancels in-flight transfers (their completions
+/// run with kCancelled) and joins the loops.
+class HttpClient {
+ public:
+  static Result<std::shared_ptr<HttpClient>> create(const HttpConfig& config);
+  virtual ~HttpClient() = default;
+  /// Queues a request; `done` runs exactly once on a loop thread.
+  virtual void submit(Request request, Completion done) = 0;
+  /// Submits and waits.
+  Result<Response> perform(Request request);
+};
+
+}  // namespace omnio::http
