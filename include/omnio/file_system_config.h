@@ -26,8 +26,9 @@ enum class PageCacheMode {
 
 /// Configuration of a local file store.
 struct FileSystemConfig {
-  /// Open files with O_DIRECT (bypass the page cache).
-  bool direct_io = false;
+  /// Open files with O_DIRECT (bypass the page cache). (Named use_direct_io because C++ cannot
+  /// have a field and the seed's preset function direct_io() under one name.)
+  bool use_direct_io = false;
   /// O_DIRECT alignment in bytes; nullopt = detect (logical block size of the file system's device,
   /// then page size; power of two in [kMinDirectIoAlignment, kMaxDirectIoAlignment]).
   std::optional<std::size_t> alignment;
