@@ -32,6 +32,7 @@ const std::vector<KnownVariable>& known_variables() {
   static const std::vector<KnownVariable> vars = {
       {"OMNIO_LOG_LEVEL", "log level: trace, debug, info, warn (default), error, off"},
       {"OMNIO_IO_THREADS", "threads of the blocking local-I/O pool (default 32)"},
+      {"OMNIO_WERROR", "build only: ON makes CMakePresets.json treat warnings as errors"},
   };
   return vars;
 }

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <thread>
@@ -81,9 +82,12 @@ TEST(Env, KnownVariablesAndTypos) {
   auto unknown = env::unknown_omnio_variables();
   unsetenv("OMNIO_LOG_LEVLE");
   unsetenv("OMNIO_TOTALLY_UNRELATED_THING");
-  ASSERT_EQ(unknown.size(), 2u);
-  EXPECT_EQ(unknown[0], "OMNIO_LOG_LEVLE (did you mean OMNIO_LOG_LEVEL?)");
-  EXPECT_EQ(unknown[1], "OMNIO_TOTALLY_UNRELATED_THING");
+  // Other OMNIO_* variables of the caller's environment may be listed too.
+  auto has = [&](const std::string& s) {
+    return std::find(unknown.begin(), unknown.end(), s) != unknown.end();
+  };
+  EXPECT_TRUE(has("OMNIO_LOG_LEVLE (did you mean OMNIO_LOG_LEVEL?)"));
+  EXPECT_TRUE(has("OMNIO_TOTALLY_UNRELATED_THING"));
   setenv("OMNIO_IO_THREADS", "7", 1);
   EXPECT_EQ(env::get("OMNIO_IO_THREADS").value_or(""), "7");
   unsetenv("OMNIO_IO_THREADS");
