@@ -6,6 +6,7 @@
 #include "omnio/config.h"
 #include "omnio/constants.h"
 #include "omnio/crc32c.h"
+#include "omnio/datagen.h"
 #include "omnio/error.h"
 #include "omnio/file_system_config.h"
 #include "omnio/object_store.h"
