@@ -6,10 +6,7 @@
 
 #include <fmt/format.h>
 
-#if __has_include("backends/file/file_store.h")
 #include "backends/file/file_store.h"
-#define OMNIO_HAVE_FILE_STORE 1
-#endif
 #include "omnio/uri.h"
 
 namespace omnio {
@@ -24,10 +21,8 @@ struct Registry {
 Registry& registry() {
   static Registry* r = [] {
     auto* reg = new Registry;
-#ifdef OMNIO_HAVE_FILE_STORE
     reg->factories["file"] = [](const Config& c) { return make_file_store(c.file, false); };
     reg->factories["direct"] = [](const Config& c) { return make_file_store(c.direct, true); };
-#endif
     return reg;
   }();
   return *r;
@@ -72,10 +67,8 @@ Result<std::shared_ptr<ObjectStore>> store_for_uri(std::string_view uri, const C
 }
 
 Status Config::validate() const {
-#ifdef OMNIO_HAVE_FILE_STORE
   if (Status s = file.validate(); !s.ok()) return std::move(s).error().wrap("config.file");
   if (Status s = direct.validate(); !s.ok()) return std::move(s).error().wrap("config.direct");
-#endif
   return ok_status();
 }
 

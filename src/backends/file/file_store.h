@@ -1,0 +1,41 @@
+// file:// and direct:// stores: local files through pread/pwrite, optionally O_DIRECT.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "omnio/file_system_config.h"
+#include "omnio/object_store.h"
+
+namespace omnio {
+
+/// A local store. direct_scheme=true serves direct:// (listings return direct:// URIs), false
+/// serves file://. Both accept either local scheme in requests.
+Result<std::shared_ptr<ObjectStore>> make_file_store(const FileSystemConfig& config,
+                                                     bool direct_scheme);
+
+/// O_DIRECT alignment for files under `dir`: the device's logical block size (sysfs), else the page
+/// size; a power of two in [kMinDirectIoAlignment, kMaxDirectIoAlignment], else
+/// kDefaultDirectIoAlignment.
+std::size_t detect_direct_io_alignment(const std::string& dir);
+
+/// How often any store of this process used buffered I/O because O_DIRECT was refused.
+std::uint64_t direct_io_fallback_count();
+
+/// Which paths a local store took (tests and benchmarks assert on these).
+struct FileStoreStats {
+  std::uint64_t engine_gets = 0;  ///< whole-object gets through the RangeEngine
+  std::uint64_t simple_gets = 0;  ///< whole-object gets through the simple loop
+  std::uint64_t direct_reads = 0; ///< reads that used O_DIRECT
+  std::uint64_t buffered_reads = 0;
+};
+/// Stats of a store made by make_file_store (zeros for other stores).
+FileStoreStats file_store_stats(const ObjectStore& store);
+
+namespace testing {
+/// Makes every O_DIRECT open fail with EINVAL, as on file systems without O_DIRECT (tests only).
+void simulate_no_direct_io(bool on);
+}  // namespace testing
+
+}  // namespace omnio

@@ -1,0 +1,304 @@
+#include "conformance/object_store_suite.h"
+
+#include <zstd.h>
+
+#include <atomic>
+#include <thread>
+
+#include "omnio/crc32c.h"
+#include "omnio/store_factory.h"
+
+namespace omnio::conformance {
+
+void ObjectStoreConformance::SetUp() {
+  prefix_ = GetParam().make_prefix();
+  auto s = store_for_uri(prefix_, GetParam().config);
+  ASSERT_TRUE(s.ok()) << s.error().to_string();
+  store_ = *s;
+}
+
+void ObjectStoreConformance::TearDown() {
+  if (GetParam().cleanup) GetParam().cleanup(prefix_);
+}
+
+std::string backend_name(const ::testing::TestParamInfo<ConformanceBackend>& info) {
+  return info.param.name;
+}
+
+Bytes pattern_bytes(std::size_t n, std::uint64_t seed) {
+  std::vector<std::byte> v(n);
+  std::uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
+  for (std::size_t i = 0; i < n; ++i) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    v[i] = std::byte(x >> 24);
+  }
+  return Bytes::from_vector(std::move(v));
+}
+
+namespace {
+
+#define ASSERT_OK(expr)                                                  \
+  do {                                                                   \
+    auto&& r_ = (expr);                                                  \
+    ASSERT_TRUE(r_.ok()) << #expr << ": " << r_.error().to_string();     \
+  } while (0)
+
+TEST_P(ObjectStoreConformance, PutGetRoundTripSizes) {
+  for (std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{4095}, std::size_t{4096},
+                        std::size_t{(1 << 20) + 7}}) {
+    Bytes data = pattern_bytes(n, n);
+    std::string u = uri("obj-" + std::to_string(n));
+    ASSERT_OK(store_->put(u, data));
+    auto got = store_->get(u);
+    ASSERT_OK(got);
+    EXPECT_EQ(*got, data) << "size " << n;
+  }
+}
+
+TEST_P(ObjectStoreConformance, OverwriteReplacesContent) {
+  ASSERT_OK(store_->put(uri("o"), pattern_bytes(10000, 1)));
+  ASSERT_OK(store_->put(uri("o"), pattern_bytes(300, 2)));
+  auto got = store_->get(uri("o"));
+  ASSERT_OK(got);
+  EXPECT_EQ(*got, pattern_bytes(300, 2));
+}
+
+TEST_P(ObjectStoreConformance, GetMissingIsNotFound) {
+  auto got = store_->get(uri("missing"));
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.error().code(), ErrorCode::kNotFound) << got.error().to_string();
+  EXPECT_EQ(store_->stat(uri("missing")).error().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(store_->get_range(uri("missing"), 0, 1).error().code(), ErrorCode::kNotFound);
+}
+
+TEST_P(ObjectStoreConformance, RangeRule) {
+  Bytes data = pattern_bytes(10000);
+  ASSERT_OK(store_->put(uri("r"), data));
+  auto r = store_->get_range(uri("r"), 100, 50);
+  ASSERT_OK(r);
+  EXPECT_EQ(*r, data.slice(100, 50));
+  auto to_end = store_->get_range(uri("r"), 9000, std::nullopt);
+  ASSERT_OK(to_end);
+  EXPECT_EQ(*to_end, data.slice(9000));
+  auto past = store_->get_range(uri("r"), 9990, 100);  // runs past the end: the bytes that exist
+  ASSERT_OK(past);
+  EXPECT_EQ(*past, data.slice(9990));
+  auto at_end = store_->get_range(uri("r"), 10000, 5);
+  ASSERT_OK(at_end);
+  EXPECT_EQ(at_end->size(), 0u);
+  auto zero = store_->get_range(uri("r"), 5, 0);
+  ASSERT_OK(zero);
+  EXPECT_EQ(zero->size(), 0u);
+  auto beyond = store_->get_range(uri("r"), 10001, 1);
+  ASSERT_FALSE(beyond.ok());
+  EXPECT_EQ(beyond.error().code(), ErrorCode::kOutOfRange) << beyond.error().to_string();
+  auto whole = store_->get_range(uri("r"), 0, std::nullopt);
+  ASSERT_OK(whole);
+  EXPECT_EQ(*whole, data);
+}
+
+TEST_P(ObjectStoreConformance, RangeOnEmptyObject) {
+  ASSERT_OK(store_->put(uri("empty"), Bytes()));
+  auto r = store_->get_range(uri("empty"), 0, std::nullopt);
+  ASSERT_OK(r);
+  EXPECT_EQ(r->size(), 0u);
+  EXPECT_EQ(store_->get_range(uri("empty"), 1, 1).error().code(), ErrorCode::kOutOfRange);
+}
+
+TEST_P(ObjectStoreConformance, GetInto) {
+  Bytes data = pattern_bytes(70000);
+  ASSERT_OK(store_->put(uri("gi"), data));
+  std::vector<std::byte> buf(1000);
+  auto n = store_->get_into(uri("gi"), 12345, buf);
+  ASSERT_OK(n);
+  EXPECT_EQ(*n, 1000u);
+  EXPECT_EQ(Bytes::copy_of(buf), data.slice(12345, 1000));
+  std::vector<std::byte> tail(5000);
+  auto m = store_->get_into(uri("gi"), 69000, tail);  // object ends first
+  ASSERT_OK(m);
+  EXPECT_EQ(*m, 1000u);
+  EXPECT_EQ(Bytes::copy_of(std::span(tail).first(1000)), data.slice(69000));
+  EXPECT_EQ(store_->get_into(uri("gi"), 70001, buf).error().code(), ErrorCode::kOutOfRange);
+}
+
+TEST_P(ObjectStoreConformance, StatFields) {
+  Bytes data = pattern_bytes(1234);
+  ASSERT_OK(store_->put(uri("s"), data));
+  auto m = store_->stat(uri("s"));
+  ASSERT_OK(m);
+  EXPECT_EQ(m->size, 1234u);
+  EXPECT_FALSE(m->etag.empty());
+  // RFC 3339 UTC: 2026-11-25T01:02:03[.fraction]Z
+  ASSERT_GE(m->last_modified.size(), 20u) << m->last_modified;
+  EXPECT_EQ(m->last_modified[4], '-');
+  EXPECT_EQ(m->last_modified[10], 'T');
+  EXPECT_EQ(m->last_modified.back(), 'Z');
+  auto before = m->etag;
+  ASSERT_OK(store_->put(uri("s"), pattern_bytes(1235)));
+  EXPECT_NE(store_->stat(uri("s"))->etag, before);
+}
+
+TEST_P(ObjectStoreConformance, ExistsIsFalseOnlyForNotFound) {
+  ASSERT_OK(store_->put(uri("e"), pattern_bytes(3)));
+  EXPECT_TRUE(*store_->exists(uri("e")));
+  auto missing = store_->exists(uri("nope"));
+  ASSERT_OK(missing);
+  EXPECT_FALSE(*missing);
+}
+
+TEST_P(ObjectStoreConformance, ListStringPrefixSortedFullUris) {
+  for (auto n : {"img_002", "img_001", "img_010", "imgx", "label.txt", "sub/a", "sub/b/c"}) {
+    ASSERT_OK(store_->put(uri(n), pattern_bytes(7)));
+  }
+  auto l = store_->list(uri("img_"), true);
+  ASSERT_OK(l);
+  EXPECT_EQ(*l, (std::vector<std::string>{uri("img_001"), uri("img_002"), uri("img_010")}));
+  auto all = store_->list(prefix_, true);
+  ASSERT_OK(all);
+  EXPECT_EQ(*all, (std::vector<std::string>{uri("img_001"), uri("img_002"), uri("img_010"),
+                                           uri("imgx"), uri("label.txt"), uri("sub/a"),
+                                           uri("sub/b/c")}));
+  auto flat = store_->list(prefix_, false);
+  ASSERT_OK(flat);
+  EXPECT_EQ(*flat, (std::vector<std::string>{uri("img_001"), uri("img_002"), uri("img_010"),
+                                            uri("imgx"), uri("label.txt"), uri("sub/")}));
+  auto sub = store_->list(uri("sub/"), false);
+  ASSERT_OK(sub);
+  EXPECT_EQ(*sub, (std::vector<std::string>{uri("sub/a"), uri("sub/b/")}));
+  auto entries = store_->list_entries(uri("sub/"), true);
+  ASSERT_OK(entries);
+  ASSERT_EQ(entries->size(), 2u);
+  EXPECT_EQ((*entries)[0].size, 7u);
+  EXPECT_FALSE((*entries)[0].is_dir);
+  auto none = store_->list(uri("zzz"), true);
+  ASSERT_OK(none);
+  EXPECT_TRUE(none->empty());
+}
+
+TEST_P(ObjectStoreConformance, DeleteAndDeletePrefix) {
+  for (auto n : {"d/1", "d/2", "d/x/3", "dd", "keep"}) ASSERT_OK(store_->put(uri(n), pattern_bytes(5)));
+  ASSERT_OK(store_->delete_object(uri("keep")));
+  EXPECT_FALSE(*store_->exists(uri("keep")));
+  auto again = store_->delete_object(uri("keep"));
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code(), ErrorCode::kNotFound);
+  auto n = store_->delete_prefix(uri("d/"));
+  ASSERT_OK(n);
+  EXPECT_EQ(*n, 3u);
+  auto rest = store_->list(prefix_, true);
+  ASSERT_OK(rest);
+  EXPECT_EQ(*rest, (std::vector<std::string>{uri("dd")}));
+}
+
+TEST_P(ObjectStoreConformance, CopyAndRename) {
+  Bytes data = pattern_bytes(100000);
+  ASSERT_OK(store_->put(uri("src"), data));
+  ASSERT_OK(store_->copy(uri("src"), uri("copies/dst")));
+  EXPECT_EQ(*store_->get(uri("copies/dst")), data);
+  ASSERT_OK(store_->rename(uri("src"), uri("moved/there")));
+  EXPECT_FALSE(*store_->exists(uri("src")));
+  EXPECT_EQ(*store_->get(uri("moved/there")), data);
+  EXPECT_EQ(store_->rename(uri("src"), uri("x")).error().code(), ErrorCode::kNotFound);
+}
+
+TEST_P(ObjectStoreConformance, WriterPlain) {
+  Bytes data = pattern_bytes(3 * 1000 * 1000 + 17);
+  auto w = store_->create_writer(uri("w/plain"));
+  ASSERT_OK(w);
+  for (std::size_t off = 0; off < data.size(); off += 65537) {
+    ASSERT_OK((*w)->write(data.slice(off, 65537)));
+  }
+  EXPECT_FALSE(*store_->exists(uri("w/plain")));  // invisible until finalize
+  ASSERT_OK((*w)->finalize());
+  EXPECT_EQ((*w)->bytes_written(), data.size());
+  EXPECT_EQ((*w)->crc32c(), crc32c(data.span()));
+  EXPECT_EQ(*store_->get(uri("w/plain")), data);
+  auto listed = store_->list(uri("w/"), true);
+  EXPECT_EQ(*listed, std::vector<std::string>{uri("w/plain")});  // no temp files left behind
+}
+
+TEST_P(ObjectStoreConformance, WriterZstd) {
+  std::string text;
+  for (int i = 0; i < 100000; ++i) text += "omnio conformance line " + std::to_string(i % 97) + "\n";
+  Bytes data = Bytes::copy_of(text);
+  WriterOptions o;
+  o.zstd_level = 3;
+  auto w = store_->create_writer(uri("w/log.tsv"), o);
+  ASSERT_OK(w);
+  EXPECT_EQ((*w)->uri(), uri("w/log.tsv.zst"));
+  ASSERT_OK((*w)->write(data));
+  ASSERT_OK((*w)->finalize());
+  EXPECT_EQ((*w)->crc32c(), crc32c(data.span()));
+  auto stored = store_->get(uri("w/log.tsv.zst"));
+  ASSERT_OK(stored);
+  EXPECT_EQ(stored->size(), (*w)->stored_bytes());
+  std::vector<std::byte> back(data.size());
+  std::size_t n = ZSTD_decompress(back.data(), back.size(), stored->data(), stored->size());
+  ASSERT_FALSE(ZSTD_isError(n)) << ZSTD_getErrorName(n);
+  EXPECT_EQ(Bytes::copy_of(std::span(back).first(n)), data);
+}
+
+TEST_P(ObjectStoreConformance, WriterCancelAndDropLeaveNothing) {
+  {
+    auto w = store_->create_writer(uri("w/cancelled"));
+    ASSERT_OK(w);
+    ASSERT_OK((*w)->write(pattern_bytes(100000)));
+    ASSERT_OK((*w)->cancel());
+  }
+  {
+    auto w = store_->create_writer(uri("w/dropped"));
+    ASSERT_OK(w);
+    ASSERT_OK((*w)->write(pattern_bytes(100000)));
+  }
+  auto l = store_->list(prefix_, true);
+  ASSERT_OK(l);
+  EXPECT_TRUE(l->empty()) << (l->empty() ? "" : l->front());
+}
+
+TEST_P(ObjectStoreConformance, OddKeysRoundTrip) {
+  for (std::string k : {"with space/a b.bin", "unicode/日本語-ünï.bin", "plus+and%25percent",
+                        "dots.and-dashes_under"}) {
+    Bytes data = pattern_bytes(k.size() * 10);
+    ASSERT_OK(store_->put(uri(k), data));
+    EXPECT_EQ(*store_->get(uri(k)), data) << k;
+  }
+  auto l = store_->list(uri("unicode/"), true);
+  ASSERT_OK(l);
+  EXPECT_EQ(*l, std::vector<std::string>{uri("unicode/日本語-ünï.bin")});
+}
+
+TEST_P(ObjectStoreConformance, ReadersNeverSeeATornObject) {
+  const Bytes a = pattern_bytes(1 << 20, 1), b = pattern_bytes(1 << 20, 2);
+  ASSERT_OK(store_->put(uri("atomic"), a));
+  std::atomic<bool> stop{false};
+  std::atomic<int> torn{0}, reads{0};
+  std::jthread reader([&] {
+    while (!stop) {
+      auto got = store_->get(uri("atomic"));
+      if (got.ok()) {
+        ++reads;
+        if (!(*got == a) && !(*got == b)) ++torn;
+      }
+    }
+  });
+  for (int i = 0; i < 30; ++i) ASSERT_OK(store_->put(uri("atomic"), i % 2 ? a : b));
+  stop = true;
+  reader.join();
+  EXPECT_EQ(torn, 0);
+  EXPECT_GT(reads, 0);
+}
+
+TEST_P(ObjectStoreConformance, MalformedUriIsInvalidArgument) {
+  auto r = store_->get(prefix_.substr(0, prefix_.find("://")) + ":/broken");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument);
+}
+
+TEST_P(ObjectStoreConformance, PutMultipartAnyPartSize) {
+  Bytes data = pattern_bytes(5 * 1000 * 1000 + 3);
+  ASSERT_OK(store_->put_multipart(uri("mp"), data, 1000 * 1000 + 1));
+  EXPECT_EQ(*store_->get(uri("mp")), data);
+}
+
+}  // namespace
+}  // namespace omnio::conformance
