@@ -1,0 +1,84 @@
+#include "omnio/transfer.h"
+
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+#include <fmt/format.h>
+
+namespace omnio {
+
+Result<std::uint64_t> copy_object(ObjectStore& src, std::string_view src_uri, ObjectStore& dst,
+                                  std::string_view dst_uri, const CancellationToken& cancel,
+                                  const ProgressFn& progress, const WriterOptions& writer_options) {
+  WriterOptions wo = writer_options;
+  wo.put.cancel = cancel;
+  OMNIO_ASSIGN_OR_RETURN(auto writer, dst.create_writer(dst_uri, wo));
+  ReadOptions ro;
+  ro.cancel = cancel;
+  Status s = src.get_to_sink(
+      src_uri,
+      [&](std::uint64_t, Bytes chunk) -> Status {
+        if (cancel.is_cancelled()) return Error(ErrorCode::kCancelled, "cancelled");
+        OMNIO_TRY(writer->write(chunk));
+        if (progress) progress(chunk.size());
+        return ok_status();
+      },
+      ro);
+  if (!s.ok()) {
+    (void)writer->cancel();
+    return std::move(s).error().wrap(fmt::format("copy {} -> {}", src_uri, dst_uri));
+  }
+  OMNIO_TRY(writer->finalize());
+  return writer->bytes_written();
+}
+
+Status BatchReport::status(std::string_view what) const {
+  if (failures.empty()) return ok_status();
+  std::string names;
+  for (std::size_t i = 0; i < failures.size() && i < 5; ++i) {
+    names += fmt::format("{}{}: {}", i ? "; " : "", failures[i].first, failures[i].second.to_string());
+  }
+  if (failures.size() > 5) names += fmt::format("; ... and {} more", failures.size() - 5);
+  Error e(failures.front().second.code(),
+          fmt::format("{}: {} of {} failed: {}", what, failures.size(),
+                      failures.size() + succeeded, names));
+  return e;
+}
+
+BatchReport run_parallel(std::size_t n, std::size_t jobs, const CancellationToken& cancel,
+                         const std::function<std::string(std::size_t)>& name,
+                         const std::function<Status(std::size_t)>& fn) {
+  BatchReport report;
+  std::mutex mu;
+  std::atomic<std::size_t> next{0};
+  auto worker = [&] {
+    for (;;) {
+      if (cancel.is_cancelled()) return;
+      const std::size_t i = next.fetch_add(1);
+      if (i >= n) return;
+      Status s = fn(i);
+      std::lock_guard g(mu);
+      if (s.ok()) {
+        ++report.succeeded;
+      } else {
+        report.failures.emplace_back(name(i), std::move(s).error());
+      }
+    }
+  };
+  const std::size_t threads = std::max<std::size_t>(1, std::min(jobs, n));
+  {
+    std::vector<std::jthread> pool;
+    for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
+    worker();
+  }
+  const std::size_t started = std::min(next.load(), n);
+  if (cancel.is_cancelled() && started < n) {
+    report.failures.emplace_back(fmt::format("{} items", n - started),
+                                 Error(ErrorCode::kCancelled, "not started: cancelled"));
+  }
+  return report;
+}
+
+}  // namespace omnio

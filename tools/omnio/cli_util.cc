@@ -1,0 +1,162 @@
+#include "cli_util.h"
+
+#include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "omnio/constants.h"
+#include "omnio/uri.h"
+
+namespace omnio::cli {
+
+Result<std::string> to_uri(const std::string& arg) {
+  if (arg.find("://") != std::string::npos) {
+    OMNIO_TRY(scheme_of(arg));
+    return arg;
+  }
+  if (arg.empty()) return Error(ErrorCode::kInvalidArgument, "empty path");
+  std::error_code ec;
+  std::filesystem::path p = std::filesystem::absolute(arg, ec);
+  if (ec) return Error(ErrorCode::kInvalidArgument, fmt::format("bad path '{}': {}", arg, ec.message()));
+  std::string s = p.lexically_normal().string();
+  if (arg.back() == '/' && s.back() != '/') s += '/';
+  return "file://" + s;
+}
+
+Result<std::uint64_t> parse_size(const std::string& text, const std::string& what) {
+  auto bad = [&](std::string why) {
+    return Error(ErrorCode::kInvalidArgument,
+                 fmt::format("{} '{}': {}; expected a number with an optional unit such as 4096, "
+                             "8MiB, 8MB, 1k, 1Ki, 2g",
+                             what, text, why));
+  };
+  std::string digits, unit;
+  std::size_t i = 0;
+  for (; i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '_'); ++i) {
+    if (text[i] != '_') digits += text[i];
+  }
+  for (; i < text.size(); ++i) unit += static_cast<char>(std::tolower(static_cast<unsigned char>(text[i])));
+  if (digits.empty()) return bad("no number");
+  if (digits.size() > 19) return bad("too large");
+  std::uint64_t n = std::stoull(digits);
+  if (!unit.empty() && unit.back() == 'b') unit.pop_back();
+  std::uint64_t mult = 1;
+  if (unit.empty()) {
+  } else if (unit == "k") mult = 1000ull;
+  else if (unit == "m") mult = 1000ull * 1000;
+  else if (unit == "g") mult = 1000ull * 1000 * 1000;
+  else if (unit == "t") mult = 1000ull * 1000 * 1000 * 1000;
+  else if (unit == "ki") mult = 1ull << 10;
+  else if (unit == "mi") mult = 1ull << 20;
+  else if (unit == "gi") mult = 1ull << 30;
+  else if (unit == "ti") mult = 1ull << 40;
+  else return bad(fmt::format("unknown unit '{}'", unit));
+  if (n != 0 && mult > UINT64_MAX / n) return bad("too large");
+  return n * mult;
+}
+
+std::string human_bytes(double b) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  int u = 0;
+  while (b >= 1024 && u < 4) {
+    b /= 1024;
+    ++u;
+  }
+  return u == 0 ? fmt::format("{:.0f} B", b) : fmt::format("{:.2f} {}", b, units[u]);
+}
+
+CancellationToken& interrupt_token() {
+  static CancellationToken t;
+  return t;
+}
+
+namespace {
+std::atomic<bool> g_interrupted{false};
+}
+
+void install_signal_handlers() {
+  std::signal(SIGPIPE, SIG_IGN);
+  // The handler only sets a flag (async-signal-safe); a watcher thread turns it into a cancel.
+  auto handler = +[](int) { g_interrupted.store(true); };
+  std::signal(SIGINT, handler);
+  std::signal(SIGTERM, handler);
+  static std::jthread watcher([](std::stop_token st) {
+    while (!st.stop_requested()) {
+      if (g_interrupted.load()) {
+        interrupt_token().cancel();
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+}
+
+Result<bool> write_stdout(const void* data, std::size_t n) {
+  const char* p = static_cast<const char*>(data);
+  while (n > 0) {
+    ssize_t r = ::write(STDOUT_FILENO, p, n);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EPIPE) return false;
+      return errno_error(errno, "write to stdout");
+    }
+    p += r;
+    n -= static_cast<std::size_t>(r);
+  }
+  return true;
+}
+
+Progress::Progress(std::string label, std::optional<std::uint64_t> total, const Globals& g)
+    : label_(std::move(label)),
+      start_(std::chrono::steady_clock::now()),
+      enabled_(!g.quiet && !g.json && ::isatty(STDERR_FILENO)) {
+  total_ = total.value_or(0);
+  if (enabled_) {
+    thread_ = std::jthread([this](std::stop_token st) {
+      while (!st.stop_requested()) {
+        std::this_thread::sleep_for(kProgressInterval);
+        draw(false);
+      }
+    });
+  }
+}
+
+Progress::~Progress() { finish(); }
+
+double Progress::seconds() const {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+}
+
+void Progress::finish() {
+  if (thread_.joinable()) {
+    thread_.request_stop();
+    thread_.join();
+    std::fprintf(stderr, "\r\033[K");
+    std::fflush(stderr);
+  }
+}
+
+void Progress::draw(bool) {
+  const double s = seconds();
+  const double done = static_cast<double>(done_.load());
+  const double rate = s > 0 ? done / s : 0;
+  const std::uint64_t total = total_.load();
+  std::string line = fmt::format("{}: {} ({}/s", label_, human_bytes(done), human_bytes(rate));
+  if (objects_.load() > 0) line += fmt::format(", {} objects", objects_.load());
+  if (total > 0 && rate > 0) {
+    const double pct = 100.0 * done / static_cast<double>(total);
+    const double eta = (static_cast<double>(total) - done) / rate;
+    line += fmt::format(", {:.0f}% of {}, ETA {:.0f}s", pct, human_bytes(static_cast<double>(total)), eta);
+  }
+  line += ")";
+  std::fprintf(stderr, "\r\033[K%s", line.c_str());
+  std::fflush(stderr);
+}
+
+}  // namespace omnio::cli

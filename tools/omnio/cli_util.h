@@ -1,0 +1,66 @@
+// Shared CLI helpers: argument conversion, human sizes, progress, output. No storage logic here.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "omnio/cancel.h"
+#include "omnio/result.h"
+
+namespace omnio::cli {
+
+/// Flags every command shares.
+struct Globals {
+  bool json = false;
+  bool quiet = false;
+  int verbose = 0;
+};
+
+/// A URI, or a local path turned into an absolute file:// URI. Keeps a trailing '/'.
+Result<std::string> to_uri(const std::string& arg);
+
+/// "8MiB", "8MB", "8m", "1k", "1Ki", "1_000", "123": k/m/g/t = 10^3.., ki/mi/gi/ti = 2^10..; a
+/// trailing 'b'/'B' is allowed. `what` names the flag in errors.
+Result<std::uint64_t> parse_size(const std::string& text, const std::string& what);
+
+/// "1.5 GiB"-style rendering.
+std::string human_bytes(double bytes);
+
+/// The process-wide cancellation token, cancelled by SIGINT/SIGTERM.
+CancellationToken& interrupt_token();
+/// Installs SIGINT/SIGTERM handling and ignores SIGPIPE (EPIPE on stdout ends output cleanly).
+void install_signal_handlers();
+
+/// Writes all bytes to stdout. Returns false if stdout was closed (EPIPE): the caller stops
+/// quietly, which is not an error.
+Result<bool> write_stdout(const void* data, std::size_t n);
+
+/// A progress line on stderr, redrawn every kProgressInterval, only when stderr is a terminal and
+/// output is not quiet or JSON.
+class Progress {
+ public:
+  Progress(std::string label, std::optional<std::uint64_t> total_bytes, const Globals& g);
+  ~Progress();
+  void add(std::uint64_t bytes) { done_.fetch_add(bytes, std::memory_order_relaxed); }
+  void add_object() { objects_.fetch_add(1, std::memory_order_relaxed); }
+  void set_total(std::uint64_t total) { total_.store(total); }
+  std::uint64_t bytes() const { return done_.load(); }
+  double seconds() const;
+  /// Stops the redraw thread and clears the line.
+  void finish();
+
+ private:
+  void draw(bool final);
+  std::string label_;
+  std::atomic<std::uint64_t> done_{0}, objects_{0}, total_{0};
+  std::chrono::steady_clock::time_point start_;
+  bool enabled_;
+  std::jthread thread_;
+};
+
+}  // namespace omnio::cli

@@ -1,0 +1,242 @@
+// get, put, cp: whole objects stream with bounded memory through the library's transfer helpers.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "commands.h"
+#include "omnio/constants.h"
+#include "omnio/store_factory.h"
+#include "omnio/transfer.h"
+#include "omnio/uri.h"
+
+namespace omnio::cli {
+namespace {
+
+std::string basename_of(const std::string& uri) {
+  std::string s = uri;
+  while (!s.empty() && s.back() == '/') s.pop_back();
+  return s.substr(s.find_last_of('/') + 1);
+}
+
+bool is_local_dir(const std::string& uri) {
+  if (uri.rfind("file://", 0) != 0 && uri.rfind("direct://", 0) != 0) return false;
+  struct stat st{};
+  std::string path = uri.substr(uri.find("://") + 3);
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+// DST ending in '/' or naming an existing directory means "into it".
+std::string resolve_dest(const std::string& src_uri, std::string dst_uri) {
+  if (!dst_uri.empty() && dst_uri.back() == '/') return dst_uri + basename_of(src_uri);
+  if (is_local_dir(dst_uri)) return dst_uri + "/" + basename_of(src_uri);
+  return dst_uri;
+}
+
+std::size_t jobs_or_default(std::size_t j) { return j == 0 ? kDefaultCliJobs : j; }
+
+Status check_jobs(std::size_t j) {
+  if (j > kMaxCliJobs) {
+    return Error(ErrorCode::kInvalidArgument,
+                 fmt::format("-j {} is too large; expected 1..{}", j, kMaxCliJobs));
+  }
+  return ok_status();
+}
+
+}  // namespace
+
+Status cmd_get(const GetArgs& a, const Globals& g) {
+  OMNIO_TRY(check_jobs(a.jobs));
+  OMNIO_ASSIGN_OR_RETURN(std::string uri, to_uri(a.uri));
+  OMNIO_ASSIGN_OR_RETURN(auto store, store_for_uri(uri));
+  const CancellationToken& cancel = interrupt_token();
+  const bool to_stdout = !a.discard && (a.dest.empty() || a.dest == "-");
+
+  if (a.recursive) {
+    if ((a.offset || a.length)) {
+      return Error(ErrorCode::kInvalidArgument, "--offset/--length cannot be combined with -r");
+    }
+    if (!a.discard) {
+      if (to_stdout) {
+        return Error(ErrorCode::kInvalidArgument,
+                     "get -r needs a destination directory or --discard (use cp -r to copy a tree)");
+      }
+      return cmd_cp(CpArgs{a.uri, a.dest, true, a.jobs}, g);
+    }
+    OMNIO_ASSIGN_OR_RETURN(auto entries, store->list_entries(uri, true));
+    std::vector<std::string> uris;
+    std::uint64_t total = 0;
+    for (auto& e : entries) {
+      if (!e.is_dir) {
+        uris.push_back(e.uri);
+        total += e.size;
+      }
+    }
+    Progress progress("get", total, g);
+    BatchReport rep = run_parallel(
+        uris.size(), jobs_or_default(a.jobs), cancel, [&](std::size_t i) { return uris[i]; },
+        [&](std::size_t i) -> Status {
+          ReadOptions ro;
+          ro.cancel = cancel;
+          OMNIO_TRY(store->get_to_sink(uris[i], [&](std::uint64_t, Bytes b) {
+            progress.add(b.size());
+            return ok_status();
+          }, ro));
+          progress.add_object();
+          return ok_status();
+        });
+    progress.finish();
+    report_transfer(g, "get", progress.bytes(), progress.seconds(), rep.succeeded);
+    return rep.status(fmt::format("get -r {}", uri));
+  }
+
+  if (a.offset || a.length) {
+    std::uint64_t off = 0;
+    std::optional<std::uint64_t> len;
+    if (a.offset) {
+      OMNIO_ASSIGN_OR_RETURN(off, parse_size(*a.offset, "--offset"));
+    }
+    if (a.length) {
+      OMNIO_ASSIGN_OR_RETURN(len, parse_size(*a.length, "--length"));
+    }
+    Progress progress("get", len, g);
+    ReadOptions ro;
+    ro.cancel = cancel;
+    OMNIO_ASSIGN_OR_RETURN(Bytes b, store->get_range(uri, off, len, ro));
+    progress.add(b.size());
+    progress.finish();
+    if (to_stdout) {
+      OMNIO_TRY(write_stdout(b.data(), b.size()));
+    } else if (!a.discard) {
+      OMNIO_ASSIGN_OR_RETURN(std::string dst, to_uri(a.dest));
+      dst = resolve_dest(uri, dst);
+      OMNIO_ASSIGN_OR_RETURN(auto dstore, store_for_uri(dst));
+      OMNIO_TRY(dstore->put(dst, b));
+    }
+    report_transfer(g, "get", b.size(), progress.seconds(), 1);
+    return ok_status();
+  }
+
+  Progress progress("get", std::nullopt, g);
+  if (to_stdout || a.discard) {
+    bool closed = false;
+    ReadOptions ro;
+    ro.cancel = cancel;
+    Status s = store->get_to_sink(uri, [&](std::uint64_t, Bytes b) -> Status {
+      progress.add(b.size());
+      if (a.discard) return ok_status();
+      OMNIO_ASSIGN_OR_RETURN(bool open, write_stdout(b.data(), b.size()));
+      if (!open) {
+        closed = true;
+        return Error(ErrorCode::kCancelled, "stdout closed");
+      }
+      return ok_status();
+    }, ro);
+    progress.finish();
+    if (!s.ok() && !closed) return s;
+  } else {
+    OMNIO_ASSIGN_OR_RETURN(std::string dst, to_uri(a.dest));
+    dst = resolve_dest(uri, dst);
+    OMNIO_ASSIGN_OR_RETURN(auto dstore, store_for_uri(dst));
+    OMNIO_TRY(copy_object(*store, uri, *dstore, dst, cancel, [&](std::uint64_t n) { progress.add(n); }));
+    progress.finish();
+  }
+  report_transfer(g, "get", progress.bytes(), progress.seconds(), 1);
+  return ok_status();
+}
+
+Status cmd_put(const PutArgs& a, const Globals& g) {
+  OMNIO_ASSIGN_OR_RETURN(std::string uri, to_uri(a.uri));
+  OMNIO_ASSIGN_OR_RETURN(auto store, store_for_uri(uri));
+  WriterOptions wo;
+  wo.zstd_level = a.zstd;
+  wo.put.content_type = a.content_type;
+  wo.put.cancel = interrupt_token();
+  Progress progress("put", std::nullopt, g);
+  if (a.src == "-") {
+    if (!uri.empty() && uri.back() == '/') {
+      return Error(ErrorCode::kInvalidArgument, "put from stdin needs an object name, not a prefix");
+    }
+    OMNIO_ASSIGN_OR_RETURN(auto w, store->create_writer(uri, wo));
+    std::vector<std::byte> buf(kDefaultFileIoBlockSize);
+    for (;;) {
+      if (interrupt_token().is_cancelled()) {
+        (void)w->cancel();
+        return Error(ErrorCode::kCancelled, fmt::format("put {}: interrupted", uri));
+      }
+      ssize_t r = ::read(STDIN_FILENO, buf.data(), buf.size());
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        Error e = errno_error(errno, "read stdin");
+        (void)w->cancel();
+        return e;
+      }
+      if (r == 0) break;
+      OMNIO_TRY(w->write(std::span(buf).first(static_cast<std::size_t>(r))));
+      progress.add(static_cast<std::uint64_t>(r));
+    }
+    OMNIO_TRY(w->finalize());
+  } else {
+    OMNIO_ASSIGN_OR_RETURN(std::string src, to_uri(a.src));
+    uri = resolve_dest(src, uri);
+    OMNIO_ASSIGN_OR_RETURN(auto sstore, store_for_uri(src));
+    OMNIO_TRY(copy_object(*sstore, src, *store, uri, interrupt_token(),
+                          [&](std::uint64_t n) { progress.add(n); }, wo));
+  }
+  progress.finish();
+  report_transfer(g, "put", progress.bytes(), progress.seconds(), 1);
+  return ok_status();
+}
+
+Status cmd_cp(const CpArgs& a, const Globals& g) {
+  OMNIO_TRY(check_jobs(a.jobs));
+  OMNIO_ASSIGN_OR_RETURN(std::string src, to_uri(a.src));
+  OMNIO_ASSIGN_OR_RETURN(std::string dst, to_uri(a.dst));
+  OMNIO_ASSIGN_OR_RETURN(auto sstore, store_for_uri(src));
+  OMNIO_ASSIGN_OR_RETURN(auto dstore, store_for_uri(dst));
+  const CancellationToken& cancel = interrupt_token();
+  if (!a.recursive) {
+    dst = resolve_dest(src, dst);
+    Progress progress("cp", std::nullopt, g);
+    OMNIO_TRY(copy_object(*sstore, src, *dstore, dst, cancel, [&](std::uint64_t n) { progress.add(n); }));
+    progress.finish();
+    report_transfer(g, "cp", progress.bytes(), progress.seconds(), 1);
+    return ok_status();
+  }
+  // Recursive: the objects under SRC/ land under DST/ with their relative paths (never flattened).
+  if (src.back() != '/') src += '/';
+  if (dst.back() != '/') dst += '/';
+  OMNIO_ASSIGN_OR_RETURN(Uri canonical, Uri::parse(src));  // listings use the canonical form
+  src = canonical.to_string();
+  OMNIO_ASSIGN_OR_RETURN(auto entries, sstore->list_entries(src, true));
+  std::vector<std::string> uris;
+  std::uint64_t total = 0;
+  for (auto& e : entries) {
+    if (!e.is_dir) {
+      uris.push_back(e.uri);
+      total += e.size;
+    }
+  }
+  if (uris.empty()) {
+    return Error(ErrorCode::kNotFound, fmt::format("cp -r {}: no objects under this prefix", src));
+  }
+  Progress progress("cp", total, g);
+  BatchReport rep = run_parallel(
+      uris.size(), jobs_or_default(a.jobs), cancel, [&](std::size_t i) { return uris[i]; },
+      [&](std::size_t i) -> Status {
+        const std::string target = dst + uris[i].substr(src.size());
+        OMNIO_TRY(copy_object(*sstore, uris[i], *dstore, target, cancel,
+                              [&](std::uint64_t n) { progress.add(n); }));
+        progress.add_object();
+        return ok_status();
+      });
+  progress.finish();
+  report_transfer(g, "cp", progress.bytes(), progress.seconds(), rep.succeeded);
+  return rep.status(fmt::format("cp -r {} {}", src, dst));
+}
+
+}  // namespace omnio::cli

@@ -1,0 +1,48 @@
+// One function per subcommand; each returns a Status that main() turns into the exit code.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "cli_util.h"
+#include "omnio/result.h"
+
+namespace omnio::cli {
+
+struct LsArgs {
+  std::string uri;
+  bool recursive = false, long_format = false, summary = false;
+  std::string glob;
+};
+struct GetArgs {
+  std::string uri, dest;
+  std::optional<std::string> offset, length;
+  bool discard = false, recursive = false;
+  std::size_t jobs = 0;
+};
+struct PutArgs {
+  std::string src, uri, content_type;
+  std::optional<int> zstd;
+};
+struct CpArgs {
+  std::string src, dst;
+  bool recursive = false;
+  std::size_t jobs = 0;
+};
+
+Status cmd_ls(const LsArgs& a, const Globals& g);
+Status cmd_stat(const std::string& uri, const Globals& g);
+Status cmd_get(const GetArgs& a, const Globals& g);
+Status cmd_put(const PutArgs& a, const Globals& g);
+Status cmd_cp(const CpArgs& a, const Globals& g);
+Status cmd_rm(const std::string& uri, bool recursive, const Globals& g);
+Status cmd_mb(const std::string& uri, const Globals& g);
+Status cmd_rb(const std::string& uri, const Globals& g);
+
+/// Prints one line to stdout; false when stdout is closed.
+bool print_line(const std::string& line);
+/// "get: 2.00 GiB in 1.23 s (1.63 GiB/s)" on stderr unless quiet; a JSON object on stdout with --json.
+void report_transfer(const Globals& g, const std::string& op, std::uint64_t bytes, double seconds,
+                     std::uint64_t objects);
+
+}  // namespace omnio::cli
