@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 scripts/install-deps --bench
 OMNIO_SKIP_DEPS=1 scripts/build release >/dev/null
 dir=${1:-$PWD/build/bench-data}
-repeat=${REPEAT:-3}
+repeat=${REPEAT:-5}
 size_gib=${SIZE_GIB:-2}
 bin=build/release/bench/omnio_bench_local
 omnio=build/release/omnio
@@ -32,32 +32,42 @@ fio_gbps() {  # fio args... -> GB/s (decimal) of the job
   fio --output-format=json "$@" | python3 -c 'import json,sys; j=json.load(sys.stdin)["jobs"][0]; r=j["read"]["bw_bytes"] or j["write"]["bw_bytes"]; print(r/1e9)'
 }
 
-echo "== fio O_DIRECT sequential read" >&2
+# The disk of a shared VM is noisy (the same fio job varies 1.5-2.8 GB/s between runs), so every
+# read configuration runs once per round, rounds interleave, and the table shows per-config medians.
+read_cfgs=()
 for eng in io_uring libaio; do
   for bs in 1m 4m 16m 64m; do
     for qd in 1 4 16; do
-      v=$(for _ in $(seq "$repeat"); do fio_gbps --name=r --filename="$file" --rw=read --direct=1 --ioengine=$eng --bs=$bs --iodepth=$qd --size=${size_gib}g --readonly; done | median)
-      record fio_read "fio $eng bs=$bs iodepth=$qd" "$v"
+      read_cfgs+=("fio_read|fio $eng bs=$bs iodepth=$qd|fio_gbps --name=r --filename=$file --rw=read --direct=1 --ioengine=$eng --bs=$bs --iodepth=$qd --size=${size_gib}g --readonly")
     done
   done
 done
-
-echo "== dd iflag=direct" >&2
-for bs in 1M 16M 64M; do
-  v=$(for _ in $(seq "$repeat"); do
-    s=$(date +%s.%N); dd if="$file" of=/dev/null bs=$bs iflag=direct status=none; e=$(date +%s.%N)
-    echo "$s $e" | awk -v b=$((size_gib << 30)) '{print b/($2-$1)/1e9}'; done | median)
-  record dd_read "dd iflag=direct bs=$bs" "$v"
+for bs in 1M 16M; do
+  read_cfgs+=("dd_read|dd iflag=direct bs=$bs|timed dd if=$file of=/dev/null bs=$bs iflag=direct status=none")
 done
+read_cfgs+=("omnio_direct_read|omnio direct:// default (direct_io(): engine on, 64 MiB x 16)|omnio_read --engine on")
+read_cfgs+=("omnio_direct_read|omnio direct:// engine off|omnio_read --engine off")
+for c in 8MiB:4 16MiB:8 64MiB:4; do
+  read_cfgs+=("omnio_direct_read|omnio direct:// engine on chunk=${c%%:*} conc=${c##*:}|omnio_read --engine on --chunk ${c%%:*} --concurrency ${c##*:}")
+done
+timed() {  # timed COMMAND... -> GB/s for reading/writing the whole file
+  local s e; s=$(date +%s.%N); "$@"; e=$(date +%s.%N)
+  echo "$s $e" | awk -v b=$((size_gib << 30)) '{print b/($2-$1)/1e9}'
+}
+omnio_read() { "$bin" --file "$file" --mode read --scheme direct "$@" | cut -f8; }
 
-echo "== omnio direct:// read (get to discard)" >&2
-for engine in off on; do
-  if [[ $engine == off ]]; then combos="8MiB:1"; else combos="8MiB:4 16MiB:4 16MiB:8 64MiB:4 64MiB:16"; fi
-  for c in $combos; do
-    chunk=${c%%:*} conc=${c##*:}
-    v=$("$bin" --file "$file" --mode read --scheme direct --engine $engine --chunk $chunk --concurrency $conc --block $chunk --repeat "$repeat" | cut -f8 | median)
-    record omnio_direct_read "omnio direct:// engine=$engine chunk=$chunk conc=$conc" "$v"
+echo "== O_DIRECT sequential reads: ${#read_cfgs[@]} configurations x $repeat interleaved rounds" >&2
+samples="$dir/read-samples.tsv"
+: >"$samples"
+for round in $(seq "$repeat"); do
+  for i in "${!read_cfgs[@]}"; do
+    IFS='|' read -r kind label cmd <<<"${read_cfgs[$i]}"
+    printf '%s\t%s\t%s\n' "$kind" "$label" "$(eval "$cmd")" >>"$samples"
   done
+done
+for i in "${!read_cfgs[@]}"; do
+  IFS='|' read -r kind label _ <<<"${read_cfgs[$i]}"
+  record "$kind" "$label" "$(awk -F'\t' -v l="$label" '$2==l {print $3}' "$samples" | median)"
 done
 
 echo "== file:// cold and warm, and cat" >&2
@@ -88,9 +98,9 @@ for bs in 16M 64M; do
     echo "$s $e" | awk -v b=$((size_gib << 30)) '{print b/($2-$1)/1e9}'; done | median)
   record dd_write "dd oflag=direct bs=$bs" "$v"
 done
-for block in 8MiB 32MiB 64MiB; do
+for block in 1MiB 8MiB; do
   v=$(for _ in $(seq "$repeat"); do rm -f "$wfile"; "$bin" --file "$wfile" --mode write --scheme direct --size "${size_gib}GiB" --block $block; done | cut -f8 | median)
-  record omnio_direct_write "omnio direct:// put block=$block" "$v"
+  record omnio_direct_write "omnio direct:// put io_block_size=$block" "$v"
 done
 
 echo "== peak RSS of omnio get direct:// --discard (default config: 16 x 64 MiB)" >&2
