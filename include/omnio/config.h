@@ -3,6 +3,7 @@
 #pragma once
 
 #include "omnio/file_system_config.h"
+#include "omnio/s3_config.h"
 
 namespace omnio {
 
@@ -12,6 +13,8 @@ struct Config {
   FileSystemConfig file = FileSystemConfig::buffered();
   /// direct:// stores.
   FileSystemConfig direct = FileSystemConfig::direct_io();
+  /// s3:// stores.
+  S3Config s3;
 
   /// Validates every part; kInvalidArgument names the field ("direct.range_engine.chunk_size").
   Status validate() const;

@@ -38,6 +38,43 @@ inline constexpr std::size_t kDefaultNetworkRangeChunkSize = 8 * kMiB;
 /// Network stores: ranges of one object in flight (seed: 32-64 for S3/Azure/GCS).
 inline constexpr std::size_t kDefaultNetworkMaxConcurrent = 32;
 
+// ---- Network stores ----------------------------------------------------------------------------
+/// libcurl event-loop threads per store. One loop moves ~2 GB/s on loopback; two let TLS and
+/// checksum work of different transfers overlap on a 2-core machine.
+inline constexpr std::size_t kDefaultHttpEventLoops = 2;
+/// TCP + TLS connect timeout: fail fast on a dead endpoint (awscli uses 60 s; 10 s is ample on a LAN
+/// or in-region).
+inline constexpr std::chrono::milliseconds kDefaultConnectTimeout{10000};
+/// A transfer receiving < 1 byte/s for this long is a stall. Generous: a busy server may pause.
+inline constexpr std::chrono::seconds kDefaultStallTimeout{30};
+/// Region when none is configured anywhere (the AWS CLI's fallback for S3).
+inline constexpr const char* kDefaultS3Region = "us-east-1";
+/// Parts of one multipart upload in flight (permit taken before a part is dispatched). 8 x 16 MiB
+/// = 128 MiB per upload saturates a 10 Gb/s link at ~100 ms per part.
+inline constexpr std::size_t kDefaultS3MaxPartsInFlight = 8;
+/// Writes up to this size are one PUT, bytes; larger ones are multipart (equal to the part size:
+/// a multipart upload of a single part only adds two round trips).
+inline constexpr std::size_t kDefaultS3MultipartThreshold = 16 * kMiB;
+/// S3 limits: parts are 5 MiB..5 GiB (the last may be smaller), at most 10,000 per upload, objects
+/// at most 5 TiB; one PUT/CopyObject at most 5 GiB; DeleteObjects takes at most 1,000 keys.
+inline constexpr std::size_t kS3MinPartSize = 5 * kMiB;
+inline constexpr std::size_t kS3MaxPartSize = 5 * kGiB;
+inline constexpr std::size_t kS3MaxParts = 10000;
+inline constexpr std::uint64_t kS3MaxObjectSize = 5ULL * 1024 * kGiB;
+inline constexpr std::uint64_t kS3MaxSinglePutSize = 5 * kGiB;
+inline constexpr std::size_t kS3MaxDeleteBatch = 1000;
+/// DeleteObjects batches in flight during delete_prefix.
+inline constexpr std::size_t kDefaultS3DeleteConcurrency = 4;
+/// Part size of server-side multipart copies, bytes (objects above kS3MaxSinglePutSize).
+inline constexpr std::size_t kDefaultS3CopyPartSize = 512 * kMiB;
+/// Retry budget per endpoint (AWS SDK "standard" mode): a retry costs kRetryCost tokens (a
+/// timeout kRetryTimeoutCost), a success refunds kRetrySuccessRefund, and no retry is made while
+/// the bucket is empty, so a dead or overloaded endpoint is not hammered by every caller at once.
+inline constexpr int kRetryBudgetTokens = 500;
+inline constexpr int kRetryCost = 5;
+inline constexpr int kRetryTimeoutCost = 10;
+inline constexpr int kRetrySuccessRefund = 1;
+
 // ---- Local file stores -------------------------------------------------------------------------
 /// Fallback O_DIRECT alignment when the block size cannot be detected, bytes (the page size on
 /// x86-64 and the largest logical block size of common devices).

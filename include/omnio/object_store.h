@@ -149,6 +149,9 @@ class ObjectStore {
   virtual Status create_container(std::string_view container_uri) = 0;
   /// Deletes an empty container; kNotFound if missing.
   virtual Status delete_container(std::string_view container_uri) = 0;
+  /// Container URIs ("s3://bucket") visible to the credentials; `root_uri` is the bare scheme
+  /// ("s3://"). Default: kUnimplemented (local stores have no containers to list).
+  virtual Result<std::vector<std::string>> list_containers(std::string_view root_uri);
 
   /// Copies an object (default: get then put).
   virtual Status copy(std::string_view src_uri, std::string_view dst_uri);

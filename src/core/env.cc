@@ -33,6 +33,18 @@ const std::vector<KnownVariable>& known_variables() {
       {"OMNIO_LOG_LEVEL", "log level: trace, debug, info, warn (default), error, off"},
       {"OMNIO_IO_THREADS", "threads of the blocking local-I/O pool (default 32)"},
       {"OMNIO_WERROR", "build only: ON makes CMakePresets.json treat warnings as errors"},
+      {"AWS_ACCESS_KEY_ID", "S3 access key id (after explicit config, before the shared files)"},
+      {"AWS_SECRET_ACCESS_KEY", "S3 secret access key"},
+      {"AWS_SESSION_TOKEN", "S3 session token (temporary credentials)"},
+      {"AWS_PROFILE", "profile of the shared config/credentials files (default: default)"},
+      {"AWS_SHARED_CREDENTIALS_FILE", "credentials file (default: ~/.aws/credentials)"},
+      {"AWS_CONFIG_FILE", "config file (default: ~/.aws/config)"},
+      {"AWS_REGION", "S3 region (before AWS_DEFAULT_REGION and the profile)"},
+      {"AWS_DEFAULT_REGION", "S3 region when AWS_REGION is unset"},
+      {"AWS_ENDPOINT_URL_S3", "S3 endpoint URL (before AWS_ENDPOINT_URL)"},
+      {"AWS_ENDPOINT_URL", "endpoint URL for every AWS service"},
+      {"AWS_CA_BUNDLE", "PEM bundle of trusted CAs for TLS"},
+      {"HOME", "home directory: where ~/.aws/ is looked up"},
   };
   return vars;
 }

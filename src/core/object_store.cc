@@ -64,6 +64,11 @@ Result<std::uint64_t> ObjectStore::delete_prefix(std::string_view prefix_uri) {
   return deleted;
 }
 
+Result<std::vector<std::string>> ObjectStore::list_containers(std::string_view root_uri) {
+  return Error(ErrorCode::kUnimplemented,
+               fmt::format("listing containers is not supported for {}", root_uri));
+}
+
 Status ObjectStore::copy(std::string_view src_uri, std::string_view dst_uri) {
   OMNIO_ASSIGN_OR_RETURN(Bytes data, get(src_uri));
   return put(dst_uri, data);

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "backends/file/file_store.h"
+#include "backends/s3/s3_store.h"
 #include "omnio/uri.h"
 
 namespace omnio {
@@ -23,6 +24,7 @@ Registry& registry() {
     auto* reg = new Registry;
     reg->factories["file"] = [](const Config& c) { return make_file_store(c.file, false); };
     reg->factories["direct"] = [](const Config& c) { return make_file_store(c.direct, true); };
+    reg->factories["s3"] = [](const Config& c) { return make_s3_store(c.s3); };
     return reg;
   }();
   return *r;
@@ -69,6 +71,7 @@ Result<std::shared_ptr<ObjectStore>> store_for_uri(std::string_view uri, const C
 Status Config::validate() const {
   if (Status s = file.validate(); !s.ok()) return std::move(s).error().wrap("config.file");
   if (Status s = direct.validate(); !s.ok()) return std::move(s).error().wrap("config.direct");
+  if (Status s = s3.validate(); !s.ok()) return std::move(s).error().wrap("config.s3");
   return ok_status();
 }
 

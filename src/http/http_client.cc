@@ -235,6 +235,8 @@ class Loop {
     curl_easy_setopt(e, CURLOPT_XFERINFODATA, t.get());
     curl_easy_setopt(e, CURLOPT_BUFFERSIZE, kCurlBufferSize);
     curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+    // Object keys may contain "." and ".." segments and "//": send the path exactly as given.
+    curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(cfg_.connect_timeout.count()));
     curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, cfg_.low_speed_limit);
     curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, static_cast<long>(cfg_.low_speed_time.count()));
@@ -320,7 +322,7 @@ class Loop {
     }
     curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &t->resp.status);
     if (t->req.has_dest && t->resp.status >= 200 && t->resp.status < 300 &&
-        t->req.method != "HEAD" && t->resp.body_bytes != t->req.dest.size()) {
+        t->req.method != "HEAD" && t->req.dest_exact && t->resp.body_bytes != t->req.dest.size()) {
       Error err(ErrorCode::kDataLoss,
                 fmt::format("{} {}: response body has {} bytes, expected {}", t->req.method,
                             t->req.url, t->resp.body_bytes, t->req.dest.size()));

@@ -49,6 +49,9 @@ struct Request {
   /// kDataLoss). When empty, the body is returned in Response::body.
   std::span<std::byte> dest;
   bool has_dest = false;
+  /// false: the body may be shorter than dest (a range that runs past the end of an object);
+  /// Response::body_bytes tells how much arrived. Longer is always kDataLoss.
+  bool dest_exact = true;
   /// Whole-request timeout; zero = none (the stall timeout still applies).
   std::chrono::milliseconds timeout{0};
   CancellationToken cancel;

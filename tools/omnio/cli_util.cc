@@ -159,4 +159,9 @@ void Progress::draw(bool) {
   std::fflush(stderr);
 }
 
+Config& cli_config() {
+  static Config config;
+  return config;
+}
+
 }  // namespace omnio::cli

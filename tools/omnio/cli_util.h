@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "omnio/cancel.h"
+#include "omnio/config.h"
 #include "omnio/result.h"
 
 namespace omnio::cli {
@@ -19,7 +20,14 @@ struct Globals {
   bool json = false;
   bool quiet = false;
   int verbose = 0;
+  /// --endpoint-url / --region / --profile (s3://); empty = environment and profile files.
+  std::string endpoint_url;
+  std::string region;
+  std::string profile;
 };
+
+/// The store configuration built from the global flags (set once by main before any command).
+Config& cli_config();
 
 /// A URI, or a local path turned into an absolute file:// URI. Keeps a trailing '/'.
 Result<std::string> to_uri(const std::string& arg);

@@ -33,7 +33,15 @@ void report_transfer(const Globals& g, const std::string& op, std::uint64_t byte
 
 Status cmd_ls(const LsArgs& a, const Globals& g) {
   OMNIO_ASSIGN_OR_RETURN(std::string uri, to_uri(a.uri));
-  OMNIO_ASSIGN_OR_RETURN(auto store, store_for_uri(uri));
+  OMNIO_ASSIGN_OR_RETURN(auto store, store_for_uri(uri, cli_config()));
+  if (uri.size() > 3 && uri.compare(uri.size() - 3, 3, "://") == 0) {
+    // A bare scheme ("s3://"): list the containers.
+    OMNIO_ASSIGN_OR_RETURN(auto names, store->list_containers(uri));
+    for (const auto& n : names) {
+      if (!print_line(g.json ? nlohmann::json{{"uri", n}, {"is_dir", true}}.dump() : n)) break;
+    }
+    return ok_status();
+  }
   OMNIO_ASSIGN_OR_RETURN(auto entries, store->list_entries(uri, a.recursive));
   // Globs match the part after the listing prefix's last '/', with fnmatch (never regex).
   const std::size_t base = uri.find_last_of('/') + 1;
@@ -64,7 +72,7 @@ Status cmd_ls(const LsArgs& a, const Globals& g) {
 
 Status cmd_stat(const std::string& arg, const Globals& g) {
   OMNIO_ASSIGN_OR_RETURN(std::string uri, to_uri(arg));
-  OMNIO_ASSIGN_OR_RETURN(auto store, store_for_uri(uri));
+  OMNIO_ASSIGN_OR_RETURN(auto store, store_for_uri(uri, cli_config()));
   OMNIO_ASSIGN_OR_RETURN(ObjectMetadata m, store->stat(uri));
   if (g.json) {
     nlohmann::json j{{"uri", uri},
@@ -89,7 +97,7 @@ Status cmd_stat(const std::string& arg, const Globals& g) {
 
 Status cmd_rm(const std::string& arg, bool recursive, const Globals& g) {
   OMNIO_ASSIGN_OR_RETURN(std::string uri, to_uri(arg));
-  OMNIO_ASSIGN_OR_RETURN(auto store, store_for_uri(uri));
+  OMNIO_ASSIGN_OR_RETURN(auto store, store_for_uri(uri, cli_config()));
   if (!recursive) {
     OMNIO_TRY(store->delete_object(uri));
     if (g.json) print_line(nlohmann::json{{"op", "rm"}, {"deleted", 1}}.dump());
@@ -106,13 +114,13 @@ Status cmd_rm(const std::string& arg, bool recursive, const Globals& g) {
 
 Status cmd_mb(const std::string& arg, const Globals&) {
   OMNIO_ASSIGN_OR_RETURN(std::string uri, to_uri(arg));
-  OMNIO_ASSIGN_OR_RETURN(auto store, store_for_uri(uri));
+  OMNIO_ASSIGN_OR_RETURN(auto store, store_for_uri(uri, cli_config()));
   return store->create_container(uri);
 }
 
 Status cmd_rb(const std::string& arg, const Globals&) {
   OMNIO_ASSIGN_OR_RETURN(std::string uri, to_uri(arg));
-  OMNIO_ASSIGN_OR_RETURN(auto store, store_for_uri(uri));
+  OMNIO_ASSIGN_OR_RETURN(auto store, store_for_uri(uri, cli_config()));
   return store->delete_container(uri);
 }
 

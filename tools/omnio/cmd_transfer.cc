@@ -52,7 +52,7 @@ Status check_jobs(std::size_t j) {
 Status cmd_get(const GetArgs& a, const Globals& g) {
   OMNIO_TRY(check_jobs(a.jobs));
   OMNIO_ASSIGN_OR_RETURN(std::string uri, to_uri(a.uri));
-  OMNIO_ASSIGN_OR_RETURN(auto store, store_for_uri(uri));
+  OMNIO_ASSIGN_OR_RETURN(auto store, store_for_uri(uri, cli_config()));
   const CancellationToken& cancel = interrupt_token();
   const bool to_stdout = !a.discard && (a.dest.empty() || a.dest == "-");
 
@@ -114,7 +114,7 @@ Status cmd_get(const GetArgs& a, const Globals& g) {
     } else if (!a.discard) {
       OMNIO_ASSIGN_OR_RETURN(std::string dst, to_uri(a.dest));
       dst = resolve_dest(uri, dst);
-      OMNIO_ASSIGN_OR_RETURN(auto dstore, store_for_uri(dst));
+      OMNIO_ASSIGN_OR_RETURN(auto dstore, store_for_uri(dst, cli_config()));
       OMNIO_TRY(dstore->put(dst, b));
     }
     report_transfer(g, "get", b.size(), progress.seconds(), 1);
@@ -141,7 +141,7 @@ Status cmd_get(const GetArgs& a, const Globals& g) {
   } else {
     OMNIO_ASSIGN_OR_RETURN(std::string dst, to_uri(a.dest));
     dst = resolve_dest(uri, dst);
-    OMNIO_ASSIGN_OR_RETURN(auto dstore, store_for_uri(dst));
+    OMNIO_ASSIGN_OR_RETURN(auto dstore, store_for_uri(dst, cli_config()));
     OMNIO_TRY(copy_object(*store, uri, *dstore, dst, cancel, [&](std::uint64_t n) { progress.add(n); }));
     progress.finish();
   }
@@ -151,7 +151,7 @@ Status cmd_get(const GetArgs& a, const Globals& g) {
 
 Status cmd_put(const PutArgs& a, const Globals& g) {
   OMNIO_ASSIGN_OR_RETURN(std::string uri, to_uri(a.uri));
-  OMNIO_ASSIGN_OR_RETURN(auto store, store_for_uri(uri));
+  OMNIO_ASSIGN_OR_RETURN(auto store, store_for_uri(uri, cli_config()));
   WriterOptions wo;
   wo.zstd_level = a.zstd;
   wo.put.content_type = a.content_type;
@@ -183,7 +183,7 @@ Status cmd_put(const PutArgs& a, const Globals& g) {
   } else {
     OMNIO_ASSIGN_OR_RETURN(std::string src, to_uri(a.src));
     uri = resolve_dest(src, uri);
-    OMNIO_ASSIGN_OR_RETURN(auto sstore, store_for_uri(src));
+    OMNIO_ASSIGN_OR_RETURN(auto sstore, store_for_uri(src, cli_config()));
     OMNIO_TRY(copy_object(*sstore, src, *store, uri, interrupt_token(),
                           [&](std::uint64_t n) { progress.add(n); }, wo));
   }
@@ -196,8 +196,8 @@ Status cmd_cp(const CpArgs& a, const Globals& g) {
   OMNIO_TRY(check_jobs(a.jobs));
   OMNIO_ASSIGN_OR_RETURN(std::string src, to_uri(a.src));
   OMNIO_ASSIGN_OR_RETURN(std::string dst, to_uri(a.dst));
-  OMNIO_ASSIGN_OR_RETURN(auto sstore, store_for_uri(src));
-  OMNIO_ASSIGN_OR_RETURN(auto dstore, store_for_uri(dst));
+  OMNIO_ASSIGN_OR_RETURN(auto sstore, store_for_uri(src, cli_config()));
+  OMNIO_ASSIGN_OR_RETURN(auto dstore, store_for_uri(dst, cli_config()));
   const CancellationToken& cancel = interrupt_token();
   if (!a.recursive) {
     dst = resolve_dest(src, dst);

@@ -30,6 +30,11 @@ int main(int argc, char** argv) {
   app.add_flag("--json", g.json, "machine-readable output: one JSON object per line");
   app.add_flag("-q,--quiet", g.quiet, "no progress or summary on stderr");
   app.add_flag("-v,--verbose", g.verbose, "more logging (-v info, -vv debug)");
+  app.add_option("--endpoint-url", g.endpoint_url,
+                 "S3 endpoint, e.g. http://127.0.0.1:9000 (default: AWS_ENDPOINT_URL_S3, "
+                 "AWS_ENDPOINT_URL, the profile, else AWS)");
+  app.add_option("--region", g.region, "S3 region (default: AWS_REGION, AWS_DEFAULT_REGION, the profile, else us-east-1)");
+  app.add_option("--profile", g.profile, "profile of ~/.aws/credentials and ~/.aws/config (default: AWS_PROFILE, else default)");
 
   LsArgs ls;
   auto* c_ls = app.add_subcommand("ls", "list objects under a prefix (string-prefix semantics)");
@@ -96,6 +101,9 @@ int main(int argc, char** argv) {
   for (const auto& v : omnio::env::unknown_omnio_variables()) {
     omnio::log::warn("unknown environment variable {}", v);
   }
+  cli_config().s3.endpoint = g.endpoint_url;
+  cli_config().s3.region = g.region;
+  cli_config().s3.profile = g.profile;
   if (zopt->count() > 0) put.zstd = zopt->results().empty() || zopt->results()[0].empty() ? 3 : zstd_level;
 
   omnio::Status s;

@@ -1,0 +1,114 @@
+// Internal declaration of the s3:// store, shared by s3_store.cc (requests, reads, namespace) and
+// s3_write.cc (PUT, multipart, streaming writer).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "backends/s3/s3_resolve.h"
+#include "backends/s3/s3_store.h"
+#include "http/http_client.h"
+#include "http/retrying.h"
+#include "omnio/range_engine.h"
+
+namespace omnio::s3 {
+
+/// One S3 request before signing.
+struct Call {
+  std::string method = "GET";
+  std::string bucket;
+  /// Raw (unencoded) key; empty for bucket-level requests.
+  std::string key;
+  /// Raw query parameters.
+  std::vector<std::pair<std::string, std::string>> query;
+  http::Headers headers;
+  std::span<const std::byte> body;
+  std::span<std::byte> dest;
+  bool has_dest = false;
+  bool dest_exact = true;
+  std::chrono::milliseconds timeout{0};
+  bool idempotent = true;
+  CancellationToken cancel;
+  /// "GET s3://bucket/key" for messages.
+  std::string what;
+};
+
+/// Where a URI points.
+struct Target {
+  std::string bucket;
+  std::string key;
+};
+
+class S3Store final : public ObjectStore, public std::enable_shared_from_this<S3Store> {
+ public:
+  S3Store(S3Config config, Resolved resolved, std::shared_ptr<http::HttpClient> client);
+
+  std::string_view scheme() const override { return "s3"; }
+
+  Result<Bytes> get(std::string_view uri, const ReadOptions& opts) override;
+  Result<Bytes> get_range(std::string_view uri, std::uint64_t offset,
+                          std::optional<std::uint64_t> length, const ReadOptions& opts) override;
+  Result<std::uint64_t> get_into(std::string_view uri, std::uint64_t offset,
+                                 std::span<std::byte> dest, const ReadOptions& opts) override;
+  Status get_to_sink(std::string_view uri, const ChunkSink& sink, const ReadOptions& opts) override;
+
+  Status put(std::string_view uri, const Bytes& data, const PutOptions& opts) override;
+  Status put_multipart(std::string_view uri, const Bytes& data, std::optional<std::size_t> part_size,
+                       const PutOptions& opts) override;
+  Result<std::unique_ptr<ObjectWriter>> create_writer(std::string_view uri,
+                                                      const WriterOptions& opts) override;
+
+  Result<std::vector<ListEntry>> list_entries(std::string_view prefix_uri, bool recursive) override;
+  Result<std::vector<std::string>> list_containers(std::string_view root_uri) override;
+  Result<ObjectMetadata> stat(std::string_view uri) override;
+  Status delete_object(std::string_view uri) override;
+  Result<std::uint64_t> delete_prefix(std::string_view prefix_uri) override;
+  Status create_container(std::string_view container_uri) override;
+  Status delete_container(std::string_view container_uri) override;
+  Status copy(std::string_view src_uri, std::string_view dst_uri) override;
+
+  // ---- shared by the write path ----
+  const S3Config& config() const { return cfg_; }
+  /// Sends a call with retries and S3 error mapping; the completion runs on an HTTP loop thread.
+  void submit(Call call, http::Completion done);
+  Result<http::Response> perform(Call call);
+  /// Parses a URI of this store; need_key: the key must not be empty.
+  Result<Target> target(std::string_view uri, bool need_key) const;
+  std::string uri_of(const std::string& bucket, const std::string& key) const;
+
+  S3StoreStats stats() const;
+
+ private:
+  struct Probe;
+  Result<Probe> probe(const Target& t, std::uint64_t offset, std::span<std::byte> dest,
+                      const CancellationToken& cancel);
+  Result<Bytes> read_from(const Target& t, std::uint64_t offset, std::optional<std::uint64_t> length,
+                          const ReadOptions& opts);
+  RangeReadFn range_reader(const Target& t, std::uint64_t base, std::string etag);
+  Result<ObjectMetadata> head(const Target& t, const std::string& what);
+  Result<http::Request> sign(const Call& c, const std::string& payload_hash) const;
+
+  S3Config cfg_;
+  Resolved res_;
+  std::shared_ptr<http::HttpClient> http_;
+  std::shared_ptr<http::RetryBudget> budget_;
+  RangeEngine engine_;
+  struct Counters {
+    std::atomic<std::uint64_t> requests{0}, gets{0}, heads{0}, puts{0}, posts{0}, deletes{0},
+        lists{0}, retries{0};
+  };
+  std::shared_ptr<Counters> counters_ = std::make_shared<Counters>();
+};
+
+/// HTTP status + S3 error document -> a typed Error naming the operation, the service's code, the
+/// request id and the endpoint.
+Error s3_error(const http::Response& resp, const std::string& what, const std::string& endpoint);
+
+/// RFC 1123 ("Wed, 25 Nov 2026 01:02:03 GMT") or ISO 8601 -> RFC 3339 UTC; empty when unparseable.
+std::string to_rfc3339(std::string_view http_date);
+
+}  // namespace omnio::s3

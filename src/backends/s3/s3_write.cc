@@ -1,0 +1,385 @@
+// s3:// writes: single PUT, multipart uploads with a bounded number of parts in flight (the permit
+// is taken BEFORE a part is dispatched), the streaming writer, and server-side copy.
+#include <algorithm>
+#include <condition_variable>
+#include <cstring>
+#include <map>
+#include <mutex>
+
+#include <fmt/format.h>
+
+#include "backends/s3/s3_store_impl.h"
+#include "backends/s3/s3_xml.h"
+#include "core/stream_writer.h"
+#include "omnio/log.h"
+
+namespace omnio::s3 {
+namespace {
+
+constexpr std::size_t kBufferAlignment = 64;
+
+void add_put_headers(Call& c, const PutOptions& opts) {
+  if (!opts.content_type.empty()) c.headers.emplace_back("Content-Type", opts.content_type);
+  for (const auto& [k, v] : opts.metadata) c.headers.emplace_back("x-amz-meta-" + k, v);
+}
+
+// Part n (1-based) of a stream of unknown length: the base size for the first 1,000 parts, then
+// doubling every 1,000 parts (capped at 5 GiB), so 10,000 parts reach past S3's 5 TiB limit with a
+// 16 MiB base while small streams keep small parts.
+std::size_t streaming_part_size(std::size_t base, std::size_t n) {
+  const std::size_t doublings = std::min<std::size_t>((n - 1) / 1000, 20);
+  return static_cast<std::size_t>(std::min<std::uint64_t>(kS3MaxPartSize, static_cast<std::uint64_t>(base) << doublings));
+}
+
+// A part size for a known total: at least `wanted` and S3's minimum, and large enough for 10,000
+// parts; rounded up to a MiB.
+std::size_t part_size_for(std::uint64_t total, std::size_t wanted) {
+  std::uint64_t ps = std::max<std::uint64_t>(wanted, kS3MinPartSize);
+  const std::uint64_t need = (total + kS3MaxParts - 1) / kS3MaxParts;
+  if (need > ps) ps = (need + kMiB - 1) / kMiB * kMiB;
+  return static_cast<std::size_t>(std::min<std::uint64_t>(ps, kS3MaxPartSize));
+}
+
+}  // namespace
+
+// One multipart upload: create, parts in flight under a permit count, complete or abort.
+class MultipartUpload {
+ public:
+  MultipartUpload(std::shared_ptr<S3Store> store, Target t, PutOptions opts)
+      : store_(std::move(store)), t_(std::move(t)), opts_(std::move(opts)),
+        uri_(store_->uri_of(t_.bucket, t_.key)), cancel_(opts_.cancel.child()) {}
+
+  ~MultipartUpload() {
+    if (!upload_id_.empty() && !completed_ && !aborted_) (void)abort();
+  }
+
+  const std::string& uri() const { return uri_; }
+  bool started() const { return !upload_id_.empty(); }
+
+  Status start() {
+    Call c;
+    c.method = "POST";
+    c.bucket = t_.bucket;
+    c.key = t_.key;
+    c.query = {{"uploads", ""}};
+    add_put_headers(c, opts_);
+    c.cancel = cancel_;
+    c.what = "CREATE MULTIPART UPLOAD " + uri_;
+    OMNIO_ASSIGN_OR_RETURN(http::Response r, store_->perform(std::move(c)));
+    auto id = parse_initiate_multipart(r.body);
+    if (!id.ok()) return id.error().wrap("CREATE MULTIPART UPLOAD " + uri_);
+    upload_id_ = *id;
+    log::debug("{}: multipart upload {} started", uri_, upload_id_);
+    return ok_status();
+  }
+
+  // Sends part `n`. Blocks until a permit is free; returns the upload's first error instead of
+  // sending once anything failed. `owner` keeps the body alive until the part completes.
+  Status send_part(int n, std::span<const std::byte> body, std::shared_ptr<const void> owner,
+                   std::string copy_source = {}, std::string copy_range = {}) {
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return inflight_ < store_->config().max_parts_in_flight || failed_; });
+      if (failed_) return error_;
+      if (cancel_.is_cancelled()) return Error(ErrorCode::kCancelled, fmt::format("upload of {} cancelled", uri_));
+      ++inflight_;
+    }
+    Call c;
+    c.method = "PUT";
+    c.bucket = t_.bucket;
+    c.key = t_.key;
+    c.query = {{"partNumber", std::to_string(n)}, {"uploadId", upload_id_}};
+    c.body = body;
+    if (!copy_source.empty()) {
+      c.headers.emplace_back("x-amz-copy-source", copy_source);
+      c.headers.emplace_back("x-amz-copy-source-range", copy_range);
+    }
+    c.cancel = cancel_;
+    c.what = fmt::format("UPLOAD PART {} of {} ({} bytes)", n, uri_, body.size());
+    const bool is_copy = !copy_source.empty();
+    store_->submit(std::move(c), [this, n, is_copy, owner = std::move(owner)](Result<http::Response> r) {
+      std::string etag;
+      Error err;
+      bool ok = r.ok();
+      if (ok) {
+        if (is_copy) {
+          auto e = parse_copy_result(r->body);
+          ok = e.ok();
+          if (ok) etag = *e; else err = e.error();
+        } else {
+          etag = std::string(r->header("etag"));
+          if (etag.empty()) {
+            ok = false;
+            err = Error(ErrorCode::kInternal, fmt::format("part {} of {}: the server returned no ETag", n, uri_));
+          }
+        }
+      } else {
+        err = std::move(r).error();
+      }
+      std::lock_guard g(mu_);
+      if (ok) {
+        etags_[n] = etag;
+      } else if (!failed_) {
+        failed_ = true;
+        error_ = std::move(err);
+        cancel_.cancel();  // stop the other parts: this upload will be aborted
+      }
+      --inflight_;
+      cv_.notify_all();
+    });
+    return ok_status();
+  }
+
+  Status wait_all() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return inflight_ == 0; });
+    if (failed_) return error_;
+    return ok_status();
+  }
+
+  // Completes after every part succeeded; never after an error.
+  Status complete(std::uint64_t expected_size, int parts) {
+    OMNIO_TRY(wait_all());
+    std::vector<std::pair<int, std::string>> list;
+    {
+      std::lock_guard g(mu_);
+      if (static_cast<int>(etags_.size()) != parts) {
+        return Error(ErrorCode::kInternal, fmt::format("{}: {} of {} parts acknowledged", uri_, etags_.size(), parts));
+      }
+      for (const auto& [n, e] : etags_) list.emplace_back(n, e);
+    }
+    std::string body = build_complete_multipart(list);
+    Call c;
+    c.method = "POST";
+    c.bucket = t_.bucket;
+    c.key = t_.key;
+    c.query = {{"uploadId", upload_id_}};
+    c.headers.emplace_back("Content-Type", "application/xml");
+    c.body = std::as_bytes(std::span<const char>(body.data(), body.size()));
+    c.cancel = cancel_;
+    c.what = fmt::format("COMPLETE MULTIPART UPLOAD {} ({} parts)", uri_, parts);
+    OMNIO_ASSIGN_OR_RETURN(http::Response r, store_->perform(std::move(c)));
+    // 200 can carry an <Error> document: that upload is NOT complete.
+    if (auto etag = parse_complete_multipart(r.body); !etag.ok()) {
+      return etag.error().wrap(fmt::format("COMPLETE MULTIPART UPLOAD {}", uri_));
+    }
+    completed_ = true;
+    if (store_->config().verify_after_complete) {
+      auto m = store_->stat(uri_);
+      if (!m.ok()) return m.error().wrap(fmt::format("verifying {} after CompleteMultipartUpload", uri_));
+      if (m->size != expected_size) {
+        return Error(ErrorCode::kDataLoss,
+                     fmt::format("{}: after CompleteMultipartUpload the object has {} bytes, {} were "
+                                 "uploaded", uri_, m->size, expected_size));
+      }
+    }
+    return ok_status();
+  }
+
+  // Cancels in-flight parts, waits for them, and aborts the upload (best effort; logged).
+  Status abort() {
+    if (upload_id_.empty() || aborted_ || completed_) return ok_status();
+    aborted_ = true;
+    cancel_.cancel();
+    (void)wait_all();
+    Call c;
+    c.method = "DELETE";
+    c.bucket = t_.bucket;
+    c.key = t_.key;
+    c.query = {{"uploadId", upload_id_}};
+    c.what = fmt::format("ABORT MULTIPART UPLOAD {} (upload id {})", uri_, upload_id_);
+    auto r = store_->perform(std::move(c));
+    if (!r.ok()) {
+      log::warn("{}: {}; the parts stay billed until a lifecycle rule removes them", c.what, r.error().to_string());
+      return std::move(r).error();
+    }
+    log::debug("{}: aborted", uri_);
+    return ok_status();
+  }
+
+ private:
+  std::shared_ptr<S3Store> store_;
+  Target t_;
+  PutOptions opts_;
+  std::string uri_;
+  CancellationToken cancel_;
+  std::string upload_id_;
+  bool completed_ = false;
+  bool aborted_ = false;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::size_t inflight_ = 0;
+  bool failed_ = false;
+  Error error_;
+  std::map<int, std::string> etags_;
+};
+
+// ---- whole-object writes ------------------------------------------------------------------------
+
+Status S3Store::put(std::string_view uri, const Bytes& data, const PutOptions& opts) {
+  OMNIO_ASSIGN_OR_RETURN(Target t, target(uri, true));
+  if (data.size() > kS3MaxSinglePutSize) return put_multipart(uri, data, std::nullopt, opts);
+  Call c;
+  c.method = "PUT";
+  c.bucket = t.bucket;
+  c.key = t.key;
+  c.body = data.span();
+  add_put_headers(c, opts);
+  c.cancel = opts.cancel;
+  c.what = fmt::format("PUT {} ({} bytes)", uri_of(t.bucket, t.key), data.size());
+  OMNIO_TRY(perform(std::move(c)));
+  return ok_status();
+}
+
+Status S3Store::put_multipart(std::string_view uri, const Bytes& data, std::optional<std::size_t> part_size,
+                              const PutOptions& opts) {
+  OMNIO_ASSIGN_OR_RETURN(Target t, target(uri, true));
+  const std::size_t ps = part_size_for(data.size(), part_size.value_or(cfg_.part_size.value_or(kDefaultPartSize)));
+  if (data.size() <= ps) {
+    if (data.size() > kS3MaxSinglePutSize) {
+      return Error(ErrorCode::kInvalidArgument, fmt::format("{}: object too large", uri));
+    }
+    return put(uri, data, opts);
+  }
+  if (data.size() > kS3MaxObjectSize) {
+    return Error(ErrorCode::kInvalidArgument,
+                 fmt::format("{}: {} bytes exceed S3's 5 TiB object limit", uri, data.size()));
+  }
+  MultipartUpload up(shared_from_this(), t, opts);
+  OMNIO_TRY(up.start());
+  int n = 0;
+  Status st;
+  for (std::size_t off = 0; off < data.size() && st.ok(); off += ps) {
+    st = up.send_part(++n, data.span().subspan(off, std::min(ps, data.size() - off)), nullptr);
+  }
+  if (st.ok()) st = up.complete(data.size(), n);
+  if (!st.ok()) {
+    (void)up.abort();
+    return st;
+  }
+  return ok_status();
+}
+
+// ---- streaming writer ---------------------------------------------------------------------------
+
+namespace {
+
+// Buffers one part; a full part goes out as UploadPart (the upload starts with the first full part).
+// A stream that never fills a part is one PUT at commit.
+class S3Sink final : public RawSink {
+ public:
+  S3Sink(std::shared_ptr<S3Store> store, Target t, PutOptions opts, std::size_t base_part)
+      : store_(std::move(store)), t_(std::move(t)), opts_(std::move(opts)), base_part_(base_part),
+        up_(store_, t_, opts_) {}
+
+  ~S3Sink() override = default;
+
+  Status append(std::span<const std::byte> data) override {
+    while (!data.empty()) {
+      if (!buf_) {
+        const std::size_t size = streaming_part_size(base_part_, static_cast<std::size_t>(parts_ + 1));
+        OMNIO_ASSIGN_OR_RETURN(AlignedBuffer b, AlignedBuffer::allocate(size, kBufferAlignment));
+        buf_ = std::make_shared<AlignedBuffer>(std::move(b));
+        fill_ = 0;
+      }
+      const std::size_t k = std::min(data.size(), buf_->size() - fill_);
+      std::memcpy(buf_->data() + fill_, data.data(), k);
+      fill_ += k;
+      total_ += k;
+      data = data.subspan(k);
+      if (fill_ == buf_->size()) OMNIO_TRY(flush());
+    }
+    return ok_status();
+  }
+
+  Status commit() override {
+    if (!up_.started()) {
+      // Everything fits in one part: a single PUT.
+      Bytes body = buf_ ? Bytes::from_shared(buf_, buf_->data(), fill_) : Bytes();
+      buf_.reset();
+      return store_->put(up_.uri(), body, opts_);
+    }
+    if (fill_ > 0) OMNIO_TRY(flush());
+    return up_.complete(total_, parts_);
+  }
+
+  Status abort() override {
+    buf_.reset();
+    return up_.abort();
+  }
+
+ private:
+  Status flush() {
+    if (!up_.started()) OMNIO_TRY(up_.start());
+    auto body = std::span<const std::byte>(buf_->data(), fill_);
+    std::shared_ptr<const void> owner = std::move(buf_);
+    fill_ = 0;
+    return up_.send_part(++parts_, body, std::move(owner));
+  }
+
+  std::shared_ptr<S3Store> store_;
+  Target t_;
+  PutOptions opts_;
+  std::size_t base_part_;
+  MultipartUpload up_;
+  std::shared_ptr<AlignedBuffer> buf_;
+  std::size_t fill_ = 0;
+  std::uint64_t total_ = 0;
+  int parts_ = 0;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<ObjectWriter>> S3Store::create_writer(std::string_view uri, const WriterOptions& opts) {
+  OMNIO_TRY(target(uri, true));
+  std::size_t part = opts.part_size.value_or(cfg_.part_size.value_or(kDefaultPartSize));
+  if (part < kS3MinPartSize || part > kS3MaxPartSize) {
+    return Error(ErrorCode::kInvalidArgument,
+                 fmt::format("part size {} is outside S3's limits (5 MiB .. 5 GiB)", part));
+  }
+  auto self = shared_from_this();
+  return make_stream_writer(std::string(uri), opts, [self, opts, part](const std::string& final_uri)
+                                                        -> Result<std::unique_ptr<RawSink>> {
+    OMNIO_ASSIGN_OR_RETURN(Target t, self->target(final_uri, true));
+    return std::unique_ptr<RawSink>(std::make_unique<S3Sink>(self, t, opts.put, part));
+  });
+}
+
+// ---- server-side copy ---------------------------------------------------------------------------
+
+Status S3Store::copy(std::string_view src_uri, std::string_view dst_uri) {
+  OMNIO_ASSIGN_OR_RETURN(Target src, target(src_uri, true));
+  OMNIO_ASSIGN_OR_RETURN(Target dst, target(dst_uri, true));
+  const std::string from = uri_of(src.bucket, src.key);
+  OMNIO_ASSIGN_OR_RETURN(ObjectMetadata m, stat(from));
+  const std::string source = uri_encode(src.bucket + "/" + src.key, false);
+  if (m.size <= kS3MaxSinglePutSize) {
+    Call c;
+    c.method = "PUT";
+    c.bucket = dst.bucket;
+    c.key = dst.key;
+    c.headers.emplace_back("x-amz-copy-source", source);
+    c.headers.emplace_back("x-amz-copy-source-if-match", m.etag);
+    c.what = fmt::format("COPY {} -> {}", from, uri_of(dst.bucket, dst.key));
+    const std::string what = c.what;
+    OMNIO_ASSIGN_OR_RETURN(http::Response r, perform(std::move(c)));
+    if (auto e = parse_copy_result(r.body); !e.ok()) return e.error().wrap(what);
+    return ok_status();
+  }
+  MultipartUpload up(shared_from_this(), dst, PutOptions{});
+  OMNIO_TRY(up.start());
+  int n = 0;
+  Status st;
+  for (std::uint64_t off = 0; off < m.size && st.ok(); off += kDefaultS3CopyPartSize) {
+    const std::uint64_t len = std::min<std::uint64_t>(kDefaultS3CopyPartSize, m.size - off);
+    st = up.send_part(++n, {}, nullptr, source, fmt::format("bytes={}-{}", off, off + len - 1));
+  }
+  if (st.ok()) st = up.complete(m.size, n);
+  if (!st.ok()) {
+    (void)up.abort();
+    return st.error().wrap(fmt::format("COPY {} -> {}", from, uri_of(dst.bucket, dst.key)));
+  }
+  return ok_status();
+}
+
+}  // namespace omnio::s3
