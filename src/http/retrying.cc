@@ -98,7 +98,9 @@ Result<Response> default_check(Result<Response> r) {
 }
 
 struct CallState {
-  std::shared_ptr<HttpClient> client;
+  // Raw: the caller keeps the client alive until `done` ran; a shared_ptr here could make a loop
+  // thread drop the last reference and join itself.
+  HttpClient* client = nullptr;
   RetryPolicy policy;
   std::shared_ptr<RetryBudget> budget;
   RetryingCall call;
@@ -176,7 +178,7 @@ void attempt(std::shared_ptr<CallState> st) {
   }
   req->cancel = st->call.cancel;
   if (st->attempt > 1) log::debug("{}: attempt {}/{}", st->call.what, st->attempt, st->policy.max_attempts);
-  auto client = st->client;
+  HttpClient* client = st->client;
   client->submit(std::move(req).value(), [st](Result<Response> r) { on_result(st, std::move(r)); });
 }
 
@@ -205,7 +207,7 @@ void submit_with_retry(const std::shared_ptr<HttpClient>& client, const RetryPol
                        const std::shared_ptr<RetryBudget>& budget, RetryingCall call,
                        Completion done) {
   auto st = std::make_shared<CallState>();
-  st->client = client;
+  st->client = client.get();
   st->policy = policy;
   st->budget = budget;
   st->call = std::move(call);

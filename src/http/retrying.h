@@ -45,7 +45,7 @@ struct RetryingCall {
 };
 
 /// Sends `call`, retrying under `policy` and `budget` (may be null: unlimited). `done` runs exactly
-/// once, on an HTTP loop or the timer thread.
+/// once, on an HTTP loop or the timer thread. The client must outlive the call (until `done` ran).
 void submit_with_retry(const std::shared_ptr<HttpClient>& client, const RetryPolicy& policy,
                        const std::shared_ptr<RetryBudget>& budget, RetryingCall call,
                        Completion done);

@@ -11,6 +11,7 @@
 namespace omnio::conformance {
 
 void ObjectStoreConformance::SetUp() {
+  if (!GetParam().skip_reason.empty()) GTEST_SKIP() << GetParam().skip_reason;
   prefix_ = GetParam().make_prefix();
   auto s = store_for_uri(prefix_, GetParam().config);
   ASSERT_TRUE(s.ok()) << s.error().to_string();
@@ -18,7 +19,7 @@ void ObjectStoreConformance::SetUp() {
 }
 
 void ObjectStoreConformance::TearDown() {
-  if (GetParam().cleanup) GetParam().cleanup(prefix_);
+  if (GetParam().cleanup && !prefix_.empty()) GetParam().cleanup(prefix_);
 }
 
 std::string backend_name(const ::testing::TestParamInfo<ConformanceBackend>& info) {
@@ -271,13 +272,16 @@ TEST_P(ObjectStoreConformance, ReadersNeverSeeATornObject) {
   const Bytes a = pattern_bytes(1 << 20, 1), b = pattern_bytes(1 << 20, 2);
   ASSERT_OK(store_->put(uri("atomic"), a));
   std::atomic<bool> stop{false};
-  std::atomic<int> torn{0}, reads{0};
+  std::atomic<int> torn{0}, reads{0}, failed{0};
   std::jthread reader([&] {
     while (!stop) {
       auto got = store_->get(uri("atomic"));
       if (got.ok()) {
         ++reads;
         if (!(*got == a) && !(*got == b)) ++torn;
+      } else {
+        // Allowed: a multi-range read of an object replaced underneath it fails (never mixes).
+        ++failed;
       }
     }
   });
@@ -285,7 +289,9 @@ TEST_P(ObjectStoreConformance, ReadersNeverSeeATornObject) {
   stop = true;
   reader.join();
   EXPECT_EQ(torn, 0);
-  EXPECT_GT(reads, 0);
+  EXPECT_GT(reads + failed, 0);
+  // Once writes stop, a read returns exactly the last version.
+  EXPECT_EQ(*store_->get(uri("atomic")), a);
 }
 
 TEST_P(ObjectStoreConformance, MalformedUriIsInvalidArgument) {

@@ -25,6 +25,8 @@ struct ConformanceBackend {
   Config config;
   /// The store lists "directories" only where objects exist below them (true everywhere today).
   bool list_dirs = true;
+  /// Non-empty: the backend's server is not available; every test skips with this reason.
+  std::string skip_reason;
 };
 
 class ObjectStoreConformance : public ::testing::TestWithParam<ConformanceBackend> {

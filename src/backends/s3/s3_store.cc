@@ -230,7 +230,9 @@ Result<http::Request> S3Store::sign(const Call& c, const std::string& payload_ha
 }
 
 void S3Store::submit(Call call, http::Completion done) {
-  auto self = shared_from_this();
+  // Raw: every caller waits for its calls, so the store outlives them; holding a shared_ptr could
+  // make an HTTP loop thread destroy the store (and join itself).
+  S3Store* self = this;
   const std::string payload_hash = cfg_.unsigned_payload && !call.body.empty()
                                        ? std::string("UNSIGNED-PAYLOAD")
                                        : hash_of(call.body);
@@ -371,7 +373,7 @@ Result<S3Store::Probe> S3Store::probe(const Target& t, std::uint64_t offset, std
 }
 
 RangeReadFn S3Store::range_reader(const Target& t, std::uint64_t base, std::string etag) {
-  auto self = shared_from_this();
+  S3Store* self = this;  // the RangeEngine waits for every range before returning
   return [self, t, base, etag](std::uint64_t off, std::span<std::byte> dest, const CancellationToken& cancel,
                                std::function<void(Status)> done) {
     const std::uint64_t at = base + off;
@@ -432,15 +434,33 @@ Result<Bytes> S3Store::read_from(const Target& t, std::uint64_t offset, std::opt
   return Bytes::from_aligned(std::move(out));
 }
 
+namespace {
+
+// A multi-range read whose object was replaced underneath it (If-Match failed) starts over from a
+// fresh first range, a few times: the caller gets one consistent version or an error, never a mix.
+constexpr int kReadRestartsOnChange = 3;
+
+bool object_changed(const Error& e) {
+  for (const Error* x = &e; x != nullptr; x = x->cause()) {
+    if (x->code() == ErrorCode::kDataLoss && x->http_status() == 412) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 Result<Bytes> S3Store::get(std::string_view uri, const ReadOptions& opts) {
-  OMNIO_ASSIGN_OR_RETURN(Target t, target(uri, true));
-  return read_from(t, 0, std::nullopt, opts);
+  return get_range(uri, 0, std::nullopt, opts);
 }
 
 Result<Bytes> S3Store::get_range(std::string_view uri, std::uint64_t offset,
                                  std::optional<std::uint64_t> length, const ReadOptions& opts) {
   OMNIO_ASSIGN_OR_RETURN(Target t, target(uri, true));
-  return read_from(t, offset, length, opts);
+  for (int i = 1;; ++i) {
+    auto r = read_from(t, offset, length, opts);
+    if (r.ok() || i == kReadRestartsOnChange || !object_changed(r.error())) return r;
+    log::debug("{}: changed during a ranged read; reading again", uri);
+  }
 }
 
 Result<std::uint64_t> S3Store::get_into(std::string_view uri, std::uint64_t offset, std::span<std::byte> dest,
@@ -451,12 +471,15 @@ Result<std::uint64_t> S3Store::get_into(std::string_view uri, std::uint64_t offs
     return std::uint64_t{0};
   }
   auto head_part = dest.first(std::min<std::size_t>(dest.size(), cfg_.range_engine.chunk_size));
-  OMNIO_ASSIGN_OR_RETURN(Probe p, probe(t, offset, head_part, opts.cancel));
-  const std::uint64_t end = std::min<std::uint64_t>(p.total, offset + dest.size());
-  if (offset + p.got >= end) return static_cast<std::uint64_t>(end - offset);
-  auto rest = dest.subspan(p.got, static_cast<std::size_t>(end - offset - p.got));
-  OMNIO_TRY(engine_.download_into(rest.size(), rest, range_reader(t, offset + p.got, p.etag), opts.cancel));
-  return static_cast<std::uint64_t>(end - offset);
+  for (int i = 1;; ++i) {
+    OMNIO_ASSIGN_OR_RETURN(Probe p, probe(t, offset, head_part, opts.cancel));
+    const std::uint64_t end = std::min<std::uint64_t>(p.total, offset + dest.size());
+    if (offset + p.got >= end) return static_cast<std::uint64_t>(end - offset);
+    auto rest = dest.subspan(p.got, static_cast<std::size_t>(end - offset - p.got));
+    auto r = engine_.download_into(rest.size(), rest, range_reader(t, offset + p.got, p.etag), opts.cancel);
+    if (r.ok()) return static_cast<std::uint64_t>(end - offset);
+    if (i == kReadRestartsOnChange || !object_changed(r.error())) return std::move(r).error();
+  }
 }
 
 Status S3Store::get_to_sink(std::string_view uri, const ChunkSink& sink, const ReadOptions& opts) {
