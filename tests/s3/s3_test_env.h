@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,9 @@ struct S3TestServer {
     return c;
   }
 };
+
+/// Test names and failure messages show the server's name, not its bytes.
+inline void PrintTo(const S3TestServer& s, std::ostream* os) { *os << s.name; }
 
 inline std::map<std::string, std::string> read_servers_env() {
   std::map<std::string, std::string> kv;
