@@ -58,6 +58,10 @@ struct Transfer {
   bool decided = false;
   bool overflow = false;
   bool first_byte_seen = false;
+  bool stalled = false;
+  curl_off_t last_moved = -1;
+  Clock::time_point last_progress;
+  std::chrono::milliseconds stall_timeout{0};
   Clock::time_point started;
   std::atomic<bool> cancelled{false};
   std::optional<std::stop_callback<std::function<void()>>> on_cancel;
@@ -123,9 +127,19 @@ int on_seek(void* user, curl_off_t offset, int origin) {
   return CURL_SEEKFUNC_OK;
 }
 
-int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+int on_progress(void* user, curl_off_t, curl_off_t dlnow, curl_off_t, curl_off_t ulnow) {
   auto* t = static_cast<Transfer*>(user);
-  return t->cancelled.load(std::memory_order_relaxed) ? 1 : 0;
+  if (t->cancelled.load(std::memory_order_relaxed)) return 1;
+  const auto now = Clock::now();
+  const curl_off_t moved = dlnow + ulnow;
+  if (moved != t->last_moved) {
+    t->last_moved = moved;
+    t->last_progress = now;
+  } else if (now - t->last_progress > t->stall_timeout) {
+    t->stalled = true;
+    return 1;
+  }
+  return 0;
 }
 
 Error curl_error(const Transfer& t, CURLcode rc) {
@@ -148,6 +162,12 @@ Error curl_error(const Transfer& t, CURLcode rc) {
     case CURLE_SSL_CIPHER:
     case CURLE_SSL_CACERT_BADFILE: kind = "TLS failure"; break;
     case CURLE_ABORTED_BY_CALLBACK:
+      if (t.stalled) {
+        code = ErrorCode::kDeadlineExceeded;
+        kind = fmt::format("stalled: no byte moved for {} ms{}", t.stall_timeout.count(),
+                           t.first_byte_seen ? "" : " (no response yet)");
+        break;
+      }
       code = ErrorCode::kCancelled;
       kind = "cancelled";
       break;
@@ -238,8 +258,8 @@ class Loop {
     // Object keys may contain "." and ".." segments and "//": send the path exactly as given.
     curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(cfg_.connect_timeout.count()));
-    curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, cfg_.low_speed_limit);
-    curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, static_cast<long>(cfg_.low_speed_time.count()));
+    t->stall_timeout = cfg_.stall_timeout;
+    t->last_progress = t->started;
     if (r.timeout.count() > 0) curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(r.timeout.count()));
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
                      cfg_.http2 ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_1_1);

@@ -661,7 +661,7 @@ Result<std::shared_ptr<ObjectStore>> make_s3_store(const S3Config& config) {
   http::HttpConfig hc;
   hc.event_loops = config.http.event_loops;
   hc.connect_timeout = config.http.connect_timeout;
-  hc.low_speed_time = config.http.stall_timeout;
+  hc.stall_timeout = config.http.stall_timeout;
   hc.http2 = config.http.http2;
   hc.verify_tls = config.http.verify_tls;
   hc.ca_bundle = res.ca_bundle;

@@ -1,0 +1,303 @@
+// s3:// under injected faults: tests/support/fault_proxy.py sits between omnio and a real S3
+// server and drops connections mid-body, answers 503 SlowDown / 500, stalls or truncates bodies.
+// Shown: retried where safe, a clear typed error otherwise, never a short or corrupt result
+// returned as success, multipart uploads aborted on failure, no connections left open.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "backends/s3/s3_store_impl.h"
+#include "conformance/object_store_suite.h"
+#include "http/http_client.h"
+#include "omnio/store_factory.h"
+#include "s3/s3_test_env.h"
+
+namespace omnio {
+namespace {
+
+using namespace std::chrono_literals;
+using conformance::pattern_bytes;
+using testing::S3TestServer;
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* kBucket = "omnio-faults";
+
+#define ASSERT_OK(expr)                                              \
+  do {                                                               \
+    auto&& r_ = (expr);                                              \
+    ASSERT_TRUE(r_.ok()) << #expr << ": " << r_.error().to_string(); \
+  } while (0)
+
+// The proxy as a child process.
+class FaultProxy {
+ public:
+  explicit FaultProxy(const std::string& upstream) {
+    int fds[2];
+    if (::pipe(fds) != 0) return;
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::dup2(fds[1], 1);
+      ::close(fds[0]);
+      std::string script = std::string(OMNIO_SOURCE_DIR) + "/tests/support/fault_proxy.py";
+      ::execlp("python3", "python3", script.c_str(), "--upstream", upstream.c_str(), nullptr);
+      ::_exit(127);
+    }
+    ::close(fds[1]);
+    FILE* f = ::fdopen(fds[0], "r");
+    char line[256] = {};
+    if (f != nullptr && std::fgets(line, sizeof line, f) != nullptr) {
+      std::sscanf(line, "FAULT_PROXY_PORT=%d FAULT_PROXY_CONTROL_PORT=%d", &port_, &control_);
+    }
+    if (f != nullptr) std::fclose(f);
+    auto c = http::HttpClient::create({});
+    if (c.ok()) client_ = *c;
+  }
+  ~FaultProxy() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGTERM);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+  bool ok() const { return port_ > 0 && control_ > 0 && client_; }
+  std::string endpoint() const { return fmt::format("http://127.0.0.1:{}", port_); }
+
+  Result<std::string> control(const std::string& method, const std::string& path, const std::string& body = {}) {
+    http::Request r;
+    r.method = method;
+    r.url = fmt::format("http://127.0.0.1:{}{}", control_, path);
+    r.body = std::as_bytes(std::span<const char>(body.data(), body.size()));
+    r.headers = {{"Content-Type", "application/json"}};
+    OMNIO_ASSIGN_OR_RETURN(http::Response resp, client_->perform(r));
+    if (resp.status != 200) return Error(ErrorCode::kInternal, fmt::format("proxy said {}: {}", resp.status, resp.body));
+    return resp.body;
+  }
+  void rules(const std::string& json) {
+    auto r = control("POST", "/rules", json);
+    ASSERT_TRUE(r.ok()) << r.error().to_string();
+  }
+  // One integer field of /stats.
+  long stat(const std::string& field) {
+    auto r = control("GET", "/stats");
+    if (!r.ok()) return -1;
+    auto p = r->find("\"" + field + "\":");
+    if (p == std::string::npos) return -1;
+    return std::strtol(r->c_str() + p + field.size() + 3, nullptr, 10);
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int port_ = 0, control_ = 0;
+  std::shared_ptr<http::HttpClient> client_;
+};
+
+class S3Faults : public ::testing::TestWithParam<S3TestServer> {
+ protected:
+  void SetUp() override {
+    if (!GetParam().skip_reason.empty()) GTEST_SKIP() << GetParam().skip_reason;
+    static std::atomic<int> n{0};
+    prefix_ = std::string("s3://") + kBucket + "/" + GetParam().name + "-" + std::to_string(::getpid()) + "-" +
+              std::to_string(n++) + "/";
+    direct_ = make(GetParam().config());
+    ASSERT_OK(direct_->create_container(std::string("s3://") + kBucket));
+    proxy_ = std::make_unique<FaultProxy>(GetParam().endpoint);
+    ASSERT_TRUE(proxy_->ok()) << "the fault proxy did not start (python3 tests/support/fault_proxy.py)";
+  }
+  void TearDown() override {
+    if (direct_) (void)direct_->delete_prefix(prefix_);
+  }
+  Config proxied(int attempts = 3) {
+    Config c = GetParam().config();
+    c.s3.endpoint = proxy_->endpoint();
+    c.s3.retry.max_attempts = attempts;
+    c.s3.retry.base_delay = 10ms;
+    c.s3.retry.max_delay = 100ms;
+    return c;
+  }
+  std::shared_ptr<ObjectStore> make(const Config& c) {
+    auto s = store_for_uri("s3://x", c);
+    EXPECT_TRUE(s.ok()) << s.error().to_string();
+    return s.ok() ? *s : nullptr;
+  }
+  std::string uri(const std::string& name) const { return prefix_ + name; }
+  std::vector<std::string> pending_uploads(const std::string& key_prefix) {
+    auto* s3 = dynamic_cast<s3::S3Store*>(direct_.get());
+    s3::Call c;
+    c.bucket = kBucket;
+    c.query = {{"uploads", ""}, {"prefix", key_prefix}};
+    c.what = "LIST UPLOADS";
+    auto r = s3->perform(std::move(c));
+    EXPECT_TRUE(r.ok()) << r.error().to_string();
+    std::vector<std::string> out;
+    if (!r.ok()) return out;
+    for (std::size_t p = r->body.find("<UploadId>"); p != std::string::npos; p = r->body.find("<UploadId>", p + 1)) {
+      out.push_back(r->body.substr(p + 10, r->body.find("</UploadId>", p) - p - 10));
+    }
+    return out;
+  }
+  std::string key(const std::string& name) const { return uri(name).substr(6 + std::string(kBucket).size()); }
+
+  std::string prefix_;
+  std::shared_ptr<ObjectStore> direct_;
+  std::unique_ptr<FaultProxy> proxy_;
+};
+
+TEST_P(S3Faults, SlowDownIsRetriedAndSucceeds) {
+  Bytes data = pattern_bytes(300 * kKiB);
+  ASSERT_OK(direct_->put(uri("obj"), data));
+  auto store = make(proxied());
+  proxy_->rules(R"([{"method":"GET","action":"slowdown","times":2}])");
+  auto got = store->get(uri("obj"));
+  ASSERT_OK(got);
+  EXPECT_EQ(*got, data);
+  EXPECT_EQ(s3_store_stats(*store).retries, 2u);
+  EXPECT_EQ(proxy_->stat("faults"), 2);
+}
+
+TEST_P(S3Faults, ThrottlingIsNeverNotFound) {
+  auto store = make(proxied(1));
+  proxy_->rules(R"([{"method":"HEAD","action":"slowdown","times":-1}])");
+  auto r = store->stat(uri("anything"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), ErrorCode::kResourceExhausted) << r.error().to_string();
+  EXPECT_EQ(r.error().http_status(), 503);
+  EXPECT_NE(r.error().to_string().find("throttled"), std::string::npos) << r.error().to_string();
+  auto e = store->exists(uri("anything"));
+  EXPECT_FALSE(e.ok()) << "exists() must not turn throttling into 'missing'";
+}
+
+TEST_P(S3Faults, PersistentServerErrorGivesUpWithTheChain) {
+  auto store = make(proxied(3));
+  proxy_->rules(R"([{"method":"GET","action":"error","status":500,"times":-1}])");
+  auto r = store->get(uri("obj"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), ErrorCode::kUnavailable) << r.error().to_string();
+  const std::string text = r.error().to_string();
+  EXPECT_NE(text.find("failed after 3 attempts"), std::string::npos) << text;
+  EXPECT_NE(text.find("InternalError"), std::string::npos) << text;
+  EXPECT_EQ(proxy_->stat("faults"), 3);
+}
+
+TEST_P(S3Faults, TruncatedAndDroppedBodiesAreRetriedNeverReturnedShort) {
+  Bytes data = pattern_bytes(3 * kMiB + 5);
+  ASSERT_OK(direct_->put(uri("obj"), data));
+  auto store = make(proxied());
+  proxy_->rules(R"([{"method":"GET","action":"truncate","after_bytes":100000,"times":1},
+                    {"method":"GET","action":"drop_mid_body","after_bytes":200000,"times":1}])");
+  auto got = store->get(uri("obj"));
+  ASSERT_OK(got);
+  EXPECT_EQ(*got, data);
+  EXPECT_EQ(s3_store_stats(*store).retries, 2u);
+  // Forever: an error, never a short object.
+  proxy_->rules(R"([{"method":"GET","action":"truncate","after_bytes":100000,"times":-1}])");
+  auto bad = store->get(uri("obj"));
+  ASSERT_FALSE(bad.ok()) << "a truncated body came back as success";
+  EXPECT_TRUE(bad.error().code() == ErrorCode::kDataLoss || bad.error().code() == ErrorCode::kUnavailable)
+      << bad.error().to_string();
+  std::vector<std::byte> buf(data.size());
+  auto into = store->get_into(uri("obj"), 0, buf);
+  EXPECT_FALSE(into.ok());
+}
+
+TEST_P(S3Faults, FaultsInParallelRangesAreRetried) {
+  Config c = proxied();
+  c.s3.range_engine.chunk_size = 256 * kKiB;
+  c.s3.range_engine.min_split_size = 1;
+  auto store = make(c);
+  Bytes data = pattern_bytes(4 * kMiB + 17);
+  ASSERT_OK(direct_->put(uri("obj"), data));
+  // Faults only on later ranges (not the first, which starts at 0).
+  proxy_->rules(R"([{"method":"GET","header":["range","^bytes=[1-9]"],"action":"drop_mid_body","after_bytes":1000,"times":3},
+                    {"method":"GET","header":["range","^bytes=[1-9]"],"action":"slowdown","times":3}])");
+  auto got = store->get(uri("obj"));
+  ASSERT_OK(got);
+  EXPECT_EQ(*got, data);
+  EXPECT_EQ(s3_store_stats(*store).retries, 6u);
+}
+
+TEST_P(S3Faults, StallHitsTheStallTimeoutAndCancelIsPrompt) {
+  Bytes data = pattern_bytes(1 * kMiB);
+  ASSERT_OK(direct_->put(uri("obj"), data));
+  Config c = proxied(1);
+  c.s3.http.stall_timeout = 2s;
+  auto store = make(c);
+  proxy_->rules(R"([{"method":"GET","action":"stall","after_bytes":1000,"times":-1}])");
+  auto t0 = Clock::now();
+  auto r = store->get(uri("obj"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), ErrorCode::kDeadlineExceeded) << r.error().to_string();
+  EXPECT_LT(Clock::now() - t0, 6s);
+  // Cancellation interrupts a stalled request at once.
+  auto patient = make(proxied(3));
+  ReadOptions ro;
+  std::jthread canceller([&] {
+    std::this_thread::sleep_for(300ms);
+    ro.cancel.cancel();
+  });
+  t0 = Clock::now();
+  auto cr = patient->get(uri("obj"), ro);
+  ASSERT_FALSE(cr.ok());
+  EXPECT_EQ(cr.error().code(), ErrorCode::kCancelled) << cr.error().to_string();
+  EXPECT_LT(Clock::now() - t0, 1300ms);
+}
+
+TEST_P(S3Faults, FailedPartAbortsTheUploadAndNothingAppears) {
+  auto store = make(proxied(2));
+  proxy_->rules(R"([{"method":"PUT","query_regex":"partNumber=2&","action":"error","status":500,"times":-1}])");
+  WriterOptions wo;
+  wo.part_size = 5 * kMiB;
+  auto w = store->create_writer(uri("mp"), wo);
+  ASSERT_OK(w);
+  Status s;
+  for (int i = 0; i < 4 && s.ok(); ++i) s = (*w)->write(pattern_bytes(5 * kMiB, static_cast<std::uint64_t>(i)));
+  if (s.ok()) s = (*w)->finalize();
+  ASSERT_FALSE(s.ok()) << "an upload with a failed part completed";
+  EXPECT_NE(s.error().to_string().find("UPLOAD PART 2"), std::string::npos) << s.error().to_string();
+  w->reset();
+  EXPECT_FALSE(*direct_->exists(uri("mp")));
+  EXPECT_TRUE(pending_uploads(key("mp")).empty()) << "the failed upload was not aborted";
+}
+
+TEST_P(S3Faults, FailedCompleteNeverLeavesAnObject) {
+  auto store = make(proxied(2));
+  proxy_->rules(R"([{"method":"POST","query_regex":"^uploadId=","action":"error","status":500,"times":-1}])");
+  Status s = store->put_multipart(uri("mp2"), pattern_bytes(11 * kMiB), 5 * kMiB);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().to_string().find("COMPLETE MULTIPART UPLOAD"), std::string::npos) << s.error().to_string();
+  EXPECT_FALSE(*direct_->exists(uri("mp2")));
+  EXPECT_TRUE(pending_uploads(key("mp2")).empty());
+}
+
+TEST_P(S3Faults, DeadEndpointFailsFastAndConnectionsAreReleased) {
+  {
+    auto store = make(proxied());
+    proxy_->rules(R"([{"action":"reset","times":-1}])");
+    auto t0 = Clock::now();
+    auto r = store->stat(uri("x"));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code(), ErrorCode::kUnavailable) << r.error().to_string();
+    EXPECT_LT(Clock::now() - t0, 3s);
+    proxy_->rules("[]");
+    for (int i = 0; i < 20; ++i) ASSERT_OK(store->put(uri(fmt::format("k{}", i)), pattern_bytes(1000)));
+  }
+  // The store is gone: every connection it opened is closed.
+  long open = -1;
+  for (int i = 0; i < 40 && open != 0; ++i) {
+    open = proxy_->stat("open_client_connections");
+    if (open != 0) std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_EQ(open, 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(S3, S3Faults, ::testing::ValuesIn(testing::s3_test_servers()),
+                         [](const ::testing::TestParamInfo<S3TestServer>& i) { return i.param.name; });
+
+}  // namespace
+}  // namespace omnio
