@@ -5,11 +5,14 @@
 #include <cstddef>
 #include <span>
 
+#include "omnio/constants.h"
 #include "omnio/result.h"
 
 namespace omnio {
 
-/// Owned memory aligned to `alignment` (a power of two). Move-only.
+/// Owned memory aligned to `alignment` (a power of two). Move-only. Buffers of at least
+/// kLargeBufferThreshold bytes are mapped pages (returned to the OS on destruction, whichever thread
+/// frees them), smaller ones come from the heap.
 class AlignedBuffer {
  public:
   AlignedBuffer() = default;
@@ -34,11 +37,13 @@ class AlignedBuffer {
   std::span<std::byte> span() { return {data_, size_}; }
   std::span<const std::byte> span() const { return {data_, size_}; }
 
-  /// Releases ownership to the caller (free with std::free).
-  std::byte* release();
+  /// True when the memory is mmap'ed (large buffers).
+  bool mapped() const { return mapped_; }
 
  private:
+  void free_memory();
   std::byte* data_ = nullptr;
+  bool mapped_ = false;
   std::size_t size_ = 0;
   std::size_t capacity_ = 0;
   std::size_t alignment_ = 0;

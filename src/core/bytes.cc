@@ -16,11 +16,11 @@ Bytes Bytes::from_vector(std::vector<std::byte>&& v) {
 
 Bytes Bytes::from_aligned(AlignedBuffer&& buf) {
   const std::size_t n = buf.size();
-  std::byte* p = buf.release();
+  auto owner = std::make_shared<AlignedBuffer>(std::move(buf));
   Bytes b;
-  b.owner_ = std::shared_ptr<const void>(p, [](const void* q) { std::free(const_cast<void*>(q)); });
-  b.data_ = p;
+  b.data_ = owner->data();
   b.size_ = n;
+  b.owner_ = std::move(owner);
   return b;
 }
 

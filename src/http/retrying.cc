@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -153,8 +154,9 @@ void on_result(std::shared_ptr<CallState> st, Result<Response> raw) {
   auto delay = st->policy.backoff(st->attempt + 1, random01());
   if (retry_after >= 0) {
     // Honour the server's hint, within the policy's cap.
-    auto hint = std::chrono::milliseconds(static_cast<long long>(retry_after * 1000));
-    delay = std::max(delay, std::min(hint, st->policy.max_delay));
+    // Capped in double first: a huge hint must not overflow the conversion to milliseconds.
+    const double hint_ms = std::min(retry_after * 1000, static_cast<double>(st->policy.max_delay.count()));
+    delay = std::max(delay, std::chrono::milliseconds(static_cast<long long>(hint_ms)));
   }
   log::debug("{}: attempt {}/{} failed ({}); retrying in {} ms", st->call.what, st->attempt,
                   st->policy.max_attempts, err.to_string(), delay.count());
@@ -235,7 +237,7 @@ double parse_retry_after(std::string_view v) {
   if (v.empty()) return -1;
   double secs = -1;
   auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), secs);
-  if (ec != std::errc() || p != v.data() + v.size() || secs < 0) return -1;
+  if (ec != std::errc() || p != v.data() + v.size() || !std::isfinite(secs) || secs < 0) return -1;
   return secs;
 }
 

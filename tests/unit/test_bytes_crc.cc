@@ -67,5 +67,28 @@ TEST(AlignedBuffer, AlignmentAndCapacity) {
   EXPECT_EQ(align_down(4097, 4096), 4096u);
 }
 
+TEST(AlignedBuffer, LargeBuffersAreMappedAndOutliveTheirOwnerInBytes) {
+  auto small = AlignedBuffer::allocate(kLargeBufferThreshold / 2, 4096);
+  ASSERT_TRUE(small.ok());
+  EXPECT_FALSE(small->mapped());
+  auto big = AlignedBuffer::allocate(kLargeBufferThreshold + 1, 4096);
+  ASSERT_TRUE(big.ok());
+  EXPECT_TRUE(big->mapped());
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(big->data()) % 4096, 0u);
+  EXPECT_EQ(big->capacity(), align_up(kLargeBufferThreshold + 1, 4096));
+  for (std::size_t i = 0; i < big->size(); ++i) big->data()[i] = std::byte(i % 251);
+  // Moving keeps the mapping; Bytes owns it until the last slice goes.
+  AlignedBuffer moved = std::move(*big);
+  EXPECT_TRUE(moved.mapped());
+  EXPECT_FALSE(big->mapped());
+  Bytes all = Bytes::from_aligned(std::move(moved));
+  Bytes tail = all.slice(kLargeBufferThreshold - 10, 11);
+  all = Bytes();
+  ASSERT_EQ(tail.size(), 11u);
+  for (std::size_t i = 0; i < tail.size(); ++i) {
+    EXPECT_EQ(tail.data()[i], std::byte((kLargeBufferThreshold - 10 + i) % 251)) << i;
+  }
+}
+
 }  // namespace
 }  // namespace omnio

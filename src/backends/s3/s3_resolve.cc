@@ -117,8 +117,9 @@ IniFile parse_ini(std::string_view text) {
     if (!raw.empty() && (raw.front() == ' ' || raw.front() == '\t')) continue;  // nested section
     std::string_view line = trim(raw);
     if (line.empty() || line.front() == '#' || line.front() == ';') continue;
-    if (line.front() == '[' && line.back() == ']') {
-      section = std::string(trim(line.substr(1, line.size() - 2)));
+    // "[name]", possibly followed by a comment (as the AWS CLI's configparser reads it).
+    if (std::size_t close = line.rfind(']'); line.front() == '[' && close != std::string_view::npos) {
+      section = std::string(trim(line.substr(1, close - 1)));
       out[section];
       continue;
     }
