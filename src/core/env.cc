@@ -59,13 +59,25 @@ std::optional<std::string> get(std::string_view name) {
   return std::string(v);
 }
 
+namespace {
+// Variables of the project's scripts (scripts/, bench/, tests/): never read by the library, so
+// not in known_variables(), and not worth a warning either.
+constexpr std::string_view kScriptPrefixes[] = {"OMNIO_TEST_", "OMNIO_BENCH_", "OMNIO_SKIP_DEPS",
+                                                "OMNIO_MOTO_", "OMNIO_CEPH_",  "OMNIO_RGW_",
+                                                "OMNIO_NGINX_"};
+bool is_script_variable(std::string_view name) {
+  return std::any_of(std::begin(kScriptPrefixes), std::end(kScriptPrefixes),
+                     [&](std::string_view p) { return name.substr(0, p.size()) == p; });
+}
+}  // namespace
+
 std::vector<std::string> unknown_omnio_variables() {
   std::vector<std::string> out;
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
     std::string_view entry(*e);
     auto eq = entry.find('=');
     std::string_view name = entry.substr(0, eq);
-    if (name.substr(0, 6) != "OMNIO_") continue;
+    if (name.substr(0, 6) != "OMNIO_" || is_script_variable(name)) continue;
     const auto& vars = known_variables();
     if (std::any_of(vars.begin(), vars.end(), [&](const KnownVariable& v) { return v.name == name; })) {
       continue;

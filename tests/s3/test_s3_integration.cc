@@ -212,6 +212,15 @@ TEST_P(S3Integration, BucketsCreateIdempotentDeleteChecks) {
   EXPECT_EQ(gone.error().code(), ErrorCode::kNotFound) << gone.error().to_string();
 }
 
+TEST_P(S3Integration, InvalidBucketNameSaysWhatIsExpected) {
+  auto bad = store_->create_container("s3://b1");  // too short for S3's naming rules
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code(), ErrorCode::kInvalidArgument) << bad.error().to_string();
+  // The message explains the rule even when the server's <Message> is empty (Ceph).
+  EXPECT_NE(bad.error().message().find("InvalidBucketName"), std::string::npos) << bad.error().to_string();
+  EXPECT_EQ(bad.error().message().find("InvalidBucketName:  "), std::string::npos) << bad.error().to_string();
+}
+
 TEST_P(S3Integration, ServerSideCopyKeepsBytesAndMetadata) {
   PutOptions po;
   po.metadata = {{"tag", "copy-me"}};

@@ -79,15 +79,18 @@ TEST(ThreadPool, IoPoolHasDefaultSize) {
 TEST(Env, KnownVariablesAndTypos) {
   setenv("OMNIO_LOG_LEVLE", "debug", 1);
   setenv("OMNIO_TOTALLY_UNRELATED_THING", "1", 1);
+  setenv("OMNIO_TEST_SOMETHING_OF_A_SCRIPT", "1", 1);
   auto unknown = env::unknown_omnio_variables();
   unsetenv("OMNIO_LOG_LEVLE");
   unsetenv("OMNIO_TOTALLY_UNRELATED_THING");
+  unsetenv("OMNIO_TEST_SOMETHING_OF_A_SCRIPT");
   // Other OMNIO_* variables of the caller's environment may be listed too.
   auto has = [&](const std::string& s) {
     return std::find(unknown.begin(), unknown.end(), s) != unknown.end();
   };
   EXPECT_TRUE(has("OMNIO_LOG_LEVLE (did you mean OMNIO_LOG_LEVEL?)"));
   EXPECT_TRUE(has("OMNIO_TOTALLY_UNRELATED_THING"));
+  EXPECT_FALSE(has("OMNIO_TEST_SOMETHING_OF_A_SCRIPT"));  // the project's scripts' variables
   setenv("OMNIO_IO_THREADS", "7", 1);
   EXPECT_EQ(env::get("OMNIO_IO_THREADS").value_or(""), "7");
   unsetenv("OMNIO_IO_THREADS");

@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <ctime>
+#include <map>
 #include <mutex>
 
 #include <fmt/format.h>
@@ -124,7 +125,8 @@ Error s3_error(const http::Response& resp, const std::string& what, const std::s
     detail = fmt::format("throttled by the server ({}): {}", code.empty() ? "503" : code,
                          doc ? doc->message : "slow down");
   } else if (doc) {
-    detail = fmt::format("{}: {}", code, doc->message);
+    // Some servers (Ceph radosgw) send empty <Message>s: say what the common codes mean.
+    detail = fmt::format("{}: {}", code, doc->message.empty() ? explain_s3_code(code) : doc->message);
   } else if (status == 404) {
     detail = "not found";
   } else {
@@ -134,6 +136,26 @@ Error s3_error(const http::Response& resp, const std::string& what, const std::s
   if (!request_id.empty()) msg += fmt::format(" (request id {}, endpoint {})", request_id, endpoint);
   else msg += fmt::format(" (endpoint {})", endpoint);
   return Error(ec, std::move(msg)).with_http_status(status);
+}
+
+std::string explain_s3_code(std::string_view code) {
+  static const std::map<std::string_view, std::string_view> kText = {
+      {"InvalidBucketName",
+       "bucket names are 3-63 characters of a-z, 0-9, '.' and '-', starting and ending with a letter or digit"},
+      {"NoSuchBucket", "the bucket does not exist"},
+      {"NoSuchKey", "the object does not exist"},
+      {"BucketNotEmpty", "the bucket still holds objects (delete them first: omnio rm -r)"},
+      {"BucketAlreadyExists", "the bucket name is taken by another account"},
+      {"AccessDenied", "the credentials are not allowed to do this"},
+      {"SignatureDoesNotMatch", "the secret key does not match the access key id (or the clock is off)"},
+      {"InvalidAccessKeyId", "the server does not know this access key id"},
+      {"EntityTooSmall", "a part other than the last is below the 5 MiB minimum"},
+      {"InvalidPart", "a part of the multipart upload is missing or its ETag differs"},
+      {"NoSuchUpload", "the multipart upload does not exist (completed or aborted)"},
+      {"QuotaExceeded", "the account or bucket quota is exhausted"},
+  };
+  auto it = kText.find(code);
+  return it == kText.end() ? std::string("(the server sent no message)") : std::string(it->second);
 }
 
 std::string to_rfc3339(std::string_view s) {

@@ -108,6 +108,9 @@ class S3Store final : public ObjectStore, public std::enable_shared_from_this<S3
 /// request id and the endpoint.
 Error s3_error(const http::Response& resp, const std::string& what, const std::string& endpoint);
 
+/// A one-line explanation of an S3 error code, for servers that send an empty <Message>.
+std::string explain_s3_code(std::string_view code);
+
 /// RFC 1123 ("Wed, 25 Nov 2026 01:02:03 GMT") or ISO 8601 -> RFC 3339 UTC; empty when unparseable.
 std::string to_rfc3339(std::string_view http_date);
 

@@ -10,6 +10,7 @@
 
 #include "backends/s3/s3_store_impl.h"
 #include "backends/s3/s3_xml.h"
+#include "core/buffer_recycler.h"
 #include "core/stream_writer.h"
 #include "omnio/log.h"
 
@@ -270,7 +271,9 @@ class S3Sink final : public RawSink {
  public:
   S3Sink(std::shared_ptr<S3Store> store, Target t, PutOptions opts, std::size_t base_part)
       : store_(std::move(store)), t_(std::move(t)), opts_(std::move(opts)), base_part_(base_part),
-        up_(store_, t_, opts_) {}
+        up_(store_, t_, opts_),
+        // Parts in flight plus the one being filled: every part after the first few reuses a warm buffer.
+        buffers_(BufferRecycler::create(store_->config().max_parts_in_flight + 1, kBufferAlignment)) {}
 
   ~S3Sink() override = default;
 
@@ -278,8 +281,7 @@ class S3Sink final : public RawSink {
     while (!data.empty()) {
       if (!buf_) {
         const std::size_t size = streaming_part_size(base_part_, static_cast<std::size_t>(parts_ + 1));
-        OMNIO_ASSIGN_OR_RETURN(AlignedBuffer b, AlignedBuffer::allocate(size, kBufferAlignment));
-        buf_ = std::make_shared<AlignedBuffer>(std::move(b));
+        OMNIO_ASSIGN_OR_RETURN(buf_, buffers_->acquire(size));
         fill_ = 0;
       }
       const std::size_t k = std::min(data.size(), buf_->size() - fill_);
@@ -322,6 +324,7 @@ class S3Sink final : public RawSink {
   PutOptions opts_;
   std::size_t base_part_;
   MultipartUpload up_;
+  std::shared_ptr<BufferRecycler> buffers_;
   std::shared_ptr<AlignedBuffer> buf_;
   std::size_t fill_ = 0;
   std::uint64_t total_ = 0;
