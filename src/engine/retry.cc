@@ -20,6 +20,8 @@ bool RetryPolicy::is_retryable(const Error& e) {
     case ErrorCode::kDeadlineExceeded: return true;
     case ErrorCode::kResourceExhausted: return e.http_status() == 429 || e.http_status() == 503;
     case ErrorCode::kInternal: return e.http_status() >= 500;
+    // A request body the server received corrupted (HTTP 400 digest mismatch): send it again.
+    case ErrorCode::kDataLoss: return e.http_status() == 400;
     default: return false;
   }
 }

@@ -81,6 +81,9 @@ atomically). Actions:
                    then never granted), then the client connection is aborted with an RST and no
                    answer.
     delay          sleeps stall_seconds before forwarding (latency injection), then relays normally.
+    corrupt_request  forwarded with one bit of the request BODY flipped, at body offset after_bytes
+                   (default 0; past the end: the last byte), as a bad NIC or memory would: the
+                   server must notice (SigV4 signed payload, Content-MD5) and the client retry.
 
 Synthesized answers carry "X-Fault-Proxy: <action>" and x-amz-request-id "fault-proxy"; a HEAD
 request gets the headers only. The body of a faulted request is always read in full before the
@@ -122,7 +125,8 @@ VERBOSE = False
 UPSTREAM = ("127.0.0.1", 80)
 UPSTREAM_TIMEOUT = 300.0
 
-ACTIONS = ("slowdown", "error", "drop_mid_body", "truncate", "stall", "reset", "delay")
+ACTIONS = ("slowdown", "error", "drop_mid_body", "truncate", "stall", "reset", "delay",
+           "corrupt_request")
 RESPONSE_FAULTS = ("drop_mid_body", "truncate", "stall")
 RULE_KEYS = {"method", "path_regex", "query_regex", "header", "action", "times", "after_bytes",
              "stall_seconds", "status", "code", "message", "retry_after", "name", "comment"}
@@ -740,7 +744,10 @@ class ClientHandler:
                                                   req.method.upper() == "HEAD", req.close,
                                                   action, rule.retry_after))
             return not req.close
-        return self.forward(req, rule if action in RESPONSE_FAULTS else None)
+        flip_at = None
+        if action == "corrupt_request":
+            flip_at = max(rule.after_bytes, 0)
+        return self.forward(req, rule if action in RESPONSE_FAULTS else None, flip_at)
 
     def read_response_head(self, up, req):
         while True:
@@ -759,7 +766,7 @@ class ClientHandler:
                 continue  # interim answers: 100 Continue was already given by the proxy
             return head, parts[0], status
 
-    def forward(self, req, rule):
+    def forward(self, req, rule, flip_at=None):
         STATE.count_forwarded()
         replay = bytearray(req.head.raw)
         up, reused, send_ok = None, False, True
@@ -772,7 +779,17 @@ class ClientHandler:
         mark = up.rx if up is not None else 0
         if req.expect_continue:
             self.client.sendall(CONTINUE)
+        body_seen = 0
         for piece in iter_body(self.client, req.framing, req.length):
+            if flip_at is not None:
+                last = req.framing == "length" and body_seen + len(piece) >= req.length
+                if body_seen <= flip_at < body_seen + len(piece) or (last and piece):
+                    i = min(flip_at - body_seen, len(piece) - 1) if flip_at >= body_seen else 0
+                    piece = bytearray(piece)
+                    piece[i] ^= 0x01
+                    piece = bytes(piece)
+                    flip_at = None
+            body_seen += len(piece)
             if replay is not None:
                 if len(replay) + len(piece) <= REPLAY_LIMIT:
                     replay += piece

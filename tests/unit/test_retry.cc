@@ -18,6 +18,12 @@ TEST(RetryPolicy, WhatIsRetryable) {
                  ErrorCode::kUnauthenticated, ErrorCode::kCancelled, ErrorCode::kDataLoss}) {
     EXPECT_FALSE(RetryPolicy::is_retryable(Error(c, "x"))) << error_code_name(c);
   }
+  Error changed(ErrorCode::kDataLoss, "object changed mid-read");
+  changed.with_http_status(412);
+  EXPECT_FALSE(RetryPolicy::is_retryable(changed));
+  Error corrupted(ErrorCode::kDataLoss, "XAmzContentSHA256Mismatch");
+  corrupted.with_http_status(400);
+  EXPECT_TRUE(RetryPolicy::is_retryable(corrupted));  // the body is re-sent from the source
 }
 
 TEST(RetryPolicy, FullJitterBackoffIsBounded) {

@@ -24,6 +24,9 @@ struct Globals {
   std::string endpoint_url;
   std::string region;
   std::string profile;
+  /// --range-chunk / --max-ranges: the RangeEngine of network stores (empty / 0 = defaults).
+  std::string range_chunk;
+  std::size_t max_ranges = 0;
 };
 
 /// The store configuration built from the global flags (set once by main before any command).

@@ -35,6 +35,10 @@ int main(int argc, char** argv) {
                  "AWS_ENDPOINT_URL, the profile, else AWS)");
   app.add_option("--region", g.region, "S3 region (default: AWS_REGION, AWS_DEFAULT_REGION, the profile, else us-east-1)");
   app.add_option("--profile", g.profile, "profile of ~/.aws/credentials and ~/.aws/config (default: AWS_PROFILE, else default)");
+  app.add_option("--range-chunk", g.range_chunk,
+                 "bytes per ranged GET of a large object on network stores (default 8MiB)");
+  app.add_option("--max-ranges", g.max_ranges,
+                 "ranged GETs of one object in flight on network stores (default 32)");
 
   LsArgs ls;
   auto* c_ls = app.add_subcommand("ls", "list objects under a prefix (string-prefix semantics)");
@@ -104,6 +108,16 @@ int main(int argc, char** argv) {
   cli_config().s3.endpoint = g.endpoint_url;
   cli_config().s3.region = g.region;
   cli_config().s3.profile = g.profile;
+  if (!g.range_chunk.empty()) {
+    auto chunk = parse_size(g.range_chunk, "--range-chunk");
+    if (!chunk.ok() || *chunk == 0) {
+      fmt::print(stderr, "omnio: error: {}\n",
+                 chunk.ok() ? "--range-chunk must be at least 1 byte (e.g. 8MiB)" : chunk.error().to_string());
+      return kExitUsage;
+    }
+    cli_config().s3.range_engine.chunk_size = static_cast<std::size_t>(*chunk);
+  }
+  if (g.max_ranges > 0) cli_config().s3.range_engine.max_concurrent_ranges = g.max_ranges;
   if (zopt->count() > 0) put.zstd = zopt->results().empty() || zopt->results()[0].empty() ? 3 : zstd_level;
 
   omnio::Status s;

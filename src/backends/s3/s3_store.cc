@@ -97,7 +97,11 @@ Error s3_error(const http::Response& resp, const std::string& what, const std::s
                                                           : std::string(resp.header("x-amz-request-id"));
   ErrorCode ec = ErrorCode::kInternal;
   switch (status) {
-    case 400: ec = code == "RequestTimeout" ? ErrorCode::kUnavailable : ErrorCode::kInvalidArgument; break;
+    case 400:
+      ec = code == "RequestTimeout"                                         ? ErrorCode::kUnavailable
+           : (code == "XAmzContentSHA256Mismatch" || code == "BadDigest") ? ErrorCode::kDataLoss
+                                                                           : ErrorCode::kInvalidArgument;
+      break;
     case 401: ec = ErrorCode::kUnauthenticated; break;
     case 403:
       ec = (code == "InvalidAccessKeyId" || code == "SignatureDoesNotMatch" || code == "ExpiredToken" ||
@@ -118,7 +122,10 @@ Error s3_error(const http::Response& resp, const std::string& what, const std::s
     default: ec = status >= 500 ? ErrorCode::kUnavailable : ErrorCode::kInternal;
   }
   std::string detail;
-  if (status == 412) {
+  if (ec == ErrorCode::kDataLoss && status == 400) {
+    detail = fmt::format("{}: the request body arrived corrupted (the server's digest of it differs); "
+                         "nothing was stored", code);
+  } else if (status == 412) {
     detail = "the object changed while it was being read (If-Match precondition failed); "
              "nothing was returned";
   } else if (status == 503 && ec == ErrorCode::kResourceExhausted) {
