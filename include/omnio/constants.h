@@ -44,6 +44,22 @@ inline constexpr std::size_t kDefaultNetworkMaxConcurrent = 32;
 /// doubled the RSS of a 1 GiB multipart upload (measured: 491 MB vs the 144 MB live).
 inline constexpr std::size_t kLargeBufferThreshold = 1 * kMiB;
 
+// ---- DataLoader ---------------------------------------------------------------------------------
+/// Items per batch (PyTorch's DataLoader default is 1; 32 is the common training value).
+inline constexpr std::size_t kDefaultLoaderBatchSize = 32;
+/// Item requests in flight. 32 keeps local NVMe and object stores busy without a thread storm;
+/// each in-flight request is one blocked worker thread.
+inline constexpr std::size_t kDefaultLoaderPoolSize = 32;
+/// Batches fetched ahead of the consumer; with pool_size this bounds memory:
+/// at most readahead_batches x batch_size items are held (in flight or ready).
+inline constexpr std::size_t kDefaultLoaderReadaheadBatches = 4;
+/// Per-item request timeout, milliseconds (0 = none): a stalled request is cancelled and retried.
+inline constexpr std::int64_t kDefaultLoaderRequestTimeoutMs = 60'000;
+/// Attempts per item (first try included) for transient failures.
+inline constexpr int kDefaultLoaderAttempts = 3;
+/// Upper bound on pool_size: each in-flight request holds one thread.
+inline constexpr std::size_t kMaxLoaderPoolSize = 1024;
+
 // ---- Network stores ----------------------------------------------------------------------------
 /// libcurl event-loop threads per store. One loop moves ~2 GB/s on loopback; two let TLS and
 /// checksum work of different transfers overlap on a 2-core machine.

@@ -1,0 +1,247 @@
+// DataLoader: an async, cancellable pipeline that feeds training from any ObjectStore.
+//
+// Every item of a data set is delivered exactly once per epoch (or reported, under the skip
+// policy); a bounded window of requests stays full after errors; one CancellationToken stops any
+// number of loaders promptly; memory is bounded by the configuration (see LoaderConfig).
+//
+//   auto ds = omnio::Dataset::from_prefix("s3://bucket/train/", cfg);
+//   auto conf = omnio::LoaderConfig::Builder().batch_size(64).shuffle(true).seed(7).build();
+//   auto loader = omnio::DataLoader::create(*ds, *conf, token);
+//   (*loader)->start_epoch(0);
+//   while (true) {
+//     auto b = (*loader)->next();            // Result<std::optional<Batch>>
+//     if (!b.ok()) { ...error... } else if (!*b) break;   // end of epoch
+//     for (auto& item : (*b)->items) train(item.data);
+//   }
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "omnio/bytes.h"
+#include "omnio/cancel.h"
+#include "omnio/config.h"
+#include "omnio/constants.h"
+#include "omnio/object_store.h"
+#include "omnio/range_engine.h"
+#include "omnio/result.h"
+#include "omnio/retry.h"
+
+namespace omnio {
+
+/// The objects of a data set: a sorted listing of a prefix, an explicit list, or a file of URIs.
+/// Map-style: known length, random access by index.
+class Dataset {
+ public:
+  /// Every object under `prefix_uri` (recursive, string-prefix semantics, sorted); directories
+  /// are skipped. kInvalidArgument if the listing is empty.
+  static Result<Dataset> from_prefix(std::string_view prefix_uri, const Config& config = {});
+  /// These URIs, in this order (duplicates allowed: each is an item). Stores are created per scheme.
+  static Result<Dataset> from_uris(std::vector<std::string> uris, const Config& config = {});
+  /// One URI (or local path) per line of a local text file; blank lines and '#' comments skipped.
+  static Result<Dataset> from_uri_file(const std::string& path, const Config& config = {});
+  /// For tests and custom stores: these URIs, all served by `store`.
+  static Dataset with_store(std::shared_ptr<ObjectStore> store, std::vector<std::string> uris);
+
+  std::size_t size() const { return uris_.size(); }
+  const std::vector<std::string>& keys() const { return uris_; }
+  /// The store serving item `i`.
+  ObjectStore& store_of(std::size_t i) const;
+
+ private:
+  std::vector<std::string> uris_;
+  std::vector<std::uint32_t> store_index_;
+  std::vector<std::shared_ptr<ObjectStore>> stores_;
+};
+
+/// What the loader produces and in which order.
+struct LoaderOptions {
+  enum class Order {
+    kSampler,     ///< batches in sampler order (default; deterministic)
+    kCompletion,  ///< items in completion order (opt-in, for throughput)
+  };
+  enum class OnError {
+    kFail,     ///< the stream ends with the error (default)
+    kSkip,     ///< the item is left out and reported in Batch::errors and the metrics
+    kDeliver,  ///< the item is delivered with its error instead of data
+  };
+  std::size_t batch_size = kDefaultLoaderBatchSize;
+  bool shuffle = false;
+  /// Shuffle seed; the order of epoch e is a pure function of (seed, epoch, dataset size):
+  /// a Fisher-Yates shuffle driven by SplitMix64 (docs/ARCHITECTURE.md "DataLoader").
+  std::uint64_t seed = 0;
+  bool drop_last = false;
+  /// Distributed sharding: this process is `rank` of `world_size`, this loader is `worker_id` of
+  /// `num_workers` inside it. Shard s = rank * num_workers + worker_id takes positions
+  /// s, s + W, s + 2W, ... (W = world_size * num_workers) of the epoch's order: disjoint, complete.
+  std::size_t rank = 0;
+  std::size_t world_size = 1;
+  std::size_t worker_id = 0;
+  std::size_t num_workers = 1;
+  Order order = Order::kSampler;
+  OnError on_error = OnError::kFail;
+};
+
+/// How the loader fetches.
+struct PoolConfig {
+  /// Item requests in flight (one worker thread each).
+  std::size_t pool_size = kDefaultLoaderPoolSize;
+  /// Batches fetched ahead of the consumer. Items held (in flight + ready) <= readahead_batches x
+  /// batch_size, so memory <= that x the largest item.
+  std::size_t readahead_batches = kDefaultLoaderReadaheadBatches;
+  /// Per-request timeout (0 = none); a request past it is cancelled and counts as transient.
+  std::chrono::milliseconds request_timeout{kDefaultLoaderRequestTimeoutMs};
+  /// Retries of transient failures (RetryPolicy::is_retryable, timeouts) per item.
+  RetryPolicy retry = [] {
+    RetryPolicy p;
+    p.max_attempts = kDefaultLoaderAttempts;
+    return p;
+  }();
+};
+
+/// Optional per-item hook, run on the worker thread: turn the raw bytes into what training wants
+/// (decode, verify). An error counts like a failed request (not retried).
+using ItemTransform = std::function<Result<Bytes>(const std::string& uri, Bytes data)>;
+
+/// The one configuration surface: what (LoaderOptions), how (PoolConfig) and, per large object, the
+/// RangeEngine of the stores the data set creates (Config). Build it with Builder, which validates
+/// the whole.
+struct LoaderConfig {
+  LoaderOptions options;
+  PoolConfig pool;
+  /// Store configuration (RangeEngineConfig of direct:// and network stores) for Dataset factories.
+  Config store;
+  ItemTransform transform;
+
+  /// kInvalidArgument naming the field: batch_size 0, pool_size 0 or > kMaxLoaderPoolSize,
+  /// readahead_batches 0, rank >= world_size, worker_id >= num_workers, a bad retry policy, a
+  /// RangeEngine chunk smaller than the direct:// alignment, ...
+  Status validate() const;
+
+  class Builder;
+};
+
+class LoaderConfig::Builder {
+ public:
+  /// Starts from the defaults, then applies OMNIO_LOADER_* environment overrides
+  /// (docs/CONFIGURATION.md); explicit setters win over both.
+  Builder();
+  Builder& batch_size(std::size_t v) { c_.options.batch_size = v; return *this; }
+  Builder& shuffle(bool v) { c_.options.shuffle = v; return *this; }
+  Builder& seed(std::uint64_t v) { c_.options.seed = v; return *this; }
+  Builder& drop_last(bool v) { c_.options.drop_last = v; return *this; }
+  Builder& shard(std::size_t rank, std::size_t world_size) {
+    c_.options.rank = rank;
+    c_.options.world_size = world_size;
+    return *this;
+  }
+  Builder& worker(std::size_t worker_id, std::size_t num_workers) {
+    c_.options.worker_id = worker_id;
+    c_.options.num_workers = num_workers;
+    return *this;
+  }
+  Builder& order(LoaderOptions::Order v) { c_.options.order = v; return *this; }
+  Builder& on_error(LoaderOptions::OnError v) { c_.options.on_error = v; return *this; }
+  Builder& pool_size(std::size_t v) { c_.pool.pool_size = v; return *this; }
+  Builder& readahead_batches(std::size_t v) { c_.pool.readahead_batches = v; return *this; }
+  Builder& request_timeout(std::chrono::milliseconds v) { c_.pool.request_timeout = v; return *this; }
+  Builder& retry(const RetryPolicy& v) { c_.pool.retry = v; return *this; }
+  /// RangeEngine of large objects on direct:// and network stores.
+  Builder& range_chunk_size(std::size_t v);
+  Builder& max_concurrent_ranges(std::size_t v);
+  Builder& store_config(const Config& v) { c_.store = v; return *this; }
+  Builder& transform(ItemTransform v) { c_.transform = std::move(v); return *this; }
+  /// The validated configuration, or the first invalid field.
+  Result<LoaderConfig> build() const;
+
+ private:
+  LoaderConfig c_;
+  Status env_error_;
+};
+
+/// One delivered item.
+struct Item {
+  std::string uri;
+  /// Position in the data set (Dataset::keys()).
+  std::size_t index = 0;
+  Bytes data;
+  /// Set only under OnError::kDeliver, for an item that failed (data is then empty).
+  std::optional<Error> error;
+};
+
+/// A failed item reported under OnError::kSkip.
+struct ItemError {
+  std::string uri;
+  std::size_t index = 0;
+  Error error;
+};
+
+struct Batch {
+  std::size_t epoch = 0;
+  /// 0, 1, 2, ... within the epoch (this loader's shard).
+  std::size_t number = 0;
+  std::vector<Item> items;
+  /// Items skipped under OnError::kSkip whose failure surfaced in this batch.
+  std::vector<ItemError> errors;
+};
+
+/// Counters since create(); consistent snapshot.
+struct LoaderMetrics {
+  std::uint64_t items = 0;
+  std::uint64_t bytes = 0;
+  std::uint64_t batches = 0;
+  std::uint64_t retries = 0;
+  std::uint64_t errors = 0;
+  /// Wall time since the first start_epoch().
+  std::chrono::nanoseconds elapsed{0};
+  /// Time the consumer spent blocked in next(): close to elapsed = loader-bound; small = compute-bound.
+  std::chrono::nanoseconds consumer_wait{0};
+  /// Item request latencies (successful), for percentiles.
+  std::chrono::nanoseconds latency_p50{0};
+  std::chrono::nanoseconds latency_p99{0};
+  double items_per_second() const;
+  double bytes_per_second() const;
+};
+
+class DataLoader {
+ public:
+  /// Validates `config`; `cancel` (optional) stops the loader together with anything else sharing
+  /// the token. No request is made before start_epoch().
+  static Result<std::unique_ptr<DataLoader>> create(Dataset dataset, LoaderConfig config,
+                                                    CancellationToken cancel = {});
+  /// Cancels and joins every worker: destroying a loader mid-epoch is a clean cancel.
+  ~DataLoader();
+  DataLoader(const DataLoader&) = delete;
+  DataLoader& operator=(const DataLoader&) = delete;
+
+  /// Begins epoch `epoch` (any earlier epoch is abandoned, its requests cancelled). The order is
+  /// fixed by (seed, epoch).
+  Status start_epoch(std::size_t epoch);
+  /// The next batch; std::nullopt at the end of the epoch; kCancelled once cancelled (then always);
+  /// under OnError::kFail the first failed item's error (then the epoch is over).
+  Result<std::optional<Batch>> next();
+  /// Stops new requests, interrupts in-flight ones (range downloads included), wakes next().
+  void cancel();
+  /// Number of items this loader's shard delivers per epoch (after sharding and drop_last).
+  std::size_t items_per_epoch() const;
+  /// The dataset indexes of this loader's shard in delivery order for `epoch` (sampler order).
+  std::vector<std::size_t> epoch_order(std::size_t epoch) const;
+  LoaderMetrics metrics() const;
+
+ private:
+  struct State;
+  explicit DataLoader(std::shared_ptr<State> s);
+  std::shared_ptr<State> s_;
+};
+
+/// The sampler alone: the dataset indexes that `options`' shard visits in `epoch`, in order.
+std::vector<std::size_t> sample_epoch(std::size_t dataset_size, const LoaderOptions& options,
+                                      std::size_t epoch);
+
+}  // namespace omnio

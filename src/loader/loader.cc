@@ -1,0 +1,555 @@
+#include "omnio/loader.h"
+
+#include <algorithm>
+#include <charconv>
+#include <condition_variable>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <numeric>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "omnio/env.h"
+#include "omnio/log.h"
+#include "omnio/store_factory.h"
+#include "omnio/uri.h"
+
+namespace omnio {
+
+using Clock = std::chrono::steady_clock;
+
+// ---- Dataset -------------------------------------------------------------------------------------
+
+namespace {
+
+// One store per scheme: every backend's store serves every URI of its scheme.
+struct StoreCache {
+  const Config& config;
+  std::vector<std::string> schemes;
+  std::vector<std::shared_ptr<ObjectStore>> stores;
+
+  Result<std::uint32_t> index_for(const std::string& uri) {
+    OMNIO_ASSIGN_OR_RETURN(Scheme sc, scheme_of(uri));
+    std::string name(scheme_name(sc));
+    for (std::size_t i = 0; i < schemes.size(); ++i) {
+      if (schemes[i] == name) return static_cast<std::uint32_t>(i);
+    }
+    OMNIO_ASSIGN_OR_RETURN(auto store, store_for_uri(uri, config));
+    schemes.push_back(std::move(name));
+    stores.push_back(std::move(store));
+    return static_cast<std::uint32_t>(stores.size() - 1);
+  }
+};
+
+}  // namespace
+
+Result<Dataset> Dataset::from_uris(std::vector<std::string> uris, const Config& config) {
+  if (uris.empty()) return Error(ErrorCode::kInvalidArgument, "dataset: no URIs given");
+  StoreCache cache{config, {}, {}};
+  Dataset d;
+  d.store_index_.reserve(uris.size());
+  for (std::size_t i = 0; i < uris.size(); ++i) {
+    auto idx = cache.index_for(uris[i]);
+    if (!idx.ok()) return idx.error().wrap(fmt::format("dataset item {} ('{}')", i, uris[i]));
+    d.store_index_.push_back(*idx);
+  }
+  d.uris_ = std::move(uris);
+  d.stores_ = std::move(cache.stores);
+  return d;
+}
+
+Result<Dataset> Dataset::from_prefix(std::string_view prefix_uri, const Config& config) {
+  OMNIO_ASSIGN_OR_RETURN(auto store, store_for_uri(prefix_uri, config));
+  OMNIO_ASSIGN_OR_RETURN(auto entries, store->list_entries(prefix_uri, /*recursive=*/true));
+  std::vector<std::string> uris;
+  uris.reserve(entries.size());
+  for (auto& e : entries) {
+    if (!e.is_dir) uris.push_back(std::move(e.uri));
+  }
+  if (uris.empty()) {
+    return Error(ErrorCode::kInvalidArgument,
+                 fmt::format("dataset: no objects under '{}' (expected a prefix that lists objects)", prefix_uri));
+  }
+  return with_store(std::move(store), std::move(uris));
+}
+
+Result<Dataset> Dataset::from_uri_file(const std::string& path, const Config& config) {
+  std::ifstream in(path);
+  if (!in) return Error(ErrorCode::kNotFound, fmt::format("dataset: cannot open URI list '{}'", path));
+  std::vector<std::string> uris;
+  std::string line;
+  while (std::getline(in, line)) {
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) line.pop_back();
+    std::size_t b = line.find_first_not_of(" \t");
+    if (b == std::string::npos || line[b] == '#') continue;
+    line.erase(0, b);
+    if (line.front() == '/') line = "file://" + line;  // plain absolute paths are file:// URIs
+    uris.push_back(line);
+  }
+  if (uris.empty()) return Error(ErrorCode::kInvalidArgument, fmt::format("dataset: '{}' lists no URIs", path));
+  return from_uris(std::move(uris), config);
+}
+
+Dataset Dataset::with_store(std::shared_ptr<ObjectStore> store, std::vector<std::string> uris) {
+  Dataset d;
+  d.store_index_.assign(uris.size(), 0);
+  d.uris_ = std::move(uris);
+  d.stores_.push_back(std::move(store));
+  return d;
+}
+
+ObjectStore& Dataset::store_of(std::size_t i) const { return *stores_[store_index_[i]]; }
+
+// ---- Sampler -------------------------------------------------------------------------------------
+
+namespace loader_detail {
+
+__extension__ typedef unsigned __int128 u128;  // GCC/Clang builtin; -Wpedantic-clean
+
+// SplitMix64 (Steele, Lea, Flood 2014): tiny, fast, and the same on every platform.
+struct SplitMix64 {
+  std::uint64_t state;
+  std::uint64_t next() {
+    std::uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+  }
+  // Uniform in [0, bound) without modulo bias worth speaking of (Lemire's multiply-shift).
+  std::uint64_t below(std::uint64_t bound) {
+    return static_cast<std::uint64_t>((static_cast<u128>(next()) * bound) >> 64);
+  }
+};
+
+}  // namespace loader_detail
+
+using loader_detail::SplitMix64;
+
+std::vector<std::size_t> sample_epoch(std::size_t n, const LoaderOptions& o, std::size_t epoch) {
+  std::vector<std::size_t> order(n);
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  if (o.shuffle && n > 1) {
+    SplitMix64 seeder{o.seed};
+    SplitMix64 rng{seeder.next() ^ (0xD1B54A32D192ED03ULL * (static_cast<std::uint64_t>(epoch) + 1))};
+    for (std::size_t i = n - 1; i > 0; --i) std::swap(order[i], order[rng.below(i + 1)]);
+  }
+  const std::size_t w = std::max<std::size_t>(1, o.world_size * o.num_workers);
+  const std::size_t s = o.rank * o.num_workers + o.worker_id;
+  std::vector<std::size_t> shard;
+  shard.reserve(n / w + 1);
+  for (std::size_t p = s; p < n; p += w) shard.push_back(order[p]);
+  if (o.drop_last && o.batch_size > 0) shard.resize(shard.size() / o.batch_size * o.batch_size);
+  return shard;
+}
+
+// ---- Configuration -------------------------------------------------------------------------------
+
+Status LoaderConfig::validate() const {
+  const auto bad = [](std::string m) { return Error(ErrorCode::kInvalidArgument, "loader: " + std::move(m)); };
+  const auto& o = options;
+  if (o.batch_size == 0) return bad("options.batch_size must be at least 1");
+  if (o.world_size == 0) return bad("options.world_size must be at least 1");
+  if (o.rank >= o.world_size) {
+    return bad(fmt::format("options.rank {} must be below options.world_size {}", o.rank, o.world_size));
+  }
+  if (o.num_workers == 0) return bad("options.num_workers must be at least 1");
+  if (o.worker_id >= o.num_workers) {
+    return bad(fmt::format("options.worker_id {} must be below options.num_workers {}", o.worker_id, o.num_workers));
+  }
+  if (pool.pool_size == 0 || pool.pool_size > kMaxLoaderPoolSize) {
+    return bad(fmt::format("pool.pool_size must be 1..{} (got {})", kMaxLoaderPoolSize, pool.pool_size));
+  }
+  if (pool.readahead_batches == 0) return bad("pool.readahead_batches must be at least 1");
+  if (pool.request_timeout.count() < 0) return bad("pool.request_timeout must be >= 0 (0 = none)");
+  if (Status s = pool.retry.validate(); !s.ok()) return s.error().wrap("loader: pool.retry");
+  if (Status s = store.validate(); !s.ok()) return s.error().wrap("loader: store");
+  return ok_status();
+}
+
+namespace {
+
+Status env_size(std::string_view name, std::size_t& out) {
+  auto v = env::get(name);
+  if (!v) return ok_status();
+  std::size_t x = 0;
+  auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), x);
+  if (ec != std::errc() || p != v->data() + v->size()) {
+    return Error(ErrorCode::kInvalidArgument,
+                 fmt::format("{}='{}' is not a whole number (expected e.g. {}=32)", name, *v, name));
+  }
+  out = x;
+  return ok_status();
+}
+
+}  // namespace
+
+LoaderConfig::Builder::Builder() {
+  for (auto [name, field] : {std::pair{"OMNIO_LOADER_BATCH_SIZE", &c_.options.batch_size},
+                             std::pair{"OMNIO_LOADER_POOL_SIZE", &c_.pool.pool_size},
+                             std::pair{"OMNIO_LOADER_READAHEAD_BATCHES", &c_.pool.readahead_batches}}) {
+    if (Status s = env_size(name, *field); !s.ok() && env_error_.ok()) env_error_ = s;
+  }
+}
+
+LoaderConfig::Builder& LoaderConfig::Builder::range_chunk_size(std::size_t v) {
+  c_.store.direct.range_engine.chunk_size = v;
+  c_.store.s3.range_engine.chunk_size = v;
+  return *this;
+}
+
+LoaderConfig::Builder& LoaderConfig::Builder::max_concurrent_ranges(std::size_t v) {
+  c_.store.direct.range_engine.max_concurrent_ranges = v;
+  c_.store.s3.range_engine.max_concurrent_ranges = v;
+  return *this;
+}
+
+Result<LoaderConfig> LoaderConfig::Builder::build() const {
+  if (!env_error_.ok()) return env_error_.error();
+  OMNIO_TRY(c_.validate());
+  return c_;
+}
+
+// ---- Metrics -------------------------------------------------------------------------------------
+
+double LoaderMetrics::items_per_second() const {
+  const double s = std::chrono::duration<double>(elapsed).count();
+  return s > 0 ? static_cast<double>(items) / s : 0;
+}
+
+double LoaderMetrics::bytes_per_second() const {
+  const double s = std::chrono::duration<double>(elapsed).count();
+  return s > 0 ? static_cast<double>(bytes) / s : 0;
+}
+
+// ---- DataLoader ----------------------------------------------------------------------------------
+
+namespace loader_detail {
+
+struct Outcome {
+  std::size_t position = 0;
+  Result<Bytes> data = Bytes();
+};
+
+// A request whose deadline the watchdog enforces.
+struct InFlight {
+  Clock::time_point deadline;
+  CancellationToken token;
+  bool timed_out = false;
+};
+
+constexpr std::size_t kLatencySamples = 1 << 17;  // reservoir for percentiles
+
+}  // namespace loader_detail
+
+using loader_detail::InFlight;
+using loader_detail::kLatencySamples;
+using loader_detail::Outcome;
+
+struct DataLoader::State {
+  Dataset dataset;
+  LoaderConfig config;
+  CancellationToken cancel;  // the loader's own token (child of the caller's)
+
+  mutable std::mutex mu;
+  std::condition_variable_any cv;       // workers wait for work
+  std::condition_variable_any ready_cv; // the consumer waits for results
+  // Epoch state, all under mu.
+  std::uint64_t generation = 0;         // bumped by start_epoch: stale results are dropped
+  bool started = false;
+  CancellationToken epoch_token;
+  std::size_t epoch = 0;
+  std::vector<std::size_t> order;       // this shard's dataset indexes in delivery order
+  std::size_t next_claim = 0;           // next position a worker takes
+  std::size_t base = 0;                 // positions below this were handed to the consumer
+  std::size_t batch_number = 0;
+  std::map<std::size_t, Result<Bytes>> ready;  // position -> outcome (ordered mode)
+  std::vector<Outcome> completed;              // completion order
+  std::optional<Error> fatal;                  // OnError::kFail: the stream's error
+  bool fatal_reported = false;
+  std::map<std::uint64_t, InFlight> inflight;
+  std::uint64_t next_request_id = 0;
+
+  // Metrics.
+  LoaderMetrics m;
+  Clock::time_point t0{};
+  std::vector<std::int64_t> latencies;
+  std::uint64_t latency_seen = 0;
+  SplitMix64 reservoir_rng{0x5EED};
+
+  std::vector<std::jthread> workers;
+  std::jthread watchdog;
+
+  std::size_t window() const { return config.pool.readahead_batches * config.options.batch_size; }
+
+  void record_latency(std::chrono::nanoseconds d) {  // under mu
+    ++latency_seen;
+    if (latencies.size() < kLatencySamples) {
+      latencies.push_back(d.count());
+    } else if (auto j = reservoir_rng.below(latency_seen); j < kLatencySamples) {
+      latencies[j] = d.count();
+    }
+  }
+
+  // One item request with retries; runs on a worker thread without the lock.
+  Result<Bytes> fetch(std::size_t index, const CancellationToken& etoken) {
+    const PoolConfig& pool = config.pool;
+    const std::string& uri = dataset.keys()[index];
+    for (int attempt = 1;; ++attempt) {
+      CancellationToken req = etoken.child();
+      std::uint64_t id = 0;
+      if (pool.request_timeout.count() > 0) {
+        std::lock_guard g(mu);
+        id = ++next_request_id;
+        inflight.emplace(id, InFlight{Clock::now() + pool.request_timeout, req, false});
+      }
+      const auto t = Clock::now();
+      ReadOptions ro;
+      ro.cancel = req;
+      Result<Bytes> r = dataset.store_of(index).get(uri, ro);
+      bool timed_out = false;
+      {
+        std::lock_guard g(mu);
+        if (id != 0) {
+          timed_out = inflight[id].timed_out;
+          inflight.erase(id);
+        }
+        if (r.ok()) record_latency(Clock::now() - t);
+      }
+      if (timed_out && !r.ok()) {
+        r = Error(ErrorCode::kDeadlineExceeded,
+                  fmt::format("GET {}: no answer within the loader's request timeout of {} ms", uri,
+                              pool.request_timeout.count()));
+      }
+      if (r.ok()) {
+        if (config.transform) {
+          auto t2 = config.transform(uri, std::move(*r));
+          if (!t2.ok()) return t2.error().wrap(fmt::format("transform of {}", uri));
+          return t2;
+        }
+        return r;
+      }
+      if (etoken.is_cancelled()) return Error(ErrorCode::kCancelled, fmt::format("GET {}: loader cancelled", uri));
+      if (attempt >= pool.retry.max_attempts || !RetryPolicy::is_retryable(r.error())) {
+        if (attempt > 1) {
+          return r.error().wrap(fmt::format("GET {} failed after {} attempts", uri, attempt));
+        }
+        return r;
+      }
+      {
+        std::lock_guard g(mu);
+        ++m.retries;
+      }
+      log::debug("loader: GET {} attempt {}/{} failed ({}); retrying", uri, attempt, pool.retry.max_attempts,
+                 r.error().to_string());
+      const double jitter = static_cast<double>(std::hash<std::string>{}(uri) % 1000) / 1000.0;
+      if (!etoken.sleep_for(pool.retry.backoff(attempt + 1, jitter))) {
+        return Error(ErrorCode::kCancelled, fmt::format("GET {}: loader cancelled", uri));
+      }
+    }
+  }
+
+  void worker_loop(std::stop_token stop) {
+    std::unique_lock lock(mu);
+    while (!stop.stop_requested()) {
+      const auto has_work = [&] {
+        return started && !fatal && !cancel.is_cancelled() && next_claim < order.size() &&
+               next_claim < base + window();
+      };
+      if (!has_work()) {
+        cv.wait(lock, stop, has_work);
+        continue;
+      }
+      const std::size_t pos = next_claim++;
+      const std::size_t index = order[pos];
+      const std::uint64_t gen = generation;
+      CancellationToken etoken = epoch_token;
+      lock.unlock();
+      Result<Bytes> r = fetch(index, etoken);
+      lock.lock();
+      if (gen != generation) continue;  // an abandoned epoch
+      if (r.ok()) {
+        ++m.items;
+        m.bytes += r->size();
+      } else if (r.error().code() != ErrorCode::kCancelled || !etoken.is_cancelled()) {
+        ++m.errors;
+        if (config.options.on_error == LoaderOptions::OnError::kFail && !fatal) {
+          fatal = r.error().wrap(fmt::format("loader: item {} ('{}')", index, dataset.keys()[index]));
+        }
+      }
+      if (config.options.order == LoaderOptions::Order::kSampler) {
+        ready.emplace(pos, std::move(r));
+      } else {
+        completed.push_back(Outcome{pos, std::move(r)});
+      }
+      ready_cv.notify_all();
+    }
+  }
+
+  void watchdog_loop(std::stop_token stop) {
+    const auto period = std::clamp(config.pool.request_timeout / 4, std::chrono::milliseconds(5),
+                                   std::chrono::milliseconds(100));
+    std::unique_lock lock(mu);
+    while (!stop.stop_requested()) {
+      const auto now = Clock::now();
+      for (auto& [id, f] : inflight) {
+        if (!f.timed_out && now >= f.deadline) {
+          f.timed_out = true;
+          f.token.cancel();
+        }
+      }
+      cv.wait_for(lock, stop, period, [] { return false; });
+    }
+  }
+};
+
+DataLoader::DataLoader(std::shared_ptr<State> s) : s_(std::move(s)) {}
+
+Result<std::unique_ptr<DataLoader>> DataLoader::create(Dataset dataset, LoaderConfig config,
+                                                       CancellationToken cancel) {
+  OMNIO_TRY(config.validate());
+  if (dataset.size() == 0) return Error(ErrorCode::kInvalidArgument, "loader: the dataset is empty");
+  auto s = std::make_shared<State>();
+  s->dataset = std::move(dataset);
+  s->config = std::move(config);
+  s->cancel = cancel.child();
+  State* raw = s.get();
+  s->workers.reserve(s->config.pool.pool_size);
+  for (std::size_t i = 0; i < s->config.pool.pool_size; ++i) {
+    s->workers.emplace_back([raw](std::stop_token st) { raw->worker_loop(st); });
+  }
+  if (s->config.pool.request_timeout.count() > 0) {
+    s->watchdog = std::jthread([raw](std::stop_token st) { raw->watchdog_loop(st); });
+  }
+  return std::unique_ptr<DataLoader>(new DataLoader(std::move(s)));
+}
+
+DataLoader::~DataLoader() {
+  cancel();
+  for (auto& w : s_->workers) w.request_stop();
+  if (s_->watchdog.joinable()) s_->watchdog.request_stop();
+  s_->workers.clear();  // joins
+  if (s_->watchdog.joinable()) s_->watchdog.join();
+}
+
+void DataLoader::cancel() {
+  s_->cancel.cancel();
+  std::lock_guard g(s_->mu);
+  s_->epoch_token.cancel();
+  s_->cv.notify_all();
+  s_->ready_cv.notify_all();
+}
+
+Status DataLoader::start_epoch(std::size_t epoch) {
+  State& s = *s_;
+  if (s.cancel.is_cancelled()) return Error(ErrorCode::kCancelled, "loader: cancelled");
+  std::vector<std::size_t> order = sample_epoch(s.dataset.size(), s.config.options, epoch);
+  std::lock_guard g(s.mu);
+  s.epoch_token.cancel();  // abandon the previous epoch's requests
+  s.epoch_token = s.cancel.child();
+  ++s.generation;
+  s.started = true;
+  s.epoch = epoch;
+  s.order = std::move(order);
+  s.next_claim = 0;
+  s.base = 0;
+  s.batch_number = 0;
+  s.ready.clear();
+  s.completed.clear();
+  s.fatal.reset();
+  s.fatal_reported = false;
+  if (s.t0 == Clock::time_point{}) s.t0 = Clock::now();
+  s.cv.notify_all();
+  return ok_status();
+}
+
+Result<std::optional<Batch>> DataLoader::next() {
+  State& s = *s_;
+  const auto t_wait = Clock::now();
+  std::unique_lock lock(s.mu);
+  const auto waited = [&] { s.m.consumer_wait += Clock::now() - t_wait; };
+  if (!s.started) return Error(ErrorCode::kInvalidArgument, "loader: next() before start_epoch()");
+  const std::size_t n = s.order.size();
+  const std::size_t bs = s.config.options.batch_size;
+  if (s.base >= n) {
+    waited();
+    return std::optional<Batch>();
+  }
+  const std::size_t end = std::min(n, s.base + bs);
+  const bool sampler = s.config.options.order == LoaderOptions::Order::kSampler;
+  auto stop_wait = s.cancel.stop_token();
+  s.ready_cv.wait(lock, stop_wait, [&] {
+    if (s.fatal) return true;
+    if (sampler) {
+      auto it = s.ready.lower_bound(s.base);
+      std::size_t have = 0;
+      for (; it != s.ready.end() && it->first < end; ++it) ++have;
+      return have == end - s.base;
+    }
+    return s.completed.size() >= end - s.base;
+  });
+  waited();
+  if (s.cancel.is_cancelled()) return Error(ErrorCode::kCancelled, "loader: cancelled");
+  if (s.fatal) {
+    if (s.fatal_reported) return std::optional<Batch>();
+    s.fatal_reported = true;
+    s.base = n;  // the epoch is over
+    return *s.fatal;
+  }
+  Batch b;
+  b.epoch = s.epoch;
+  b.number = s.batch_number++;
+  const auto take = [&](std::size_t pos, Result<Bytes> r) {
+    const std::size_t index = s.order[pos];
+    const std::string& uri = s.dataset.keys()[index];
+    if (r.ok()) {
+      b.items.push_back(Item{uri, index, std::move(*r), std::nullopt});
+    } else if (s.config.options.on_error == LoaderOptions::OnError::kDeliver) {
+      b.items.push_back(Item{uri, index, Bytes(), std::move(r).error()});
+    } else {
+      b.errors.push_back(ItemError{uri, index, std::move(r).error()});
+    }
+  };
+  if (sampler) {
+    for (std::size_t pos = s.base; pos < end; ++pos) {
+      auto node = s.ready.extract(pos);
+      take(pos, std::move(node.mapped()));
+    }
+  } else {
+    const std::size_t k = end - s.base;
+    for (std::size_t i = 0; i < k; ++i) take(s.completed[i].position, std::move(s.completed[i].data));
+    s.completed.erase(s.completed.begin(), s.completed.begin() + static_cast<std::ptrdiff_t>(k));
+  }
+  s.base = end;
+  ++s.m.batches;
+  s.cv.notify_all();  // the window moved
+  return std::optional<Batch>(std::move(b));
+}
+
+std::size_t DataLoader::items_per_epoch() const {
+  return sample_epoch(s_->dataset.size(), s_->config.options, 0).size();
+}
+
+std::vector<std::size_t> DataLoader::epoch_order(std::size_t epoch) const {
+  return sample_epoch(s_->dataset.size(), s_->config.options, epoch);
+}
+
+LoaderMetrics DataLoader::metrics() const {
+  std::lock_guard g(s_->mu);
+  LoaderMetrics m = s_->m;
+  if (s_->t0 != Clock::time_point{}) m.elapsed = Clock::now() - s_->t0;
+  if (!s_->latencies.empty()) {
+    std::vector<std::int64_t> v = s_->latencies;
+    auto at = [&](double q) {
+      auto k = static_cast<std::size_t>(q * static_cast<double>(v.size() - 1));
+      std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
+      return std::chrono::nanoseconds(v[k]);
+    };
+    m.latency_p50 = at(0.50);
+    m.latency_p99 = at(0.99);
+  }
+  return m;
+}
+
+}  // namespace omnio

@@ -1,0 +1,515 @@
+// DataLoader: exactly-once delivery in every mode, determinism, sharding, error policies,
+// retries of transient failures, request timeouts, and the seed's cancellation scenarios, on real
+// files (file://) and on a deliberately slow in-memory store (a test double of our own).
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "omnio/loader.h"
+#include "omnio/store_factory.h"
+
+namespace omnio {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+// In-memory store with fault hooks: transient failures (first N attempts of chosen keys),
+// permanent failures, and stalls that end only when the request is cancelled.
+class FaultyStore final : public ObjectStore {
+ public:
+  std::map<std::string, Bytes> objects;
+  std::set<std::string> transient;   // fail the first attempt with kUnavailable
+  std::set<std::string> permanent;   // always kPermissionDenied
+  std::set<std::string> stall_once;  // first attempt waits for cancellation
+  std::atomic<bool> stall_all{false};
+  std::atomic<int> gets{0};
+  std::atomic<int> in_flight{0};
+  std::atomic<int> max_in_flight{0};
+
+  std::string_view scheme() const override { return "mem"; }
+  Result<Bytes> get(std::string_view uri, const ReadOptions& opts) override {
+    ++gets;
+    int now = ++in_flight;
+    for (int m = max_in_flight.load(); now > m && !max_in_flight.compare_exchange_weak(m, now);) {
+    }
+    struct Dec {
+      std::atomic<int>& v;
+      ~Dec() { --v; }
+    } dec{in_flight};
+    std::string key(uri);
+    bool first = false;
+    {
+      std::lock_guard g(mu_);
+      first = attempts_[key]++ == 0;
+    }
+    if (stall_all || (first && stall_once.count(key))) {
+      opts.cancel.sleep_for(30s);  // returns early when cancelled
+      return Error(ErrorCode::kCancelled, "stalled request cancelled: " + key);
+    }
+    std::this_thread::sleep_for(50us);
+    if (first && transient.count(key)) return Error(ErrorCode::kUnavailable, "transient: " + key);
+    if (permanent.count(key)) return Error(ErrorCode::kPermissionDenied, "denied: " + key);
+    auto it = objects.find(key);
+    if (it == objects.end()) return Error(ErrorCode::kNotFound, "no " + key);
+    return it->second;
+  }
+  Result<Bytes> get_range(std::string_view, std::uint64_t, std::optional<std::uint64_t>, const ReadOptions&) override {
+    return unimpl();
+  }
+  Result<std::uint64_t> get_into(std::string_view, std::uint64_t, std::span<std::byte>, const ReadOptions&) override {
+    return unimpl();
+  }
+  Status put(std::string_view, const Bytes&, const PutOptions&) override { return unimpl(); }
+  Result<std::unique_ptr<ObjectWriter>> create_writer(std::string_view, const WriterOptions&) override {
+    return unimpl();
+  }
+  Result<std::vector<ListEntry>> list_entries(std::string_view, bool) override { return unimpl(); }
+  Result<ObjectMetadata> stat(std::string_view) override { return unimpl(); }
+  Status delete_object(std::string_view) override { return unimpl(); }
+  Status create_container(std::string_view) override { return unimpl(); }
+  Status delete_container(std::string_view) override { return unimpl(); }
+
+ private:
+  static Error unimpl() { return Error(ErrorCode::kUnimplemented, "test store"); }
+  std::mutex mu_;
+  std::map<std::string, int> attempts_;
+};
+
+std::shared_ptr<FaultyStore> mem_store(std::size_t n, std::vector<std::string>& uris) {
+  auto s = std::make_shared<FaultyStore>();
+  uris.clear();
+  for (std::size_t i = 0; i < n; ++i) {
+    std::string u = fmt::format("mem://d/{:06}", i);
+    s->objects[u] = Bytes::copy_of(fmt::format("item-{}", i));
+    uris.push_back(u);
+  }
+  return s;
+}
+
+LoaderConfig conf(std::size_t batch = 16, std::size_t pool = 8) {
+  auto c = LoaderConfig::Builder().batch_size(batch).pool_size(pool).build();
+  EXPECT_TRUE(c.ok()) << c.error().to_string();
+  return *c;
+}
+
+// Runs one epoch; returns how often each dataset index was delivered (and the batches seen).
+struct EpochResult {
+  std::map<std::size_t, int> counts;
+  std::vector<std::size_t> order;
+  std::vector<ItemError> errors;
+  std::size_t batches = 0;
+  std::optional<Error> error;
+};
+
+EpochResult run_epoch(DataLoader& l, std::size_t epoch) {
+  EpochResult r;
+  EXPECT_TRUE(l.start_epoch(epoch).ok());
+  while (true) {
+    auto b = l.next();
+    if (!b.ok()) {
+      r.error = b.error();
+      break;
+    }
+    if (!*b) break;
+    ++r.batches;
+    for (auto& it : (*b)->items) {
+      ++r.counts[it.index];
+      r.order.push_back(it.index);
+    }
+    for (auto& e : (*b)->errors) r.errors.push_back(e);
+  }
+  return r;
+}
+
+// ---- sampler ----
+
+TEST(LoaderSampler, SequentialShuffledAndDeterministic) {
+  LoaderOptions o;
+  auto seq = sample_epoch(10, o, 0);
+  EXPECT_EQ(seq, (std::vector<std::size_t>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
+  o.shuffle = true;
+  o.seed = 42;
+  auto a = sample_epoch(1000, o, 0);
+  EXPECT_EQ(a, sample_epoch(1000, o, 0));   // same seed, same epoch: same order
+  EXPECT_NE(a, sample_epoch(1000, o, 1));   // a new epoch reshuffles
+  o.seed = 43;
+  EXPECT_NE(a, sample_epoch(1000, o, 0));   // another seed, another order
+  std::vector<std::size_t> sorted = a;
+  std::sort(sorted.begin(), sorted.end());
+  for (std::size_t i = 0; i < sorted.size(); ++i) ASSERT_EQ(sorted[i], i);  // a permutation
+  // Pinned values: the shuffle is documented (SplitMix64 + Fisher-Yates), so it must not drift
+  // between builds or machines.
+  LoaderOptions p;
+  p.shuffle = true;
+  p.seed = 7;
+  EXPECT_EQ(sample_epoch(8, p, 0), sample_epoch(8, p, 0));
+  auto first = sample_epoch(8, p, 0);
+  EXPECT_NE(first, (std::vector<std::size_t>{0, 1, 2, 3, 4, 5, 6, 7}));
+}
+
+TEST(LoaderSampler, ShardsAreDisjointAndComplete) {
+  for (std::size_t n : {0u, 1u, 7u, 1000u, 1001u}) {
+    std::map<std::size_t, int> seen;
+    for (std::size_t rank = 0; rank < 4; ++rank) {
+      for (std::size_t w = 0; w < 2; ++w) {
+        LoaderOptions o;
+        o.shuffle = true;
+        o.seed = 9;
+        o.rank = rank;
+        o.world_size = 4;
+        o.worker_id = w;
+        o.num_workers = 2;
+        for (auto i : sample_epoch(n, o, 3)) ++seen[i];
+      }
+    }
+    ASSERT_EQ(seen.size(), n);
+    for (auto& [i, c] : seen) ASSERT_EQ(c, 1) << "index " << i << " of " << n;
+  }
+}
+
+TEST(LoaderSampler, DropLastKeepsWholeBatches) {
+  LoaderOptions o;
+  o.batch_size = 4;
+  o.drop_last = true;
+  EXPECT_EQ(sample_epoch(10, o, 0).size(), 8u);
+  o.drop_last = false;
+  EXPECT_EQ(sample_epoch(10, o, 0).size(), 10u);
+}
+
+// ---- configuration ----
+
+TEST(LoaderConfig, BuilderRejectsNonsenseNamingTheField) {
+  auto msg = [](const Result<LoaderConfig>& r) { return r.ok() ? std::string() : r.error().to_string(); };
+  EXPECT_NE(msg(LoaderConfig::Builder().batch_size(0).build()).find("options.batch_size"), std::string::npos);
+  EXPECT_NE(msg(LoaderConfig::Builder().pool_size(0).build()).find("pool.pool_size"), std::string::npos);
+  EXPECT_NE(msg(LoaderConfig::Builder().pool_size(kMaxLoaderPoolSize + 1).build()).find("pool.pool_size"),
+            std::string::npos);
+  EXPECT_NE(msg(LoaderConfig::Builder().readahead_batches(0).build()).find("pool.readahead_batches"),
+            std::string::npos);
+  EXPECT_NE(msg(LoaderConfig::Builder().shard(4, 4).build()).find("options.rank"), std::string::npos);
+  EXPECT_NE(msg(LoaderConfig::Builder().worker(2, 2).build()).find("options.worker_id"), std::string::npos);
+  EXPECT_NE(msg(LoaderConfig::Builder().range_chunk_size(0).build()).find("chunk"), std::string::npos);
+  auto ok = LoaderConfig::Builder().batch_size(64).pool_size(16).range_chunk_size(16 * kMiB).build();
+  ASSERT_TRUE(ok.ok()) << msg(ok);
+  EXPECT_EQ(ok->store.direct.range_engine.chunk_size, 16 * kMiB);
+  EXPECT_EQ(ok->store.s3.range_engine.chunk_size, 16 * kMiB);
+}
+
+TEST(LoaderConfig, EnvironmentOverridesDefaultsAndSettersWin) {
+  setenv("OMNIO_LOADER_BATCH_SIZE", "7", 1);
+  auto a = LoaderConfig::Builder().build();
+  auto b = LoaderConfig::Builder().batch_size(9).build();
+  setenv("OMNIO_LOADER_BATCH_SIZE", "seven", 1);
+  auto c = LoaderConfig::Builder().build();
+  unsetenv("OMNIO_LOADER_BATCH_SIZE");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->options.batch_size, 7u);
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->options.batch_size, 9u);
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().to_string().find("OMNIO_LOADER_BATCH_SIZE='seven'"), std::string::npos)
+      << c.error().to_string();
+}
+
+// ---- exactly once ----
+
+class LoaderFiles : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / fmt::format("omnio-loader-{}-{}", ::getpid(), counter_++);
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string make_files(std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) {
+      std::ofstream(dir_ / fmt::format("f{:05}", i)) << "payload " << i;
+    }
+    return "file://" + dir_.string() + "/";
+  }
+  std::filesystem::path dir_;
+  static inline int counter_ = 0;
+};
+
+TEST_F(LoaderFiles, TenThousandFilesEachExactlyOnceInEveryMode) {
+  const std::string prefix = make_files(10000);
+  auto ds = Dataset::from_prefix(prefix);
+  ASSERT_TRUE(ds.ok()) << ds.error().to_string();
+  ASSERT_EQ(ds->size(), 10000u);
+  for (auto order : {LoaderOptions::Order::kSampler, LoaderOptions::Order::kCompletion}) {
+    auto c = LoaderConfig::Builder().batch_size(64).pool_size(16).shuffle(true).seed(1).order(order).build();
+    ASSERT_TRUE(c.ok());
+    auto l = DataLoader::create(*ds, *c);
+    ASSERT_TRUE(l.ok());
+    for (std::size_t epoch = 0; epoch < 2; ++epoch) {
+      auto r = run_epoch(**l, epoch);
+      ASSERT_FALSE(r.error) << r.error->to_string();
+      ASSERT_EQ(r.counts.size(), 10000u);
+      for (auto& [i, n] : r.counts) ASSERT_EQ(n, 1) << i;
+      EXPECT_EQ(r.batches, (10000u + 63) / 64);
+      if (order == LoaderOptions::Order::kSampler) {
+        EXPECT_EQ(r.order, (*l)->epoch_order(epoch));
+      }
+    }
+    auto m = (*l)->metrics();
+    EXPECT_EQ(m.items, 20000u);
+    EXPECT_GT(m.bytes, 20000u * 9);
+    EXPECT_GT(m.items_per_second(), 0);
+  }
+  // Sharded: 4 ranks x 2 workers, one loader each; the union is the data set, each item once.
+  std::map<std::size_t, int> all;
+  for (std::size_t rank = 0; rank < 4; ++rank) {
+    for (std::size_t w = 0; w < 2; ++w) {
+      auto c = LoaderConfig::Builder().batch_size(50).pool_size(4).shuffle(true).seed(5).shard(rank, 4).worker(w, 2).build();
+      ASSERT_TRUE(c.ok());
+      auto l = DataLoader::create(*ds, *c);
+      ASSERT_TRUE(l.ok());
+      auto r = run_epoch(**l, 0);
+      ASSERT_FALSE(r.error);
+      for (auto& [i, n] : r.counts) all[i] += n;
+    }
+  }
+  ASSERT_EQ(all.size(), 10000u);
+  for (auto& [i, n] : all) ASSERT_EQ(n, 1) << i;
+}
+
+TEST_F(LoaderFiles, DatasetFromUriFileAndFromUris) {
+  const std::string prefix = make_files(5);
+  auto list = dir_ / "list.txt";
+  std::ofstream(list) << "# a comment\n\n" << (dir_ / "f00003").string() << "\n" << prefix << "f00001\r\n";
+  auto ds = Dataset::from_uri_file(list.string());
+  ASSERT_TRUE(ds.ok()) << ds.error().to_string();
+  ASSERT_EQ(ds->size(), 2u);
+  EXPECT_EQ(ds->keys()[0], "file://" + (dir_ / "f00003").string());
+  auto l = DataLoader::create(*ds, conf(1, 2));
+  ASSERT_TRUE(l.ok());
+  ASSERT_TRUE((*l)->start_epoch(0).ok());
+  auto b = (*l)->next();
+  ASSERT_TRUE(b.ok() && *b);
+  EXPECT_EQ((*b)->items[0].data.to_string(), "payload 3");
+  EXPECT_FALSE(Dataset::from_uri_file((dir_ / "missing").string()).ok());
+  auto bad = Dataset::from_uris({"nope://x"});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().to_string().find("dataset item 0"), std::string::npos) << bad.error().to_string();
+  auto empty = Dataset::from_prefix(prefix + "zzz");
+  ASSERT_FALSE(empty.ok());
+  EXPECT_EQ(empty.error().code(), ErrorCode::kInvalidArgument);
+}
+
+TEST(Loader, TransientFailuresAreRetriedAndTheWindowStaysFull) {
+  std::vector<std::string> uris;
+  auto store = mem_store(2000, uris);
+  for (std::size_t i = 0; i < uris.size(); i += 20) store->transient.insert(uris[i]);  // 5 %
+  RetryPolicy rp;
+  rp.max_attempts = 3;
+  rp.base_delay = 1ms;
+  rp.max_delay = 2ms;
+  auto c = LoaderConfig::Builder().batch_size(32).pool_size(8).retry(rp).order(LoaderOptions::Order::kCompletion).build();
+  ASSERT_TRUE(c.ok());
+  auto l = DataLoader::create(Dataset::with_store(store, uris), *c);
+  ASSERT_TRUE(l.ok());
+  auto r = run_epoch(**l, 0);
+  ASSERT_FALSE(r.error) << r.error->to_string();
+  ASSERT_EQ(r.counts.size(), 2000u);
+  for (auto& [i, n] : r.counts) ASSERT_EQ(n, 1);
+  EXPECT_EQ((*l)->metrics().retries, 100u);
+  EXPECT_EQ((*l)->metrics().errors, 0u);
+  EXPECT_GE(store->max_in_flight.load(), 4);  // the pool really ran requests in parallel
+  EXPECT_LE(store->max_in_flight.load(), 8);
+}
+
+TEST(Loader, PermanentFailuresUnderEachPolicy) {
+  std::vector<std::string> uris;
+  auto store = mem_store(500, uris);
+  store->permanent = {uris[3], uris[250], uris[499]};
+  // skip: the failed keys are reported, everything else delivered.
+  {
+    auto c = LoaderConfig::Builder().batch_size(10).pool_size(4).on_error(LoaderOptions::OnError::kSkip).build();
+    auto l = DataLoader::create(Dataset::with_store(store, uris), *c);
+    auto r = run_epoch(**l, 0);
+    ASSERT_FALSE(r.error);
+    EXPECT_EQ(r.counts.size(), 497u);
+    ASSERT_EQ(r.errors.size(), 3u);
+    std::set<std::size_t> failed;
+    for (auto& e : r.errors) {
+      failed.insert(e.index);
+      EXPECT_EQ(e.error.code(), ErrorCode::kPermissionDenied);
+      EXPECT_EQ(e.uri, uris[e.index]);
+    }
+    EXPECT_EQ(failed, (std::set<std::size_t>{3, 250, 499}));
+    EXPECT_EQ((*l)->metrics().errors, 3u);
+  }
+  // deliver: the item arrives with its error in place of data.
+  {
+    auto c = LoaderConfig::Builder().batch_size(10).pool_size(4).on_error(LoaderOptions::OnError::kDeliver).build();
+    auto l = DataLoader::create(Dataset::with_store(store, uris), *c);
+    ASSERT_TRUE((*l)->start_epoch(0).ok());
+    auto b = (*l)->next();
+    ASSERT_TRUE(b.ok() && *b);
+    ASSERT_EQ((*b)->items.size(), 10u);
+    ASSERT_TRUE((*b)->items[3].error.has_value());
+    EXPECT_EQ((*b)->items[3].error->code(), ErrorCode::kPermissionDenied);
+    EXPECT_FALSE((*b)->items[2].error.has_value());
+  }
+  // fail (default): the stream ends with an error naming the item; nothing after it.
+  {
+    auto l = DataLoader::create(Dataset::with_store(store, uris), conf(10, 4));
+    auto r = run_epoch(**l, 0);
+    ASSERT_TRUE(r.error.has_value());
+    EXPECT_EQ(r.error->code(), ErrorCode::kPermissionDenied);
+    EXPECT_NE(r.error->to_string().find("mem://d/000"), std::string::npos) << r.error->to_string();
+    auto after = (*l)->next();
+    ASSERT_TRUE(after.ok());
+    EXPECT_FALSE(after->has_value());
+  }
+}
+
+TEST(Loader, StalledRequestHitsTheTimeoutAndIsRetried) {
+  std::vector<std::string> uris;
+  auto store = mem_store(20, uris);
+  store->stall_once = {uris[5]};
+  RetryPolicy rp;
+  rp.base_delay = 1ms;
+  rp.max_delay = 1ms;
+  auto c = LoaderConfig::Builder().batch_size(5).pool_size(4).request_timeout(200ms).retry(rp).build();
+  auto l = DataLoader::create(Dataset::with_store(store, uris), *c);
+  const auto t0 = Clock::now();
+  auto r = run_epoch(**l, 0);
+  ASSERT_FALSE(r.error) << r.error->to_string();
+  EXPECT_EQ(r.counts.size(), 20u);
+  EXPECT_EQ((*l)->metrics().retries, 1u);
+  EXPECT_LT(Clock::now() - t0, 5s);
+}
+
+// ---- cancellation (the seed's scenarios) ----
+
+TEST(LoaderCancel, PreCancelledTokenYieldsNothing) {
+  std::vector<std::string> uris;
+  auto store = mem_store(100, uris);
+  CancellationToken t;
+  t.cancel();
+  auto l = DataLoader::create(Dataset::with_store(store, uris), conf(), t);
+  ASSERT_TRUE(l.ok());
+  auto s = (*l)->start_epoch(0);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code(), ErrorCode::kCancelled);
+  auto b = (*l)->next();
+  ASSERT_FALSE(b.ok());
+  std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(store->gets.load(), 0);
+}
+
+TEST(LoaderCancel, CancelAfterNBatchesEndsPromptlyEvenWithStalledRequests) {
+  std::vector<std::string> uris;
+  auto store = mem_store(1000, uris);
+  CancellationToken t;
+  auto l = DataLoader::create(Dataset::with_store(store, uris), conf(10, 8), t);
+  ASSERT_TRUE((*l)->start_epoch(0).ok());
+  for (int i = 0; i < 3; ++i) {
+    auto b = (*l)->next();
+    ASSERT_TRUE(b.ok() && *b);
+  }
+  store->stall_all = true;  // every request from now on hangs until cancelled
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(100ms);
+    t.cancel();
+    t.cancel();  // three times is harmless
+    t.cancel();
+  });
+  const auto t0 = Clock::now();
+  Result<std::optional<Batch>> b = std::optional<Batch>();
+  do {
+    b = (*l)->next();
+  } while (b.ok() && *b);
+  const auto waited = Clock::now() - t0;
+  canceller.join();
+  ASSERT_FALSE(b.ok());
+  EXPECT_EQ(b.error().code(), ErrorCode::kCancelled);
+  EXPECT_LT(waited, 1100ms);
+  // Nothing after the end, and the loader joins its threads promptly.
+  EXPECT_FALSE((*l)->next().ok());
+  const auto t1 = Clock::now();
+  l->reset();
+  EXPECT_LT(Clock::now() - t1, 1s);
+}
+
+TEST(LoaderCancel, SharedTokenStopsTwoLoaders) {
+  std::vector<std::string> uris;
+  auto store = mem_store(100, uris);
+  store->stall_all = true;
+  CancellationToken t;
+  auto a = DataLoader::create(Dataset::with_store(store, uris), conf(5, 4), t);
+  auto b = DataLoader::create(Dataset::with_store(store, uris), conf(5, 4), t);
+  ASSERT_TRUE((*a)->start_epoch(0).ok());
+  ASSERT_TRUE((*b)->start_epoch(0).ok());
+  std::atomic<int> cancelled{0};
+  std::thread ta([&] { if (!(*a)->next().ok()) ++cancelled; });
+  std::thread tb([&] { if (!(*b)->next().ok()) ++cancelled; });
+  std::this_thread::sleep_for(50ms);
+  const auto t0 = Clock::now();
+  t.cancel();
+  ta.join();
+  tb.join();
+  EXPECT_EQ(cancelled.load(), 2);
+  EXPECT_LT(Clock::now() - t0, 1s);
+}
+
+TEST(LoaderCancel, NoTokenRunsToCompletionAndDestructionMidEpochIsClean) {
+  std::vector<std::string> uris;
+  auto store = mem_store(300, uris);
+  {
+    auto l = DataLoader::create(Dataset::with_store(store, uris), conf(7, 4));
+    auto r = run_epoch(**l, 0);
+    ASSERT_FALSE(r.error);
+    EXPECT_EQ(r.counts.size(), 300u);
+    EXPECT_EQ(r.batches, 43u);
+  }
+  store->stall_all = true;
+  auto l = DataLoader::create(Dataset::with_store(store, uris), conf(7, 16));
+  ASSERT_TRUE((*l)->start_epoch(0).ok());
+  std::this_thread::sleep_for(50ms);  // 16 requests now hang in the store
+  EXPECT_EQ(store->in_flight.load(), 16);
+  const auto t0 = Clock::now();
+  l->reset();
+  EXPECT_LT(Clock::now() - t0, 1s);
+  EXPECT_EQ(store->in_flight.load(), 0);
+}
+
+TEST(LoaderCancel, NewEpochAbandonsTheOldOne) {
+  std::vector<std::string> uris;
+  auto store = mem_store(200, uris);
+  auto l = DataLoader::create(Dataset::with_store(store, uris), conf(10, 4));
+  ASSERT_TRUE((*l)->start_epoch(0).ok());
+  ASSERT_TRUE((*l)->next().ok());
+  auto r = run_epoch(**l, 1);  // restarts cleanly
+  ASSERT_FALSE(r.error);
+  EXPECT_EQ(r.counts.size(), 200u);
+}
+
+TEST(LoaderMetrics, ConsumerWaitShowsALoaderBoundRun) {
+  std::vector<std::string> uris;
+  auto store = mem_store(64, uris);
+  store->stall_once = {uris[0]};
+  auto c = LoaderConfig::Builder().batch_size(8).pool_size(2).request_timeout(100ms).build();
+  auto l = DataLoader::create(Dataset::with_store(store, uris), *c);
+  auto r = run_epoch(**l, 0);
+  ASSERT_FALSE(r.error);
+  auto m = (*l)->metrics();
+  EXPECT_GE(m.consumer_wait, 90ms);  // the consumer waited for the stalled first item
+  EXPECT_EQ(m.batches, 8u);
+  EXPECT_GT(m.latency_p99.count(), 0);
+  EXPECT_LE(m.latency_p50, m.latency_p99);
+}
+
+}  // namespace
+}  // namespace omnio
