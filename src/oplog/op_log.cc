@@ -6,7 +6,9 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <condition_variable>
 #include <ctime>
 #include <mutex>
@@ -28,17 +30,19 @@ bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
-// Escapes the characters that would break a TSV line.
+// Escapes the characters that would break a TSV line; runs of plain characters are appended whole
+// (one pass, no per-character library call: this is the writer's hottest loop).
 void append_escaped(std::string& out, std::string_view s) {
-  for (char c : s) {
-    switch (c) {
-      case '\t': out += "\\t"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\\': out += "\\\\"; break;
-      default: out += c;
-    }
+  std::size_t run = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (c != '\t' && c != '\n' && c != '\r' && c != '\\') continue;
+    out.append(s.data() + run, i - run);
+    out += '\\';
+    out += c == '\t' ? 't' : c == '\n' ? 'n' : c == '\r' ? 'r' : '\\';
+    run = i + 1;
   }
+  out.append(s.data() + run, s.size() - run);
 }
 
 // A small stable number per OS thread.
@@ -56,18 +60,18 @@ struct Queued {
 }  // namespace
 
 std::pair<std::string, std::string> split_uri_for_log(std::string_view uri) {
-  std::string clean(uri.substr(0, uri.find('?')));
-  const auto sep = clean.find("://");
-  if (sep == std::string::npos) return {"", clean};
+  uri = uri.substr(0, uri.find('?'));
+  const auto sep = uri.find("://");
+  if (sep == std::string_view::npos) return {"", std::string(uri)};
   const auto auth_begin = sep + 3;
-  auto auth_end = clean.find('/', auth_begin);
-  if (auth_end == std::string::npos) auth_end = clean.size();
-  const auto at = clean.rfind('@', auth_end);
-  if (at != std::string::npos && at >= auth_begin) {
-    clean.erase(auth_begin, at + 1 - auth_begin);
-    auth_end -= at + 1 - auth_begin;
-  }
-  return {clean.substr(0, auth_end), clean.substr(auth_end)};
+  auto auth_end = uri.find('/', auth_begin);
+  if (auth_end == std::string_view::npos) auth_end = uri.size();
+  std::string_view auth = uri.substr(auth_begin, auth_end - auth_begin);
+  if (const auto at = auth.rfind('@'); at != std::string_view::npos) auth.remove_prefix(at + 1);
+  std::string endpoint;
+  endpoint.reserve(auth_begin + auth.size());
+  endpoint.append(uri.substr(0, auth_begin)).append(auth);
+  return {std::move(endpoint), std::string(uri.substr(auth_end))};
 }
 
 std::string redact_userinfo(std::string_view text) {
@@ -245,14 +249,48 @@ struct OpLog::Impl {
     return ok_status();
   }
 
+  // "YYYY-MM-DDTHH:MM:SS." of the last second formatted: gmtime_r and fmt run once per second of
+  // log time, not three times per line (the writer's main cost otherwise).
+  std::int64_t cached_second = INT64_MIN;
+  std::string cached_prefix;
+
   void append_time(std::chrono::steady_clock::time_point t) {
-    text += format_rfc3339_ns(wall_ns(t));
+    const std::int64_t ns = wall_ns(t);
+    std::int64_t sec = ns / 1000000000, frac = ns % 1000000000;
+    if (frac < 0) {
+      frac += 1000000000;
+      --sec;
+    }
+    if (sec != cached_second) {
+      const std::string full = format_rfc3339_ns(sec * 1000000000);
+      cached_prefix = full.substr(0, full.size() - 10);  // drop "000000000Z"
+      cached_second = sec;
+    }
+    text += cached_prefix;
+    char digits[10] = {'0', '0', '0', '0', '0', '0', '0', '0', '0', 'Z'};
+    for (int i = 8; i >= 0 && frac > 0; --i, frac /= 10) digits[i] = static_cast<char>('0' + frac % 10);
+    text.append(digits, sizeof digits);
+  }
+
+  void append_number(std::uint64_t v) {
+    const fmt::format_int f(v);
+    text.append(f.data(), f.size());
   }
 
   void format(const Queued& q) {
     const OpRecord& r = q.rec;
-    fmt::format_to(std::back_inserter(text), "{}\t{}\t{}\t{}\t{}\t{}\t", next_idx++, q.thread, r.op,
-                   client_id_escaped, r.n_objects, r.bytes);
+    append_number(next_idx++);
+    text += '\t';
+    append_number(q.thread);
+    text += '\t';
+    text += r.op;
+    text += '\t';
+    text += client_id_escaped;
+    text += '\t';
+    append_number(r.n_objects);
+    text += '\t';
+    append_number(r.bytes);
+    text += '\t';
     append_escaped(text, r.endpoint);
     text += '\t';
     append_escaped(text, r.file);
@@ -264,8 +302,10 @@ struct OpLog::Impl {
     if (r.first_byte) append_time(*r.first_byte);
     text += '\t';
     append_time(r.end);
-    fmt::format_to(std::back_inserter(text), "\t{}\n",
-                   std::chrono::duration_cast<std::chrono::nanoseconds>(r.end - r.start).count());
+    text += '\t';
+    const auto dur = std::chrono::duration_cast<std::chrono::nanoseconds>(r.end - r.start).count();
+    append_number(static_cast<std::uint64_t>(std::max<std::int64_t>(dur, 0)));
+    text += '\n';
   }
 
   // Formats and writes one batch; returns how many records reached the file.
@@ -341,6 +381,7 @@ Result<std::shared_ptr<OpLog>> OpLog::open(const OpLogOptions& options) {
                              std::chrono::system_clock::now().time_since_epoch())
                              .count();
   impl->queue.reserve(options.queue_capacity);
+  impl->text.reserve(kOpLogWriteBufferSize + 64 * kKiB);
   impl->text = kHeader;
   if (Status s = impl->emit(ZSTD_e_flush); !s.ok()) {
     if (impl->zstd) ZSTD_freeCCtx(impl->zstd);
