@@ -177,4 +177,36 @@ inline constexpr std::size_t kDataGenHugePageSize = 2 * kMiB;
 /// copy at the common 4 KiB alignment and each thread first-touches whole pages.
 inline constexpr std::size_t kDataGenBufferAlignment = 4 * kKiB;
 
+// ---- Operation log and replay ------------------------------------------------------------------
+/// Records the op-log queue holds before producers wait, entries (~200 B each: ~3 MiB). 100,000
+/// small file:// GETs (~5 us each) fill it in ~80 ms, well above the writer's flush interval, so
+/// drops need a writer stalled for that long (the original's 256 dropped entries on any hiccup).
+inline constexpr std::size_t kDefaultOpLogQueueCapacity = 16384;
+/// How long a producer waits for queue space before counting the record as dropped (default,
+/// non-lossless mode). Long enough to ride out one slow write(2), short enough that a stuck log
+/// disk cannot stall the I/O being measured.
+inline constexpr std::chrono::milliseconds kDefaultOpLogBlockTimeout{10};
+/// The writer thread wakes at least this often to write what is queued (it is also woken when the
+/// queue is half full). Bounds how stale a log on disk is while a run is going.
+inline constexpr std::chrono::milliseconds kOpLogFlushInterval{50};
+/// zstd level of `.zst` op-logs: level 1 compresses TSV lines ~8:1 at > 300 MB/s, so the writer
+/// stays far ahead of any op rate (the original also used 1).
+inline constexpr int kDefaultOpLogZstdLevel = 1;
+/// Bytes the writer collects before a write(2).
+inline constexpr std::size_t kOpLogWriteBufferSize = 256 * kKiB;
+/// After SIGINT/SIGTERM the CLI waits this long for the command to stop by itself, then finishes
+/// the op-log and exits 130 anyway (a command blocked in read(2) on stdin never returns).
+inline constexpr std::chrono::milliseconds kCliInterruptGrace{2000};
+/// Replay: operations in flight at once (worker threads; the dispatcher never holds more than
+/// this many scheduled operations). Local and network stores alike keep 64 requests busy.
+inline constexpr std::size_t kDefaultReplayConcurrency = 64;
+/// Replay: log lines read ahead and re-sorted by start time, entries. Logs are written in
+/// completion order, so a line may start earlier than lines before it by up to the longest
+/// operation's duration; 16,384 lines cover that at 100k ops/s for 160 ms. A line that still
+/// arrives after its slot is started at once and its lateness counted as drift.
+inline constexpr std::size_t kDefaultReplayReorderWindow = 16384;
+/// Replay: PUTs up to this size are generated in one buffer and put(); larger ones stream through a
+/// writer in chunks of this size, so memory stays concurrency x this, bytes.
+inline constexpr std::size_t kReplayPutChunkSize = 1 * kMiB;
+
 }  // namespace omnio

@@ -8,6 +8,7 @@
 
 #include "backends/file/file_store.h"
 #include "backends/s3/s3_store.h"
+#include "omnio/logged_store.h"
 #include "omnio/uri.h"
 
 namespace omnio {
@@ -65,7 +66,8 @@ Result<std::shared_ptr<ObjectStore>> store_for_uri(std::string_view uri, const C
                              name, built));
   }
   OMNIO_TRY(config.validate());
-  return factory(config);
+  OMNIO_ASSIGN_OR_RETURN(auto store, factory(config));
+  return with_op_log(std::move(store), config.op_log);
 }
 
 Status Config::validate() const {

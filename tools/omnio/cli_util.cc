@@ -6,7 +6,9 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <mutex>
 
 #include <fmt/format.h>
 
@@ -78,22 +80,38 @@ CancellationToken& interrupt_token() {
 
 namespace {
 std::atomic<bool> g_interrupted{false};
+std::mutex g_finisher_mu;
+std::function<void()> g_finisher;
+}  // namespace
+
+void set_interrupt_finisher(std::function<void()> fn) {
+  std::lock_guard lock(g_finisher_mu);
+  g_finisher = std::move(fn);
 }
 
 void install_signal_handlers() {
   std::signal(SIGPIPE, SIG_IGN);
-  // The handler only sets a flag (async-signal-safe); a watcher thread turns it into a cancel.
+  // The handler only sets a flag (async-signal-safe); a watcher thread turns it into a cancel and,
+  // if the command has not returned after the grace period, finishes the op-log and exits 130.
   auto handler = +[](int) { g_interrupted.store(true); };
   std::signal(SIGINT, handler);
   std::signal(SIGTERM, handler);
   static std::jthread watcher([](std::stop_token st) {
-    while (!st.stop_requested()) {
-      if (g_interrupted.load()) {
-        interrupt_token().cancel();
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    constexpr auto kPoll = std::chrono::milliseconds(20);
+    while (!st.stop_requested() && !g_interrupted.load()) std::this_thread::sleep_for(kPoll);
+    if (st.stop_requested()) return;
+    interrupt_token().cancel();
+    const auto deadline = std::chrono::steady_clock::now() + kCliInterruptGrace;
+    while (!st.stop_requested() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(kPoll);
     }
+    if (st.stop_requested()) return;
+    {
+      std::lock_guard lock(g_finisher_mu);
+      if (g_finisher) g_finisher();
+    }
+    std::fflush(stdout);
+    std::_Exit(130);
   });
 }
 

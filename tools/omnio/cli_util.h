@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -27,6 +28,10 @@ struct Globals {
   /// --range-chunk / --max-ranges: the RangeEngine of network stores (empty / 0 = defaults).
   std::string range_chunk;
   std::size_t max_ranges = 0;
+  /// --op-log FILE: log every storage operation of the command (".zst": compressed); empty = off.
+  std::string op_log;
+  /// --op-log-lossless: wait for the log writer instead of dropping records when it falls behind.
+  bool op_log_lossless = false;
 };
 
 /// The store configuration built from the global flags (set once by main before any command).
@@ -45,7 +50,11 @@ std::string human_bytes(double bytes);
 /// The process-wide cancellation token, cancelled by SIGINT/SIGTERM.
 CancellationToken& interrupt_token();
 /// Installs SIGINT/SIGTERM handling and ignores SIGPIPE (EPIPE on stdout ends output cleanly).
+/// After a signal the command has kCliInterruptGrace to return by itself; then the finisher (if
+/// any) runs and the process exits 130.
 void install_signal_handlers();
+/// What to run before the forced exit after SIGINT/SIGTERM (finishing the op-log); empty = none.
+void set_interrupt_finisher(std::function<void()> fn);
 
 /// Writes all bytes to stdout. Returns false if stdout was closed (EPIPE): the caller stops
 /// quietly, which is not an error.

@@ -30,6 +30,14 @@ struct CpArgs {
   std::size_t jobs = 0;
 };
 
+struct ReplayArgs {
+  std::string log, target, source, ops;
+  double speed = 1.0;
+  bool continue_on_error = false;
+  std::size_t jobs = 0;
+  std::optional<std::uint64_t> seed;
+};
+
 Status cmd_ls(const LsArgs& a, const Globals& g);
 Status cmd_stat(const std::string& uri, const Globals& g);
 Status cmd_get(const GetArgs& a, const Globals& g);
@@ -38,6 +46,12 @@ Status cmd_cp(const CpArgs& a, const Globals& g);
 Status cmd_rm(const std::string& uri, bool recursive, const Globals& g);
 Status cmd_mb(const std::string& uri, const Globals& g);
 Status cmd_rb(const std::string& uri, const Globals& g);
+Status cmd_replay(const ReplayArgs& a, const Globals& g);
+
+/// --op-log: opens the log and makes every store of the command log into it (cli_config().op_log).
+Status start_op_log(const Globals& g);
+/// Finishes the op-log (trailer, complete zstd frame) and reports its record and drop counts.
+Status finish_op_log(const Globals& g);
 
 /// Prints one line to stdout; false when stdout is closed.
 bool print_line(const std::string& line);

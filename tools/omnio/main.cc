@@ -39,6 +39,10 @@ int main(int argc, char** argv) {
                  "bytes per ranged GET of a large object on network stores (default 8MiB)");
   app.add_option("--max-ranges", g.max_ranges,
                  "ranged GETs of one object in flight on network stores (default 32)");
+  app.add_option("--op-log", g.op_log, "write one TSV line per storage operation to FILE "
+                                        "(zstd-compressed when FILE ends in .zst)");
+  app.add_flag("--op-log-lossless", g.op_log_lossless,
+               "never drop op-log records: wait for the writer when it falls behind");
 
   LsArgs ls;
   auto* c_ls = app.add_subcommand("ls", "list objects under a prefix (string-prefix semantics)");
@@ -92,6 +96,21 @@ int main(int argc, char** argv) {
   auto* c_rb = app.add_subcommand("rb", "remove an empty container");
   c_rb->add_option("uri", rb_uri, "container URI")->required();
 
+  ReplayArgs replay;
+  auto* c_replay = app.add_subcommand("replay", "re-run the operations of an op-log with their timing");
+  c_replay->add_option("log", replay.log, "op-log file (TSV, plain or .zst)")->required();
+  c_replay->add_option("--target", replay.target, "URI prefix that replaces the log's common prefix "
+                                                  "(or --source)");
+  c_replay->add_option("--source", replay.source, "prefix of the logged URIs that --target replaces "
+                                                  "(default: their longest common prefix up to a '/')");
+  c_replay->add_option("--speed", replay.speed, "time scale: 2 = twice as fast, 0.5 = half speed "
+                                                "(default 1; must be > 0)");
+  c_replay->add_flag("--continue-on-error", replay.continue_on_error,
+                     "count failures and go on (default: stop at the first)");
+  c_replay->add_option("--ops", replay.ops, "replay only these ops, e.g. GET,PUT");
+  c_replay->add_option("-j,--jobs", replay.jobs, "operations in flight (default 64)");
+  c_replay->add_option("--seed", replay.seed, "seed of the data generated for PUTs (default: random)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -120,17 +139,22 @@ int main(int argc, char** argv) {
   if (g.max_ranges > 0) cli_config().s3.range_engine.max_concurrent_ranges = g.max_ranges;
   if (zopt->count() > 0) put.zstd = zopt->results().empty() || zopt->results()[0].empty() ? 3 : zstd_level;
 
-  omnio::Status s;
-  if (*c_ls) s = cmd_ls(ls, g);
-  else if (*c_stat) s = cmd_stat(stat_uri, g);
-  else if (*c_get) s = cmd_get(get, g);
-  else if (*c_put) s = cmd_put(put, g);
-  else if (*c_cp) s = cmd_cp(cp, g);
-  else if (*c_rm) s = cmd_rm(rm_uri, rm_recursive, g);
-  else if (*c_mb) s = cmd_mb(mb_uri, g);
-  else if (*c_rb) s = cmd_rb(rb_uri, g);
+  // --op-log wraps every store the command builds; it is finished even when the command fails.
+  omnio::Status s = start_op_log(g);
+  if (s.ok()) {
+    if (*c_ls) s = cmd_ls(ls, g);
+    else if (*c_stat) s = cmd_stat(stat_uri, g);
+    else if (*c_get) s = cmd_get(get, g);
+    else if (*c_put) s = cmd_put(put, g);
+    else if (*c_cp) s = cmd_cp(cp, g);
+    else if (*c_rm) s = cmd_rm(rm_uri, rm_recursive, g);
+    else if (*c_mb) s = cmd_mb(mb_uri, g);
+    else if (*c_rb) s = cmd_rb(rb_uri, g);
+    else if (*c_replay) s = cmd_replay(replay, g);
+  }
+  if (omnio::Status fs = finish_op_log(g); !fs.ok() && s.ok()) s = fs;
 
-  if (s.ok()) return kExitOk;
+  if (s.ok()) return interrupt_token().is_cancelled() ? kExitInterrupted : kExitOk;
   std::fflush(stdout);
   fmt::print(stderr, "omnio: error: {}\n", s.error().to_string());
   if (s.error().code() == omnio::ErrorCode::kCancelled && interrupt_token().is_cancelled()) {

@@ -1,0 +1,173 @@
+// Op-log overhead: N small GETs on file:// with logging off and on, in the same run, alternating
+// the order each round; medians over the rounds and their ratio. Goal: < 5 % difference.
+// Usage:
+//   omnio_bench_oplog --dir PATH [--ops 100000] [--objects 1000] [--size 4KiB] [--rounds 7]
+//     [--format zst|tsv|both]
+// Prints the CPU cost of record() alone, then one row per log format with wall and CPU time per
+// GET (medians), logging off vs on, and the overhead in percent.
+#include <sys/resource.h>
+#include <time.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "bench_util.h"
+#include "omnio/datagen.h"
+#include "omnio/logged_store.h"
+#include "omnio/store_factory.h"
+
+using namespace omnio;
+
+namespace {
+
+// CPU seconds (user + system) used by the whole process so far: on a shared, loaded machine this
+// is steadier than wall time, and it includes the log's writer thread.
+double process_cpu_s() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+double thread_cpu_s() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+// Times `ops` GETs round-robin over `uris`.
+double run_gets(ObjectStore& store, const std::vector<std::string>& uris, std::size_t ops) {
+  const double t0 = bench::now_s();
+  for (std::size_t i = 0; i < ops; ++i) {
+    auto r = store.get(uris[i % uris.size()]);
+    if (!r.ok()) {
+      std::fprintf(stderr, "%s\n", r.error().to_string().c_str());
+      std::exit(1);
+    }
+  }
+  return bench::now_s() - t0;
+}
+
+// Cost of logging alone: `n` records of a typical GET through record(), then close(). Returns
+// CPU ns per record of the producing thread and of the whole process (producer + writer).
+std::pair<double, double> record_cost(const std::string& path, std::size_t n) {
+  OpLogOptions o;
+  o.path = path;
+  o.lossless = true;
+  auto log = OpLog::open(o);
+  if (!log.ok()) std::exit(1);
+  const std::string uri = "file:///data/train/shard_000123/sample_0004567.bin";
+  const double p0 = thread_cpu_s(), c0 = process_cpu_s();
+  for (std::size_t i = 0; i < n; ++i) {
+    OpRecord r;
+    r.op = "GET";
+    std::tie(r.endpoint, r.file) = split_uri_for_log(uri);
+    r.bytes = 4096;
+    r.start = std::chrono::steady_clock::now();
+    r.end = std::chrono::steady_clock::now();
+    (*log)->record(std::move(r));
+  }
+  const double p1 = thread_cpu_s();
+  if (!(*log)->close().ok()) std::exit(1);
+  const double c1 = process_cpu_s();
+  return {(p1 - p0) / static_cast<double>(n) * 1e9, (c1 - c0) / static_cast<double>(n) * 1e9};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto a = bench::parse_args(argc, argv);
+  if (!a.count("dir")) {
+    std::fprintf(stderr, "usage: omnio_bench_oplog --dir PATH [--ops N] [--objects N] [--size B] "
+                         "[--rounds R] [--format zst|tsv|both]\n");
+    return 2;
+  }
+  const std::string dir = std::filesystem::absolute(a["dir"]).string();
+  const std::size_t ops = a.count("ops") ? std::stoul(a["ops"]) : 100000;
+  const std::size_t objects = a.count("objects") ? std::stoul(a["objects"]) : 1000;
+  const std::uint64_t size = bench::parse_bytes(a.count("size") ? a["size"] : "4KiB");
+  const int rounds = a.count("rounds") ? std::atoi(a["rounds"].c_str()) : 7;
+  const std::string fmt = a.count("format") ? a["format"] : "both";
+  std::filesystem::create_directories(dir);
+
+  auto plain = store_for_uri("file://" + dir + "/");
+  if (!plain.ok()) {
+    std::fprintf(stderr, "%s\n", plain.error().to_string().c_str());
+    return 1;
+  }
+  std::vector<std::string> uris;
+  for (std::size_t i = 0; i < objects; ++i) {
+    uris.push_back("file://" + dir + "/obj_" + std::to_string(i));
+    DataGenOptions g;
+    g.size = size;
+    g.seed = 1;
+    g.object_index = i;
+    auto data = generate(g);
+    if (!data.ok() || !(*plain)->put(uris.back(), *data).ok()) {
+      std::fprintf(stderr, "setup failed\n");
+      return 1;
+    }
+  }
+  run_gets(**plain, uris, objects);  // warm the page cache and dentries
+
+  std::printf("format\trecords\tproducer_cpu_ns_per_record\tprocess_cpu_ns_per_record\n");
+  for (const char* ext : {"tsv.zst", "tsv"}) {
+    auto [p, c] = record_cost(dir + "/cost." + ext, 1000000);
+    std::printf("%s\t%d\t%.0f\t%.0f\n", ext, 1000000, p, c);
+  }
+  std::printf("\n");
+
+  std::vector<std::string> formats;
+  if (fmt == "zst" || fmt == "both") formats.push_back("zst");
+  if (fmt == "tsv" || fmt == "both") formats.push_back("tsv");
+  std::printf("format\tops\trounds\toff_wall_us_per_op\ton_wall_us_per_op\twall_overhead_pct\t"
+              "off_cpu_us_per_op\ton_cpu_us_per_op\tcpu_overhead_pct\tdropped\n");
+  for (const auto& f : formats) {
+    std::vector<double> off_wall, on_wall, off_cpu, on_cpu;
+    std::uint64_t dropped = 0;
+    auto timed_off = [&] {
+      const double c0 = process_cpu_s();
+      off_wall.push_back(run_gets(**plain, uris, ops));
+      off_cpu.push_back(process_cpu_s() - c0);
+    };
+    // Wall: the GET loop as the application sees it. CPU: the loop through close(), so the writer
+    // thread's formatting and compression are charged to logging.
+    auto timed_on = [&] {
+      OpLogOptions o;
+      o.path = dir + "/bench-oplog." + (f == "zst" ? "tsv.zst" : "tsv");
+      auto log = OpLog::open(o);
+      if (!log.ok()) {
+        std::fprintf(stderr, "%s\n", log.error().to_string().c_str());
+        std::exit(1);
+      }
+      auto logged = with_op_log(*plain, *log);
+      const double c0 = process_cpu_s();
+      on_wall.push_back(run_gets(*logged, uris, ops));
+      if (!(*log)->close().ok()) std::exit(1);
+      on_cpu.push_back(process_cpu_s() - c0);
+      dropped += (*log)->dropped();
+    };
+    for (int r = 0; r < rounds; ++r) {
+      // Alternate which goes first so page-cache or load drift does not favour one side.
+      if (r % 2 == 0) {
+        timed_off();
+        timed_on();
+      } else {
+        timed_on();
+        timed_off();
+      }
+    }
+    const double n = static_cast<double>(ops);
+    const double ow = bench::median(off_wall), nw = bench::median(on_wall);
+    const double oc = bench::median(off_cpu), nc = bench::median(on_cpu);
+    std::printf("%s\t%zu\t%d\t%.3f\t%.3f\t%.2f\t%.3f\t%.3f\t%.2f\t%llu\n", f.c_str(), ops, rounds,
+                ow / n * 1e6, nw / n * 1e6, (nw / ow - 1) * 100, oc / n * 1e6, nc / n * 1e6,
+                (nc / oc - 1) * 100, static_cast<unsigned long long>(dropped));
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  return 0;
+}
