@@ -57,13 +57,15 @@ echo "== ${#configs[@]} configurations x $repeat interleaved rounds (omnio, then
 for round in $(seq "$repeat"); do
   for cfg in "${configs[@]}"; do
     IFS='|' read -r count size scheme j <<<"$cfg"
-    bytes=$((count * $(numfmt --from=iec-i "${size%B}")))
+    obj=$(numfmt --from=iec-i "${size%B}")  # fio's default kb_base reads "1MiB" as 10^6: pass bytes
+    bytes=$((count * obj))
     label="$count x $size $scheme:// j=$j"
     target="$dir/omnio"
     rm -rf "$target" "$dir/fio"
     mkdir -p "$target" "$dir/fio"
     timed_run omnio "$label" "$bytes" "$omnio" -q put "$scheme://$target/" -n "$count" -s "$size" -j "$j" --seed "$round"
-    [[ $(find "$target" -type f | wc -l) -eq $count ]] || { echo "omnio wrote the wrong count" >&2; exit 1; }
+    [[ $(find "$target" -type f | wc -l) -eq $count && $(du -sb "$target" | cut -f1) -ge $bytes ]] ||
+      { echo "omnio wrote the wrong count or size" >&2; exit 1; }
     rm -rf "$target"
     sync
     # fio: the same files, split over j jobs; psync (blocking pwrite like omnio's local stores),
@@ -72,8 +74,11 @@ for round in $(seq "$repeat"); do
     per_job=$((count / j))
     timed_run fio "$label" "$bytes" fio --name=put --directory="$dir/fio" --rw=write --bs=1m \
       --ioengine=psync --direct=$([[ $scheme == direct ]] && echo 1 || echo 0) \
-      --numjobs="$j" --nrfiles="$per_job" --filesize="$size" --size=$((per_job * bytes / count)) \
-      --file_service_type=sequential --create_on_open=1 --group_reporting --output-format=terse
+      --numjobs="$j" --nrfiles="$per_job" --filesize="$obj" --size=$((per_job * obj)) \
+      --file_service_type=sequential --group_reporting --output-format=terse
+    # (--create_on_open=1 made fio 3.33 write nothing at all: check what it wrote.)
+    [[ $(find "$dir/fio" -type f | wc -l) -eq $count && $(du -sb "$dir/fio" | cut -f1) -ge $bytes ]] ||
+      { echo "fio wrote $(find "$dir/fio" -type f | wc -l) files, $(du -sb "$dir/fio" | cut -f1) bytes" >&2; exit 1; }
     rm -rf "$dir/fio"
   done
 done
