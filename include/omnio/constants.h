@@ -208,5 +208,22 @@ inline constexpr std::size_t kDefaultReplayReorderWindow = 16384;
 /// Replay: PUTs up to this size are generated in one buffer and put(); larger ones stream through a
 /// writer in chunks of this size, so memory stays concurrency x this, bytes.
 inline constexpr std::size_t kReplayPutChunkSize = 1 * kMiB;
+// ---- Object formats and workloads ------------------------------------------------------------
+/// Largest samples (npz arrays, tfrecord records) per object: the layout keeps ~3 small pieces per
+/// sample in memory (~100 B each), so 1 Mi samples cost ~300 MB at most; DLIO files hold far fewer.
+inline constexpr std::uint64_t kMaxFormatSamples = 1ull << 20;
+/// Scratch buffer of a streamed npz's checksum pass, bytes: the data generator's block size, large
+/// enough that per-call overhead vanishes, small enough to stay in L2.
+inline constexpr std::size_t kFormatScratchSize = 1 * kMiB;
+/// `omnio put -n`: objects up to this size are generated whole into a reused buffer and written with
+/// one put (one S3 PUT: equal to kDefaultS3MultipartThreshold); larger ones stream through a writer
+/// in kWorkloadStreamChunkSize pieces, so memory stays jobs x this even for 1 GiB objects.
+inline constexpr std::uint64_t kWorkloadWholeObjectMaxSize = 16 * kMiB;
+/// Chunk of a streamed workload object, bytes: the direct:// writer's staging size
+/// (kDefaultWriterBufferSize), so each chunk becomes one aligned write.
+inline constexpr std::size_t kWorkloadStreamChunkSize = 8 * kMiB;
+/// Object name template of `omnio put -n` without --template: {} = object index, {} = count; the
+/// extension follows the format (".dat" for raw). The original's default name.
+inline constexpr const char* kDefaultWorkloadTemplate = "object_{}_of_{}";
 
 }  // namespace omnio

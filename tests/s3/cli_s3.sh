@@ -99,6 +99,13 @@ assert m[\"size\"]==5 and m[\"content_type\"]==\"text/plain\" and m[\"metadata\"
   check "$srv omnio ls == aws s3 ls" cmp "$work/aws-keys" "$work/omnio-keys"
   check "$srv ls non-recursive shows dirs" bash -c "'$OMNIO' --endpoint-url '$ep' ls '$s/' | grep -qx '$s/keys/'"
   check "$srv get -r --discard" O get -r "$s/o/" --discard -j 8
+  # The workload generator on S3: count and sizes as awscli lists them, bytes read back.
+  check "$srv put -n npz" O put "$s/w/" -n 50 -s 100000 --format npz -j 16 --seed 3
+  check "$srv put -n streamed multipart" O put "$s/w/" -n 2 -s 20MiB --template 'big_{}' -j 2
+  A s3 ls --recursive "$s/w/" >"$work/aws-w"
+  check "$srv put -n count" test "$(wc -l <"$work/aws-w")" -eq 52
+  check "$srv put -n sizes" test "$(awk '$4 ~ /big_/ {print $3}' "$work/aws-w" | sort -u)" = 20971520
+  check "$srv get prefix --discard bytes" bash -c "'$OMNIO' --json --endpoint-url '$ep' get '$s/w/' --discard -j 8 | python3 -c 'import json,sys; j=json.load(sys.stdin); assert j[\"objects\"]==52 and j[\"bytes\"]==$(awk '{t += $3} END {print t}' "$work/aws-w"), j'"
   check "$srv rm -r 10,000 keys" O rm -r "$s/keys/"
   check "$srv aws sees none left" test -z "$(A s3 ls --recursive "$s/keys/")"
 

@@ -39,6 +39,8 @@ std::string resolve_dest(const std::string& src_uri, std::string dst_uri) {
 
 std::size_t jobs_or_default(std::size_t j) { return j == 0 ? kDefaultCliJobs : j; }
 
+}  // namespace
+
 Status check_jobs(std::size_t j) {
   if (j > kMaxCliJobs) {
     return Error(ErrorCode::kInvalidArgument,
@@ -47,51 +49,43 @@ Status check_jobs(std::size_t j) {
   return ok_status();
 }
 
-}  // namespace
-
 Status cmd_get(const GetArgs& a, const Globals& g) {
   OMNIO_TRY(check_jobs(a.jobs));
+  if (!a.keylist.empty()) {
+    if (!a.uri.empty() || !a.dest.empty()) {
+      return Error(ErrorCode::kInvalidArgument, "--keylist FILE replaces the URI argument");
+    }
+    if (!a.discard || a.offset || a.length || a.recursive) {
+      return Error(ErrorCode::kInvalidArgument,
+                   "--keylist reads whole objects and needs --discard (no -r, --offset, --length)");
+    }
+    return cmd_get_workload(a, g);
+  }
+  if (a.uri.empty()) {
+    return Error(ErrorCode::kInvalidArgument, "get needs a URI (or --keylist FILE --discard)");
+  }
   OMNIO_ASSIGN_OR_RETURN(std::string uri, to_uri(a.uri));
   OMNIO_ASSIGN_OR_RETURN(auto store, store_for_uri(uri, cli_config()));
   const CancellationToken& cancel = interrupt_token();
   const bool to_stdout = !a.discard && (a.dest.empty() || a.dest == "-");
 
-  if (a.recursive) {
-    if ((a.offset || a.length)) {
-      return Error(ErrorCode::kInvalidArgument, "--offset/--length cannot be combined with -r");
+  const bool many = a.recursive ||
+                    (a.discard && (a.jobs_given || (!uri.empty() && uri.back() == '/')));
+  if (many) {
+    if (a.offset || a.length) {
+      return Error(ErrorCode::kInvalidArgument,
+                   "--offset/--length read one object; they cannot be combined with -r, "
+                   "--keylist or a prefix");
     }
     if (!a.discard) {
       if (to_stdout) {
         return Error(ErrorCode::kInvalidArgument,
-                     "get -r needs a destination directory or --discard (use cp -r to copy a tree)");
+                     "reading many objects needs --discard (or, with -r, a destination "
+                     "directory: use cp -r to copy a tree)");
       }
       return cmd_cp(CpArgs{a.uri, a.dest, true, a.jobs}, g);
     }
-    OMNIO_ASSIGN_OR_RETURN(auto entries, store->list_entries(uri, true));
-    std::vector<std::string> uris;
-    std::uint64_t total = 0;
-    for (auto& e : entries) {
-      if (!e.is_dir) {
-        uris.push_back(e.uri);
-        total += e.size;
-      }
-    }
-    Progress progress("get", total, g);
-    BatchReport rep = run_parallel(
-        uris.size(), jobs_or_default(a.jobs), cancel, [&](std::size_t i) { return uris[i]; },
-        [&](std::size_t i) -> Status {
-          ReadOptions ro;
-          ro.cancel = cancel;
-          OMNIO_TRY(store->get_to_sink(uris[i], [&](std::uint64_t, Bytes b) {
-            progress.add(b.size());
-            return ok_status();
-          }, ro));
-          progress.add_object();
-          return ok_status();
-        });
-    progress.finish();
-    report_transfer(g, "get", progress.bytes(), progress.seconds(), rep.succeeded);
-    return rep.status(fmt::format("get -r {}", uri));
+    return cmd_get_workload(a, g);
   }
 
   if (a.offset || a.length) {
@@ -150,6 +144,18 @@ Status cmd_get(const GetArgs& a, const Globals& g) {
 }
 
 Status cmd_put(const PutArgs& a, const Globals& g) {
+  if (a.count) return cmd_put_workload(a, g);
+  if (a.size || a.seed || a.name_template || a.format || a.dedup || a.compress || a.samples ||
+      a.jobs || a.index) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "-s/--template/--format/--dedup/--compress/--seed/--samples/--index/-j need "
+                 "-n COUNT (put PREFIX -n COUNT -s SIZE writes generated objects)");
+  }
+  if (a.uri.empty()) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "put SRC URI: missing the destination URI (or give -n COUNT -s SIZE to write "
+                 "generated objects under the prefix SRC)");
+  }
   OMNIO_ASSIGN_OR_RETURN(std::string uri, to_uri(a.uri));
   OMNIO_ASSIGN_OR_RETURN(auto store, store_for_uri(uri, cli_config()));
   WriterOptions wo;

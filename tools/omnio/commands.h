@@ -19,10 +19,18 @@ struct GetArgs {
   std::optional<std::string> offset, length;
   bool discard = false, recursive = false;
   std::size_t jobs = 0;
+  /// -j was given: with --discard it asks for the many-object (benchmark) form.
+  bool jobs_given = false;
+  /// --keylist FILE: read the URIs listed in FILE (one per line).
+  std::string keylist;
 };
 struct PutArgs {
   std::string src, uri, content_type;
   std::optional<int> zstd;
+  // Workload form (put PREFIX -n COUNT -s SIZE ...): given when count is.
+  std::optional<std::string> count, size, seed, name_template, format;
+  std::optional<std::size_t> dedup, compress, samples, jobs;
+  bool index = false;
 };
 struct CpArgs {
   std::string src, dst;
@@ -42,6 +50,10 @@ Status cmd_ls(const LsArgs& a, const Globals& g);
 Status cmd_stat(const std::string& uri, const Globals& g);
 Status cmd_get(const GetArgs& a, const Globals& g);
 Status cmd_put(const PutArgs& a, const Globals& g);
+/// put -n: the workload generator (cmd_workload.cc).
+Status cmd_put_workload(const PutArgs& a, const Globals& g);
+/// get --discard over a prefix (-r, a trailing '/', or -j) or a --keylist (cmd_workload.cc).
+Status cmd_get_workload(const GetArgs& a, const Globals& g);
 Status cmd_cp(const CpArgs& a, const Globals& g);
 Status cmd_rm(const std::string& uri, bool recursive, const Globals& g);
 Status cmd_mb(const std::string& uri, const Globals& g);
@@ -53,6 +65,8 @@ Status start_op_log(const Globals& g);
 /// Finishes the op-log (trailer, complete zstd frame) and reports its record and drop counts.
 Status finish_op_log(const Globals& g);
 
+/// "-j N" within 1..kMaxCliJobs (0 = not given).
+Status check_jobs(std::size_t j);
 /// Prints one line to stdout; false when stdout is closed.
 bool print_line(const std::string& line);
 /// "get: 2.00 GiB in 1.23 s (1.63 GiB/s)" on stderr unless quiet; a JSON object on stdout with --json.

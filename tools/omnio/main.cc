@@ -58,19 +58,38 @@ int main(int argc, char** argv) {
 
   GetArgs get;
   auto* c_get = app.add_subcommand("get", "read an object to stdout, a file, or nowhere (--discard)");
-  c_get->add_option("uri", get.uri, "object URI (a prefix with -r)")->required();
+  c_get->add_option("uri", get.uri, "object URI (a prefix with -r, a trailing '/', or --discard -j)");
   c_get->add_option("dest", get.dest, "local path or URI; '-' or absent = stdout");
   c_get->add_option("--offset", get.offset, "first byte to read (e.g. 4096, 1MiB)");
   c_get->add_option("--length", get.length, "bytes to read (default: to the end)");
   c_get->add_flag("--discard", get.discard, "read and drop the data (benchmark)");
   c_get->add_flag("-r,--recursive", get.recursive, "every object under the prefix");
-  c_get->add_option("-j,--jobs", get.jobs, "objects in parallel with -r (default 32)");
+  auto* get_jobs = c_get->add_option(
+      "-j,--jobs", get.jobs,
+      "objects in parallel (default 32); with --discard, reads every object under the prefix");
+  c_get->add_option("--keylist", get.keylist,
+                    "with --discard: read the URIs listed in FILE, one per line (read benchmark)");
 
   PutArgs put;
   int zstd_level = 0;
   auto* c_put = app.add_subcommand("put", "write a local file or stdin ('-') to an object");
-  c_put->add_option("src", put.src, "local file, URI, or '-' for stdin")->required();
-  c_put->add_option("uri", put.uri, "destination URI (a trailing '/' keeps the source name)")->required();
+  c_put->add_option("src", put.src, "local file, URI, or '-' for stdin; with -n: the URI prefix")
+      ->required();
+  c_put->add_option("uri", put.uri, "destination URI (a trailing '/' keeps the source name)");
+  c_put->add_option("-n,--count", put.count,
+                    "write COUNT generated objects under the prefix (1000, 1k = 1000, 1Ki = 1024)");
+  c_put->add_option("-s,--size", put.size, "with -n: payload bytes per object (4096, 8MiB, 1GB)");
+  c_put->add_option("--template", put.name_template,
+                    "with -n: object name, {} = index, {} = count (default object_{}_of_{}.EXT)");
+  c_put->add_option("--format", put.format, "with -n: raw (default), npy, npz or tfrecord");
+  c_put->add_option("--samples", put.samples,
+                    "with -n: arrays (npz) or records (tfrecord) per object (default 1)");
+  c_put->add_flag("--index", put.index, "with -n --format tfrecord: also write DALI's <object>.idx");
+  c_put->add_option("--dedup", put.dedup, "with -n: dedup ratio (default 1 = every block unique)");
+  c_put->add_option("--compress", put.compress,
+                    "with -n: zstd compression ratio 1-64 (default 1 = incompressible)");
+  c_put->add_option("--seed", put.seed, "with -n: seed for reproducible bytes (default: random, printed)");
+  c_put->add_option("-j,--jobs", put.jobs, "with -n: objects in parallel (default 32, max 4096)");
   auto* zopt = c_put->add_option("--zstd", zstd_level, "compress with zstd at this level (1-22); "
                                                        "the object gets a .zst suffix")
                    ->expected(0, 1)
@@ -137,6 +156,7 @@ int main(int argc, char** argv) {
     cli_config().s3.range_engine.chunk_size = static_cast<std::size_t>(*chunk);
   }
   if (g.max_ranges > 0) cli_config().s3.range_engine.max_concurrent_ranges = g.max_ranges;
+  get.jobs_given = get_jobs->count() > 0;
   if (zopt->count() > 0) put.zstd = zopt->results().empty() || zopt->results()[0].empty() ? 3 : zstd_level;
 
   // --op-log wraps every store the command builds; it is finished even when the command fails.
