@@ -3,6 +3,7 @@
 #pragma once
 
 #include "omnio/file_system_config.h"
+#include "omnio/gcs_config.h"
 #include "omnio/s3_config.h"
 
 namespace omnio {
@@ -15,6 +16,8 @@ struct Config {
   FileSystemConfig direct = FileSystemConfig::direct_io();
   /// s3:// stores.
   S3Config s3;
+  /// gs:// (and gcs://) stores.
+  GcsConfig gcs;
 
   /// Validates every part; kInvalidArgument names the field ("direct.range_engine.chunk_size").
   Status validate() const;
