@@ -30,7 +30,9 @@ if [[ -z $emu || -z $fake ]]; then
 fi
 
 head -c 3000017 /dev/urandom >"$work/small.bin"
-head -c 41943041 /dev/urandom >"$work/big.bin"   # 40 MiB + 1: ranged reads, resumable on the fake
+head -c 12582913 /dev/urandom >"$work/big.bin"   # 12 MiB + 1: two ranges, one upload request
+head -c 41943041 /dev/urandom >"$work/huge.bin"  # 40 MiB + 1: resumable (the fake only: the emulator
+                                                 # finalizes resumable uploads on the first chunk)
 : >"$work/empty.bin"
 mkdir -p "$work/keys"
 for i in $(seq -w 0 1199); do echo "$i" >"$work/keys/k$i"; done
@@ -44,8 +46,10 @@ for f in small.bin big.bin empty.bin; do
   check "bytes equal $f" cmp "$work/$f" "$work/got-$f"
 done
 check "gcs:// alias" bash -c "'$OMNIO' -q get 'gcs://${b#gs://}/o/small.bin' - | cmp - '$work/small.bin'"
-check "stat" bash -c "'$OMNIO' stat --json '$b/o/big.bin' | python3 -c 'import json,sys; m=json.load(sys.stdin); assert m[\"size\"]==41943041, m'"
+check "stat" bash -c "'$OMNIO' stat --json '$b/o/big.bin' | python3 -c 'import json,sys; m=json.load(sys.stdin); assert m[\"size\"]==12582913, m'"
 check "range" bash -c "'$OMNIO' -q get '$b/o/big.bin' --offset 12345 --length 9MiB | cmp - <(tail -c +12346 '$work/big.bin' | head -c 9437184)"
+expect_fail "too large for the emulator: detected, nothing left" 1 "finalized the upload" "$OMNIO" -q put "$work/huge.bin" "$b/o/huge.bin"
+expect_fail "nothing left" 1 "not_found" "$OMNIO" -q stat "$b/o/huge.bin"
 check "put stdin" bash -c "cat '$work/small.bin' | '$OMNIO' -q put - '$b/o/stdin.bin' --content-type application/x-test"
 check "stdin bytes" bash -c "'$OMNIO' -q get '$b/o/stdin.bin' - | cmp - '$work/small.bin'"
 check "cp gs -> gs" "$OMNIO" -q cp "$b/o/big.bin" "$b/c/big.bin"
@@ -67,8 +71,11 @@ export STORAGE_EMULATOR_HOST=$fake
 nb="gs://omnio-cli-fake-$$"
 check "mb" "$OMNIO" -q mb "$nb"
 check "mb again is fine" "$OMNIO" -q mb "$nb"
-check "put big (resumable)" "$OMNIO" -q put "$work/big.bin" "$nb/big.bin"
-check "get big" bash -c "'$OMNIO' -q get '$nb/big.bin' - | cmp - '$work/big.bin'"
+check "put huge (resumable, 3 chunks)" "$OMNIO" -q put "$work/huge.bin" "$nb/big.bin"
+check "get huge" bash -c "'$OMNIO' -q get '$nb/big.bin' - | cmp - '$work/huge.bin'"
+check "put huge from stdin (streaming writer)" bash -c "cat '$work/huge.bin' | '$OMNIO' -q put - '$nb/stdin.bin'"
+check "get stdin object" bash -c "'$OMNIO' -q get '$nb/stdin.bin' - | cmp - '$work/huge.bin'"
+check "rm stdin object" "$OMNIO" -q rm "$nb/stdin.bin"
 expect_fail "rb non-empty" 2 "not empty" "$OMNIO" -q rb "$nb"
 check "rm" "$OMNIO" -q rm "$nb/big.bin"
 check "rb" "$OMNIO" -q rb "$nb"

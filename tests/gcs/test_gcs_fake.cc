@@ -136,6 +136,7 @@ TEST_F(GcsFakeTest, RangePastTheEndIs416AndOutOfRange) {
 TEST_F(GcsFakeTest, ReadPathSendsNoMetadataGet) {
   Config c = fake_.config();
   c.gcs.range_engine.chunk_size = 64 * 1024;
+  c.gcs.range_engine.min_split_size = 1;
   auto s = make(c);
   Bytes data = pattern_bytes(200 * 1024);
   ASSERT_OK(s->put("gs://bk/n", data));

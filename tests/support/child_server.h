@@ -20,22 +20,21 @@ namespace omnio::testing {
 
 class ChildServer {
  public:
-  /// Runs `python3 script args...`; `first_line` receives its first stdout line.
+  /// Runs `python3 script args...`; first_line() is its first stdout line.
   ChildServer(const std::string& script, const std::vector<std::string>& args) {
+    // Everything the child needs is built before fork(): between fork and exec a multi-threaded
+    // parent's child may only make async-signal-safe calls (no malloc).
+    std::vector<std::string> storage = {"python3", script};
+    storage.insert(storage.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : storage) argv.push_back(a.data());
+    argv.push_back(nullptr);
     int fds[2];
     if (::pipe(fds) != 0) return;
     pid_ = ::fork();
     if (pid_ == 0) {
       ::dup2(fds[1], 1);
       ::close(fds[0]);
-      std::vector<char*> argv;
-      std::string py = "python3";
-      argv.push_back(py.data());
-      std::string s = script;
-      argv.push_back(s.data());
-      std::vector<std::string> copy = args;
-      for (auto& a : copy) argv.push_back(a.data());
-      argv.push_back(nullptr);
       ::execvp("python3", argv.data());
       ::_exit(127);
     }

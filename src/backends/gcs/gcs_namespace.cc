@@ -61,7 +61,7 @@ Result<std::vector<std::string>> GcsStore::list_containers(std::string_view /*ro
   std::vector<std::string> out;
   std::string token;
   std::string path = "/storage/v1/b";
-  do {
+  for (;;) {
     Call c;
     c.path = path;
     c.query = {{"maxResults", std::to_string(kGcsListPageSize)}};
@@ -80,7 +80,8 @@ Result<std::vector<std::string>> GcsStore::list_containers(std::string_view /*ro
     if (!page.ok()) return page.error().wrap("LIST gs://");
     for (auto& n : page->names) out.push_back("gs://" + n);
     token = page->next_page_token;
-  } while (!token.empty());
+    if (token.empty()) break;
+  }
   std::sort(out.begin(), out.end());
   return out;
 }
