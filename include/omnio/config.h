@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "omnio/file_system_config.h"
+#include "omnio/gcs_config.h"
 #include "omnio/s3_config.h"
 
 namespace omnio {
@@ -22,6 +23,8 @@ struct Config {
   /// When set, every store store_for_uri() builds is wrapped by with_op_log() (logged_store.h), so
   /// each operation is one line of this log. Default null: no logging.
   std::shared_ptr<OpLog> op_log;
+  /// gs:// (and gcs://) stores.
+  GcsConfig gcs;
 
   /// Validates every part; kInvalidArgument names the field ("direct.range_engine.chunk_size").
   Status validate() const;

@@ -97,6 +97,40 @@ inline constexpr int kRetryCost = 5;
 inline constexpr int kRetryTimeoutCost = 10;
 inline constexpr int kRetrySuccessRefund = 1;
 
+// ---- gs:// (Google Cloud Storage JSON API) ------------------------------------------------------
+/// The service's JSON API endpoint (requests go to /storage/v1 and /upload/storage/v1 under it).
+inline constexpr const char* kGcsDefaultEndpoint = "https://storage.googleapis.com";
+/// OAuth2 token endpoint for authorized-user (refresh token) credentials.
+inline constexpr const char* kGcsDefaultTokenUri = "https://oauth2.googleapis.com/token";
+/// Metadata server host on GCE/GKE (GCE_METADATA_HOST overrides it).
+inline constexpr const char* kGcsMetadataHost = "metadata.google.internal";
+/// OAuth2 scope requested for service accounts: read, write, buckets (what the CLI needs).
+inline constexpr const char* kGcsOAuthScope = "https://www.googleapis.com/auth/devstorage.full_control";
+/// Resumable upload chunks must be multiples of this, bytes (GCS rule).
+inline constexpr std::size_t kGcsResumableChunkQuantum = 256 * kKiB;
+/// Resumable chunk size, bytes: 16 MiB = 64 quanta, the S3 part size (same per-request overhead
+/// of < 1 %); google-cloud-cpp defaults to 8 MiB.
+inline constexpr std::size_t kDefaultGcsUploadChunkSize = 16 * kMiB;
+/// Writes up to this size are one upload request, bytes (a resumable session costs an extra
+/// round trip; equal to the chunk size as for S3).
+inline constexpr std::size_t kDefaultGcsSingleUploadThreshold = 16 * kMiB;
+/// Single-object deletes in flight during delete_prefix (GCS has no batch delete in the JSON API
+/// without multipart/mixed batches; the original used 16-64 concurrent deletes).
+inline constexpr std::size_t kDefaultGcsDeleteConcurrency = 32;
+/// Objects per list page (the service's maximum).
+inline constexpr std::size_t kGcsListPageSize = 1000;
+/// Metadata-server request timeout: short, so a machine off GCE fails over in well under a second
+/// (google-cloud-cpp's ADC probe uses 1 s as well).
+inline constexpr std::chrono::milliseconds kDefaultGcsMetadataTimeout{1000};
+/// Lifetime requested for a service-account JWT assertion (the service's maximum: 1 hour).
+inline constexpr std::chrono::seconds kGcsJwtLifetime{3600};
+/// A cached access token is refreshed this long before it expires (google-cloud-cpp: 5 min), so
+/// no request goes out with a token about to expire.
+inline constexpr std::chrono::seconds kGcsTokenRefreshMargin{300};
+/// Calls of one copy (rewrite) before giving up: each call moves up to ~1 GiB server-side on the
+/// real service, so 10,000 covers the 5 TiB object limit.
+inline constexpr int kGcsMaxRewriteCalls = 10000;
+
 // ---- Local file stores -------------------------------------------------------------------------
 /// Fallback O_DIRECT alignment when the block size cannot be detected, bytes (the page size on
 /// x86-64 and the largest logical block size of common devices).

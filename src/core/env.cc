@@ -47,7 +47,14 @@ const std::vector<KnownVariable>& known_variables() {
       {"AWS_ENDPOINT_URL_S3", "S3 endpoint URL (before AWS_ENDPOINT_URL)"},
       {"AWS_ENDPOINT_URL", "endpoint URL for every AWS service"},
       {"AWS_CA_BUNDLE", "PEM bundle of trusted CAs for TLS"},
-      {"HOME", "home directory: where ~/.aws/ is looked up"},
+      {"HOME", "home directory: where ~/.aws/ and ~/.config/gcloud/ are looked up"},
+      // gs:// (Google Cloud Storage)
+      {"GOOGLE_APPLICATION_CREDENTIALS", "GCS service-account or authorized-user JSON file"},
+      {"STORAGE_EMULATOR_HOST", "GCS emulator host[:port] or URL: custom endpoint, anonymous access"},
+      {"GCS_ENDPOINT_URL", "GCS JSON API endpoint URL (after STORAGE_EMULATOR_HOST)"},
+      {"GOOGLE_CLOUD_PROJECT", "GCS project for bucket create/list"},
+      {"CLOUDSDK_CONFIG", "gcloud config directory (application_default_credentials.json)"},
+      {"GCE_METADATA_HOST", "GCE metadata server host[:port] (default metadata.google.internal)"},
   };
   return vars;
 }

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "backends/file/file_store.h"
+#include "backends/gcs/gcs_store.h"
 #include "backends/s3/s3_store.h"
 #include "omnio/logged_store.h"
 #include "omnio/uri.h"
@@ -26,6 +27,7 @@ Registry& registry() {
     reg->factories["file"] = [](const Config& c) { return make_file_store(c.file, false); };
     reg->factories["direct"] = [](const Config& c) { return make_file_store(c.direct, true); };
     reg->factories["s3"] = [](const Config& c) { return make_s3_store(c.s3); };
+    reg->factories["gs"] = [](const Config& c) { return make_gcs_store(c.gcs); };  // and gcs://
     return reg;
   }();
   return *r;
@@ -74,6 +76,7 @@ Status Config::validate() const {
   if (Status s = file.validate(); !s.ok()) return std::move(s).error().wrap("config.file");
   if (Status s = direct.validate(); !s.ok()) return std::move(s).error().wrap("config.direct");
   if (Status s = s3.validate(); !s.ok()) return std::move(s).error().wrap("config.s3");
+  if (Status s = gcs.validate(); !s.ok()) return std::move(s).error().wrap("config.gcs");
   return ok_status();
 }
 

@@ -17,6 +17,7 @@
 
 #include "backends/s3/s3_xml.h"
 #include "backends/s3/sigv4.h"
+#include "http/content_range.h"
 #include "omnio/log.h"
 #include "omnio/uri.h"
 
@@ -52,33 +53,6 @@ std::string base64_md5(std::string_view data) {
 }
 
 bool is_2xx(long s) { return s >= 200 && s < 300; }
-
-// "bytes 0-99/1234" -> (0, 99, 1234); total -1 when '*'.
-bool parse_content_range(std::string_view v, std::uint64_t* first, std::uint64_t* last,
-                         std::int64_t* total) {
-  if (v.substr(0, 6) != "bytes ") return false;
-  v.remove_prefix(6);
-  auto dash = v.find('-'), slash = v.find('/');
-  if (dash == std::string_view::npos || slash == std::string_view::npos || slash < dash) return false;
-  auto num = [](std::string_view s, std::uint64_t* out) {
-    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
-    return ec == std::errc() && p == s.data() + s.size() && !s.empty();
-  };
-  if (!num(v.substr(0, dash), first) || !num(v.substr(dash + 1, slash - dash - 1), last)) return false;
-  std::string_view t = v.substr(slash + 1);
-  if (t == "*") {
-    *total = -1;
-    return true;
-  }
-  std::uint64_t tot = 0;
-  if (!num(t, &tot)) return false;
-  *total = static_cast<std::int64_t>(tot);
-  return *last >= *first;
-}
-
-std::string range_header(std::uint64_t offset, std::uint64_t n) {
-  return fmt::format("bytes={}-{}", offset, offset + n - 1);
-}
 
 Bytes view_of(std::shared_ptr<AlignedBuffer> buf, std::size_t n) {
   const std::byte* p = buf->data();
@@ -351,7 +325,7 @@ Result<S3Store::Probe> S3Store::probe(const Target& t, std::uint64_t offset, std
   Call c;
   c.bucket = t.bucket;
   c.key = t.key;
-  c.headers.emplace_back("Range", range_header(offset, dest.size()));
+  c.headers.emplace_back("Range", http::range_header(offset, dest.size()));
   c.dest = dest;
   c.has_dest = true;
   c.dest_exact = false;
@@ -377,7 +351,7 @@ Result<S3Store::Probe> S3Store::probe(const Target& t, std::uint64_t offset, std
   if (r->status == 206) {
     std::uint64_t first = 0, last = 0;
     std::int64_t total = -1;
-    if (!parse_content_range(r->header("content-range"), &first, &last, &total) || total < 0) {
+    if (!http::parse_content_range(r->header("content-range"), &first, &last, &total) || total < 0) {
       return Error(ErrorCode::kDataLoss, fmt::format("{}: unusable Content-Range '{}'", what,
                                                      r->header("content-range")));
     }
@@ -409,7 +383,7 @@ RangeReadFn S3Store::range_reader(const Target& t, std::uint64_t base, std::stri
     Call c;
     c.bucket = t.bucket;
     c.key = t.key;
-    c.headers.emplace_back("Range", range_header(at, dest.size()));
+    c.headers.emplace_back("Range", http::range_header(at, dest.size()));
     if (!etag.empty()) c.headers.emplace_back("If-Match", etag);
     c.dest = dest;
     c.has_dest = true;
@@ -420,7 +394,7 @@ RangeReadFn S3Store::range_reader(const Target& t, std::uint64_t base, std::stri
       if (!r.ok()) return done(std::move(r).error());
       std::uint64_t first = 0, last = 0;
       std::int64_t total = -1;
-      if (r->status != 206 || !parse_content_range(r->header("content-range"), &first, &last, &total) ||
+      if (r->status != 206 || !http::parse_content_range(r->header("content-range"), &first, &last, &total) ||
           first != at || last - first + 1 != n) {
         return done(Error(ErrorCode::kDataLoss,
                           fmt::format("range at {} ({} bytes): server answered HTTP {} with "

@@ -9,6 +9,8 @@
 
 #include <fmt/format.h>
 
+#include "http/encoding.h"
+
 namespace omnio::s3 {
 namespace {
 
@@ -61,16 +63,7 @@ std::string sha256_hex(std::string_view data) {
 }
 
 std::string uri_encode(std::string_view s, bool encode_slash) {
-  std::string out;
-  out.reserve(s.size() * 3 / 2);
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || (c == '/' && !encode_slash)) {
-      out += static_cast<char>(c);
-    } else {
-      out += fmt::format("%{:02X}", c);
-    }
-  }
-  return out;
+  return http::percent_encode(s, encode_slash);  // SigV4's UriEncode is RFC 3986 percent-encoding
 }
 
 Signature sign_v4(const SigningInput& in, const Credentials& creds) {
