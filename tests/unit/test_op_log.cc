@@ -249,7 +249,8 @@ TEST(OpLog, EscapesSeparatorsAndReaderRestoresThem) {
 }
 
 TEST(OpLog, NoCredentialsInEndpointFileOrError) {
-  auto [ep, file] = split_uri_for_log("s3://AKIAEXAMPLE:s3cr3t@bucket/key?X-Amz-Signature=abc&sig=def");
+  auto [ep, file] =
+      split_uri_for_log("s3://AKIAEXAMPLE:s3cr3t@bucket/key?X-Amz-Signature=abc&sig=def");
   EXPECT_EQ(ep, "s3://bucket");
   EXPECT_EQ(file, "/key");
   std::tie(ep, file) = split_uri_for_log("https://acct.blob.core.windows.net/c/k?sv=1&sig=SECRET");
