@@ -89,7 +89,8 @@ class DriftHistogram {
     for (std::size_t i = 0; i < buckets_.size(); ++i) {
       seen += buckets_[i];
       if (seen >= want) {
-        return std::min<std::int64_t>(max_, static_cast<std::int64_t>(std::exp2((i + 1) / 4.0)));
+        return static_cast<std::int64_t>(
+            std::min(static_cast<double>(max_), std::exp2(static_cast<double>(i + 1) / 4.0)));
       }
     }
     return max_;
@@ -184,9 +185,16 @@ class Replayer {
       report_.source_prefix = source_;
       report_.target_prefix = target_;
     }
-    report_.scheduled_span_ns =
-        static_cast<std::int64_t>(static_cast<double>(last_start_ - first_start_) / opts_.speed);
+    report_.scheduled_span_ns = scaled_ns(last_start_ - first_start_);
     return ok_status();
+  }
+
+  // An offset of the log divided by speed, in ns, clamped to [0, ~127 years] so a tiny speed cannot
+  // overflow a time point (the replay then just waits, cancellably).
+  std::int64_t scaled_ns(std::int64_t log_ns) const {
+    constexpr double kMax = 4e18;
+    const double v = static_cast<double>(std::max<std::int64_t>(log_ns, 0)) / opts_.speed;
+    return static_cast<std::int64_t>(std::min(v, kMax));
   }
 
   std::string retarget(const std::string& uri) const {
@@ -350,8 +358,7 @@ class Replayer {
     Status status = ok_status();
 
     auto dispatch = [&](Task t) {
-      const double offset_ns = static_cast<double>(t.entry.start_ns - first_start_) / opts_.speed;
-      t.scheduled = epoch + std::chrono::nanoseconds(static_cast<std::int64_t>(offset_ns));
+      t.scheduled = epoch + std::chrono::nanoseconds(scaled_ns(t.entry.start_ns - first_start_));
       const auto now = Clock::now();
       if (t.scheduled > now && !stop_.sleep_for(t.scheduled - now)) return false;
       return push(std::move(t));
