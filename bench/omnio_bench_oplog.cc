@@ -81,8 +81,9 @@ std::pair<double, double> record_cost(const std::string& path, std::size_t n) {
 int main(int argc, char** argv) {
   auto a = bench::parse_args(argc, argv);
   if (!a.count("dir")) {
-    std::fprintf(stderr, "usage: omnio_bench_oplog --dir PATH [--ops N] [--objects N] [--size B] "
-                         "[--rounds R] [--format zst|tsv|both]\n");
+    std::fprintf(stderr,
+                 "usage: omnio_bench_oplog --dir PATH [--ops N] [--objects N] [--size B] "
+                 "[--rounds R] [--format zst|tsv|both]\n");
     return 2;
   }
   const std::string dir = std::filesystem::absolute(a["dir"]).string();
@@ -123,8 +124,9 @@ int main(int argc, char** argv) {
   std::vector<std::string> formats;
   if (fmt == "zst" || fmt == "both") formats.push_back("zst");
   if (fmt == "tsv" || fmt == "both") formats.push_back("tsv");
-  std::printf("format\tops\trounds\toff_wall_us_per_op\ton_wall_us_per_op\twall_overhead_pct\t"
-              "off_cpu_us_per_op\ton_cpu_us_per_op\tcpu_overhead_pct\tdropped\n");
+  std::printf(
+      "format\tops\trounds\toff_wall_us_per_op\ton_wall_us_per_op\twall_overhead_pct\t"
+      "off_cpu_us_per_op\ton_cpu_us_per_op\tcpu_overhead_pct\tdropped\n");
   for (const auto& f : formats) {
     std::vector<double> off_wall, on_wall, off_cpu, on_cpu;
     std::uint64_t dropped = 0;

@@ -212,9 +212,9 @@ inline constexpr std::size_t kDataGenHugePageSize = 2 * kMiB;
 inline constexpr std::size_t kDataGenBufferAlignment = 4 * kKiB;
 
 // ---- Operation log and replay ------------------------------------------------------------------
-/// Records the op-log queue holds before producers wait, entries (~200 B each: ~3 MiB). 100,000
-/// small file:// GETs (~5 us each) fill it in ~80 ms, well above the writer's flush interval, so
-/// drops need a writer stalled for that long (the original's 256 dropped entries on any hiccup).
+/// Records the op-log queue holds before producers wait, entries (~80 B plus the URI each: about
+/// 2.5 MiB). 100,000 small file:// GETs (~5 us each) fill it in ~80 ms, well above the writer's
+/// flush interval, so drops need a writer stalled that long (the original dropped at 256 entries).
 inline constexpr std::size_t kDefaultOpLogQueueCapacity = 16384;
 /// How long a producer waits for queue space before counting the record as dropped (default,
 /// non-lossless mode). Long enough to ride out one slow write(2), short enough that a stuck log

@@ -117,8 +117,8 @@ struct ReplayReport {
 };
 
 /// Replays the log. Errors: bad options, unreadable or malformed log (with its line number), and,
-/// without continue_on_error, the first unexpected operation failure ("replay line N GET uri: ...").
-/// With continue_on_error the report counts failures and the result is the report.
+/// without continue_on_error, the first unexpected operation failure ("replay line N GET uri:
+/// ..."). With continue_on_error the report counts failures and the result is the report.
 Result<ReplayReport> replay(const ReplayOptions& options);
 
 }  // namespace omnio

@@ -137,8 +137,8 @@ class LoggedStore final : public ObjectStore {
     return s;
   }
 
-  Status put_multipart(std::string_view uri, const Bytes& data, std::optional<std::size_t> part_size,
-                       const PutOptions& opts) override {
+  Status put_multipart(std::string_view uri, const Bytes& data,
+                       std::optional<std::size_t> part_size, const PutOptions& opts) override {
     Op op(*log_, "PUT", uri);
     Status s = inner_->put_multipart(uri, data, part_size, opts);
     op.commit(error_of(s), data.size());
@@ -159,7 +159,8 @@ class LoggedStore final : public ObjectStore {
         std::make_unique<LoggedWriter>(std::move(*w), log_, std::move(final_uri)));
   }
 
-  Result<std::vector<ListEntry>> list_entries(std::string_view prefix_uri, bool recursive) override {
+  Result<std::vector<ListEntry>> list_entries(std::string_view prefix_uri,
+                                              bool recursive) override {
     Op op(*log_, "LIST", prefix_uri);
     auto r = inner_->list_entries(prefix_uri, recursive);
     op.commit(error_of(r), 0, r.ok() ? r->size() : 0);

@@ -3,6 +3,7 @@
 #include "omnio/op_log.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <unistd.h>
 #include <zstd.h>
 
@@ -14,8 +15,6 @@
 #include <mutex>
 #include <thread>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "oplog/op_log_testing.h"
 
@@ -126,8 +125,9 @@ std::string format_rfc3339_ns(std::int64_t unix_ns) {
 
 Result<std::int64_t> parse_rfc3339_ns(std::string_view s) {
   auto bad = [&] {
-    return Error(ErrorCode::kInvalidArgument,
-                 fmt::format("bad RFC 3339 time '{}' (expected 2026-11-30T10:56:16.123456789Z)", s));
+    return Error(
+        ErrorCode::kInvalidArgument,
+        fmt::format("bad RFC 3339 time '{}' (expected 2026-11-30T10:56:16.123456789Z)", s));
   };
   auto num = [&](std::size_t pos, std::size_t len, int& out) {
     if (pos + len > s.size()) return false;
@@ -220,8 +220,8 @@ struct OpLog::Impl {
 
   // Writer-thread state.
   std::uint64_t next_idx = 0;
-  std::string text;       // formatted lines not yet compressed / written
-  std::string zbuf;       // compressed output
+  std::string text;  // formatted lines not yet compressed / written
+  std::string zbuf;  // compressed output
   std::optional<Error> write_error;
 
   std::int64_t wall_ns(std::chrono::steady_clock::time_point t) const {
@@ -285,7 +285,8 @@ struct OpLog::Impl {
     }
     text += cached_prefix;
     char digits[10] = {'0', '0', '0', '0', '0', '0', '0', '0', '0', 'Z'};
-    for (int i = 8; i >= 0 && frac > 0; --i, frac /= 10) digits[i] = static_cast<char>('0' + frac % 10);
+    for (int i = 8; i >= 0 && frac > 0; --i, frac /= 10)
+      digits[i] = static_cast<char>('0' + frac % 10);
     text.append(digits, sizeof digits);
   }
 
@@ -367,8 +368,9 @@ struct OpLog::Impl {
       {
         std::unique_lock lock(mu);
         writer_waiting = true;
-        writer_cv.wait_for(lock, kOpLogFlushInterval,
-                           [&] { return closing || (!paused && queue.records.size() * 2 >= options.queue_capacity); });
+        writer_cv.wait_for(lock, kOpLogFlushInterval, [&] {
+          return closing || (!paused && queue.records.size() * 2 >= options.queue_capacity);
+        });
         writer_waiting = false;
         if (paused && !closing) continue;
         std::swap(batch, queue);

@@ -2,6 +2,7 @@
 #include "omnio/op_log_reader.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <unistd.h>
 #include <zstd.h>
 
@@ -11,8 +12,6 @@
 #include <charconv>
 #include <map>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "omnio/constants.h"
 #include "omnio/op_log.h"
@@ -31,10 +30,18 @@ std::string unescape(std::string_view s) {
       continue;
     }
     switch (s[++i]) {
-      case 't': out += '\t'; break;
-      case 'n': out += '\n'; break;
-      case 'r': out += '\r'; break;
-      case '\\': out += '\\'; break;
+      case 't':
+        out += '\t';
+        break;
+      case 'n':
+        out += '\n';
+        break;
+      case 'r':
+        out += '\r';
+        break;
+      case '\\':
+        out += '\\';
+        break;
       default:
         out += '\\';
         out += s[i];
@@ -63,10 +70,10 @@ struct OpLogReader::Impl {
   ZSTD_DCtx* zstd = nullptr;
   std::size_t last_zstd_ret = 0;  // 0 when the last frame is complete
   bool eof = false;
-  std::vector<char> raw;          // compressed input
+  std::vector<char> raw;  // compressed input
   ZSTD_inBuffer in{nullptr, 0, 0};
-  std::string pending;            // decoded bytes not yet split into lines
-  std::size_t pos = 0;            // start of the next line in pending
+  std::string pending;  // decoded bytes not yet split into lines
+  std::size_t pos = 0;  // start of the next line in pending
   std::uint64_t line_no = 0;
   std::map<std::string, std::size_t> columns;
   std::size_t ncols = 0;
@@ -78,7 +85,8 @@ struct OpLogReader::Impl {
   }
 
   Error line_error(std::string what) const {
-    return Error(ErrorCode::kInvalidArgument, fmt::format("op-log {} line {}: {}", path, line_no, what));
+    return Error(ErrorCode::kInvalidArgument,
+                 fmt::format("op-log {} line {}: {}", path, line_no, what));
   }
 
   // Appends more decoded bytes to `pending`; false at the end of the file.
@@ -252,8 +260,8 @@ Result<std::optional<OpLogEntry>> OpLogReader::next() {
       rest.remove_prefix(tab + 1);
     }
     if (f.size() != im.ncols) {
-      return im.line_error(fmt::format("expected {} tab-separated fields, found {}", im.ncols,
-                                       f.size()));
+      return im.line_error(
+          fmt::format("expected {} tab-separated fields, found {}", im.ncols, f.size()));
     }
     auto col = [&](const char* name) -> std::optional<std::string_view> {
       auto it = im.columns.find(name);
@@ -265,7 +273,8 @@ Result<std::optional<OpLogEntry>> OpLogReader::next() {
       if (!v || v->empty()) return ok_status();
       auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), out);
       if (ec != std::errc() || p != v->data() + v->size()) {
-        return im.line_error(fmt::format("column {}: '{}' is not a non-negative integer", name, *v));
+        return im.line_error(
+            fmt::format("column {}: '{}' is not a non-negative integer", name, *v));
       }
       return ok_status();
     };

@@ -2,6 +2,8 @@
 // operation's time, and a fixed set of workers fed through a bounded queue.
 #include "omnio/replay.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -10,8 +12,6 @@
 #include <mutex>
 #include <queue>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "omnio/datagen.h"
 #include "omnio/op_log_reader.h"
@@ -22,8 +22,18 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-enum class Kind { kGet, kGetRange, kPut, kStat, kList, kDelete, kDeletePrefix, kCreateContainer,
-                  kDeleteContainer, kSkip };
+enum class Kind {
+  kGet,
+  kGetRange,
+  kPut,
+  kStat,
+  kList,
+  kDelete,
+  kDeletePrefix,
+  kCreateContainer,
+  kDeleteContainer,
+  kSkip
+};
 
 struct KnownOp {
   std::string_view name;
@@ -79,7 +89,8 @@ class DriftHistogram {
     for (std::size_t i = 0; i < buckets_.size(); ++i) {
       seen += buckets_[i];
       if (seen >= want) {
-        return std::min<std::int64_t>(max_, static_cast<std::int64_t>(std::exp2((i + 1) / 4.0)));
+        return static_cast<std::int64_t>(
+            std::min(static_cast<double>(max_), std::exp2(static_cast<double>(i + 1) / 4.0)));
       }
     }
     return max_;
@@ -127,7 +138,8 @@ class Replayer {
   bool wanted(const std::string& op) const {
     if (opts_.ops.empty()) return true;
     return std::find(opts_.ops.begin(), opts_.ops.end(), op) != opts_.ops.end() ||
-           (op == "HEAD" && std::find(opts_.ops.begin(), opts_.ops.end(), "STAT") != opts_.ops.end());
+           (op == "HEAD" &&
+            std::find(opts_.ops.begin(), opts_.ops.end(), "STAT") != opts_.ops.end());
   }
 
   Status first_pass() {
@@ -154,8 +166,10 @@ class Replayer {
       if (included_ == 0 || e->start_ns > last_start_) last_start_ = e->start_ns;
       ++included_;
     }
-    report_.log_records = reader.trailer() ? std::optional(reader.trailer()->records) : std::nullopt;
-    report_.log_dropped = reader.trailer() ? std::optional(reader.trailer()->dropped) : std::nullopt;
+    report_.log_records =
+        reader.trailer() ? std::optional(reader.trailer()->records) : std::nullopt;
+    report_.log_dropped =
+        reader.trailer() ? std::optional(reader.trailer()->dropped) : std::nullopt;
     if (opts_.target) {
       if (opts_.source) {
         source_ = *opts_.source;
@@ -171,9 +185,16 @@ class Replayer {
       report_.source_prefix = source_;
       report_.target_prefix = target_;
     }
-    report_.scheduled_span_ns =
-        static_cast<std::int64_t>(static_cast<double>(last_start_ - first_start_) / opts_.speed);
+    report_.scheduled_span_ns = scaled_ns(last_start_ - first_start_);
     return ok_status();
+  }
+
+  // An offset of the log divided by speed, in ns, clamped to [0, ~127 years] so a tiny speed cannot
+  // overflow a time point (the replay then just waits, cancellably).
+  std::int64_t scaled_ns(std::int64_t log_ns) const {
+    constexpr double kMax = 4e18;
+    const double v = static_cast<double>(std::max<std::int64_t>(log_ns, 0)) / opts_.speed;
+    return static_cast<std::int64_t>(std::min(v, kMax));
   }
 
   std::string retarget(const std::string& uri) const {
@@ -229,10 +250,13 @@ class Replayer {
     ro.cancel = stop_;
     switch (t.kind) {
       case Kind::kGet:
-        return store->get_to_sink(t.uri, [&](std::uint64_t, Bytes b) {
-          bytes += b.size();
-          return ok_status();
-        }, ro);
+        return store->get_to_sink(
+            t.uri,
+            [&](std::uint64_t, Bytes b) {
+              bytes += b.size();
+              return ok_status();
+            },
+            ro);
       case Kind::kGetRange: {
         OMNIO_ASSIGN_OR_RETURN(Bytes b, store->get_range(t.uri, 0, t.entry.bytes, ro));
         bytes = b.size();
@@ -286,8 +310,8 @@ class Replayer {
         fmt::format("line {} {} {}: {}", t.entry.line, t.entry.op, t.uri, s.error().to_string());
     if (report_.failures.size() < 10) report_.failures.push_back(what);
     if (!report_.first_failure) {
-      report_.first_failure = s.error().wrap(fmt::format("replay {} line {} {} {}", opts_.log_path,
-                                                         t.entry.line, t.entry.op, t.uri));
+      report_.first_failure = s.error().wrap(
+          fmt::format("replay {} line {} {} {}", opts_.log_path, t.entry.line, t.entry.op, t.uri));
     }
     if (!opts_.continue_on_error && !first_failure_) {
       first_failure_ = report_.first_failure;
@@ -334,8 +358,7 @@ class Replayer {
     Status status = ok_status();
 
     auto dispatch = [&](Task t) {
-      const double offset_ns = static_cast<double>(t.entry.start_ns - first_start_) / opts_.speed;
-      t.scheduled = epoch + std::chrono::nanoseconds(static_cast<std::int64_t>(offset_ns));
+      t.scheduled = epoch + std::chrono::nanoseconds(scaled_ns(t.entry.start_ns - first_start_));
       const auto now = Clock::now();
       if (t.scheduled > now && !stop_.sleep_for(t.scheduled - now)) return false;
       return push(std::move(t));
@@ -382,9 +405,8 @@ class Replayer {
     OMNIO_TRY(status);
     if (first_failure_) return *first_failure_;
     if (opts_.cancel.is_cancelled()) {
-      return Error(ErrorCode::kCancelled,
-                   fmt::format("replay {}: interrupted after {} operations", opts_.log_path,
-                               report_.total_ops()));
+      return Error(ErrorCode::kCancelled, fmt::format("replay {}: interrupted after {} operations",
+                                                      opts_.log_path, report_.total_ops()));
     }
     report_.actual_span_ns =
         std::chrono::duration_cast<std::chrono::nanoseconds>(last_started_ - first_scheduled_)
@@ -429,7 +451,8 @@ Status ReplayOptions::validate() const {
                              "0.5 = half speed",
                              speed));
   }
-  if (concurrency == 0) return Error(ErrorCode::kInvalidArgument, "replay: concurrency must be >= 1");
+  if (concurrency == 0)
+    return Error(ErrorCode::kInvalidArgument, "replay: concurrency must be >= 1");
   if (reorder_window == 0) {
     return Error(ErrorCode::kInvalidArgument, "replay: reorder_window must be >= 1");
   }

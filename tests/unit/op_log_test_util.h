@@ -2,14 +2,13 @@
 // complete), split it into lines and fields.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <zstd.h>
 
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 namespace omnio::testutil {
 

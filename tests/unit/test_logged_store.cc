@@ -50,27 +50,28 @@ Bytes bytes_of(std::size_t n) { return Bytes::copy_of(testutil::pattern(n)); }
 TEST(LoggedStore, ExactlyOneLinePerOperation) {
   Logged t;
   const std::string a = t.base + "/dir/a.bin", b = t.base + "/dir/b.bin";
-  ASSERT_TRUE(t.store->put(a, bytes_of(5000)).ok());                       // PUT
-  ASSERT_TRUE(t.store->put_multipart(b, bytes_of(3000), 1024).ok());        // PUT
-  ASSERT_TRUE(t.store->get(a).ok());                                       // GET
-  ASSERT_TRUE(t.store->get_range(a, 100, 50).ok());                        // GET_RANGE
+  ASSERT_TRUE(t.store->put(a, bytes_of(5000)).ok());                  // PUT
+  ASSERT_TRUE(t.store->put_multipart(b, bytes_of(3000), 1024).ok());  // PUT
+  ASSERT_TRUE(t.store->get(a).ok());                                  // GET
+  ASSERT_TRUE(t.store->get_range(a, 100, 50).ok());                   // GET_RANGE
   std::vector<std::byte> dest(10);
-  ASSERT_TRUE(t.store->get_into(a, 0, dest).ok());                         // GET_RANGE
-  ASSERT_TRUE(t.store->get_to_sink(a, [](std::uint64_t, Bytes) { return ok_status(); }).ok());  // GET
-  ASSERT_TRUE(t.store->stat(a).ok());                                      // STAT
-  ASSERT_TRUE(*t.store->exists(a));                                        // STAT
-  ASSERT_TRUE(t.store->list(t.base + "/dir/", true).ok());                 // LIST
+  ASSERT_TRUE(t.store->get_into(a, 0, dest).ok());  // GET_RANGE
+  ASSERT_TRUE(
+      t.store->get_to_sink(a, [](std::uint64_t, Bytes) { return ok_status(); }).ok());  // GET
+  ASSERT_TRUE(t.store->stat(a).ok());                                                   // STAT
+  ASSERT_TRUE(*t.store->exists(a));                                                     // STAT
+  ASSERT_TRUE(t.store->list(t.base + "/dir/", true).ok());                              // LIST
   {
-    auto w = t.store->create_writer(t.base + "/dir/w.bin");                // PUT (once)
+    auto w = t.store->create_writer(t.base + "/dir/w.bin");  // PUT (once)
     ASSERT_TRUE(w.ok());
     ASSERT_TRUE((*w)->write(bytes_of(777)).ok());
     ASSERT_TRUE((*w)->finalize().ok());
     ASSERT_TRUE((*w)->finalize().ok());  // second finalize: no second line
   }
-  ASSERT_TRUE(t.store->copy(a, t.base + "/dir/c.bin").ok());               // COPY
+  ASSERT_TRUE(t.store->copy(a, t.base + "/dir/c.bin").ok());                        // COPY
   ASSERT_TRUE(t.store->rename(t.base + "/dir/c.bin", t.base + "/dir/d.bin").ok());  // RENAME
-  ASSERT_TRUE(t.store->delete_object(b).ok());                             // DELETE
-  auto n = t.store->delete_prefix(t.base + "/dir/");                       // DELETE_PREFIX
+  ASSERT_TRUE(t.store->delete_object(b).ok());                                      // DELETE
+  auto n = t.store->delete_prefix(t.base + "/dir/");                                // DELETE_PREFIX
   ASSERT_TRUE(n.ok());
   EXPECT_EQ(*n, 3u);
 

@@ -218,7 +218,8 @@ TEST(Replay, MalformedLineNamesItsLineAndNothingRuns) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument);
   EXPECT_NE(r.error().message().find("line 3"), std::string::npos) << r.error().to_string();
-  EXPECT_NE(r.error().message().find("expected 13 tab-separated fields, found 4"), std::string::npos);
+  EXPECT_NE(r.error().message().find("expected 13 tab-separated fields, found 4"),
+            std::string::npos);
   EXPECT_FALSE(*(*store_for_uri(obj))->exists(obj)) << "validation happens before any operation";
 }
 

@@ -1,9 +1,8 @@
 // --op-log (open before the command, finish after it or on SIGINT) and `omnio replay`.
-#include <nlohmann/json.hpp>
+#include <fmt/format.h>
 
 #include <cctype>
-
-#include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "commands.h"
 #include "omnio/op_log.h"
@@ -96,10 +95,11 @@ void print_report(const ReplayReport& r, const Globals& g) {
     print_line(fmt::format("filtered out: {}, skipped (COPY/RENAME/LIST_CONTAINERS): {}",
                            r.filtered, r.skipped));
   }
-  print_line(fmt::format("timing: log span {:.3f} ms at this speed, replay span {:.3f} ms; start "
-                         "drift mean {:.3f} ms, p50 {:.3f} ms, p99 {:.3f} ms, max {:.3f} ms",
-                         ms(r.scheduled_span_ns), ms(r.actual_span_ns), ms(r.drift_mean_ns),
-                         ms(r.drift_p50_ns), ms(r.drift_p99_ns), ms(r.drift_max_ns)));
+  print_line(
+      fmt::format("timing: log span {:.3f} ms at this speed, replay span {:.3f} ms; start "
+                  "drift mean {:.3f} ms, p50 {:.3f} ms, p99 {:.3f} ms, max {:.3f} ms",
+                  ms(r.scheduled_span_ns), ms(r.actual_span_ns), ms(r.drift_mean_ns),
+                  ms(r.drift_p50_ns), ms(r.drift_p99_ns), ms(r.drift_max_ns)));
   if (!r.log_records) {
     print_line("note: the log has no trailer (the recording process did not finish it)");
   } else if (*r.log_dropped > 0) {
