@@ -2,6 +2,7 @@
 // issues add S3Config, AzureConfig, GcsConfig, LoaderOptions and PoolConfig beside them.
 #pragma once
 
+#include "omnio/azure_config.h"
 #include "omnio/file_system_config.h"
 #include "omnio/s3_config.h"
 
@@ -15,6 +16,8 @@ struct Config {
   FileSystemConfig direct = FileSystemConfig::direct_io();
   /// s3:// stores.
   S3Config s3;
+  /// az:// stores.
+  AzureConfig azure;
 
   /// Validates every part; kInvalidArgument names the field ("direct.range_engine.chunk_size").
   Status validate() const;

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "backends/azure/azure_store.h"
 #include "backends/file/file_store.h"
 #include "backends/s3/s3_store.h"
 #include "omnio/uri.h"
@@ -25,6 +26,7 @@ Registry& registry() {
     reg->factories["file"] = [](const Config& c) { return make_file_store(c.file, false); };
     reg->factories["direct"] = [](const Config& c) { return make_file_store(c.direct, true); };
     reg->factories["s3"] = [](const Config& c) { return make_s3_store(c.s3); };
+    reg->factories["az"] = [](const Config& c) { return make_azure_store(c.azure); };
     return reg;
   }();
   return *r;
@@ -72,6 +74,7 @@ Status Config::validate() const {
   if (Status s = file.validate(); !s.ok()) return std::move(s).error().wrap("config.file");
   if (Status s = direct.validate(); !s.ok()) return std::move(s).error().wrap("config.direct");
   if (Status s = s3.validate(); !s.ok()) return std::move(s).error().wrap("config.s3");
+  if (Status s = azure.validate(); !s.ok()) return std::move(s).error().wrap("config.azure");
   return ok_status();
 }
 

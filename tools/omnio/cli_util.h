@@ -24,6 +24,8 @@ struct Globals {
   std::string endpoint_url;
   std::string region;
   std::string profile;
+  /// --azure-endpoint (az://); empty = connection string / environment.
+  std::string azure_endpoint;
 };
 
 /// The store configuration built from the global flags (set once by main before any command).

@@ -34,6 +34,9 @@ int main(int argc, char** argv) {
                  "S3 endpoint, e.g. http://127.0.0.1:9000 (default: AWS_ENDPOINT_URL_S3, "
                  "AWS_ENDPOINT_URL, the profile, else AWS)");
   app.add_option("--region", g.region, "S3 region (default: AWS_REGION, AWS_DEFAULT_REGION, the profile, else us-east-1)");
+  app.add_option("--azure-endpoint", g.azure_endpoint,
+                 "Azure blob endpoint, e.g. Azurite's http://127.0.0.1:10000 (default: the connection "
+                 "string's BlobEndpoint, AZURE_STORAGE_ENDPOINT, else https://<account>.blob.core.windows.net)");
   app.add_option("--profile", g.profile, "profile of ~/.aws/credentials and ~/.aws/config (default: AWS_PROFILE, else default)");
 
   LsArgs ls;
@@ -104,6 +107,7 @@ int main(int argc, char** argv) {
   cli_config().s3.endpoint = g.endpoint_url;
   cli_config().s3.region = g.region;
   cli_config().s3.profile = g.profile;
+  cli_config().azure.endpoint = g.azure_endpoint;
   if (zopt->count() > 0) put.zstd = zopt->results().empty() || zopt->results()[0].empty() ? 3 : zstd_level;
 
   omnio::Status s;
