@@ -49,6 +49,8 @@ struct AzureConfig {
   std::optional<std::size_t> block_size;
   /// Blocks of one upload in flight. Peak memory of a streaming upload ~ (this + 1) x block size.
   std::size_t max_blocks_in_flight = kDefaultAzureMaxBlocksInFlight;
+  /// Entries per List Blobs / List Containers page (1..kAzureListPageSize; Azure's maximum).
+  std::size_t list_page_size = kAzureListPageSize;
   /// Objects written with put()/a writer at most this large use one Put Blob, bytes.
   std::size_t single_put_threshold = kDefaultAzureSinglePutThreshold;
 

@@ -36,7 +36,8 @@ struct RangedSource {
 /// "bytes=<offset>-<offset+n-1>" (n > 0).
 std::string range_header(std::uint64_t offset, std::uint64_t n);
 
-/// "bytes 0-99/1234" -> (0, 99, 1234); total -1 when '*'. false when malformed.
+/// "bytes 0-99/1234" -> (0, 99, 1234); total -1 when '*'. false when malformed. "bytes 100-99/100"
+/// (an empty range at the end) is accepted: last + 1 == first.
 bool parse_content_range(std::string_view v, std::uint64_t* first, std::uint64_t* last,
                          std::int64_t* total);
 

@@ -6,7 +6,10 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <algorithm>
 #include <ctime>
+#include <thread>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -165,27 +168,20 @@ TEST_F(AzureIntegration, CancelledStagedUploadCommitsNothing) {
 }
 
 TEST_F(AzureIntegration, ListingPagesThroughMarkers) {
-  // 5,000 is the page size; 5,003 blobs need two pages of List Blobs.
-  const int n = 5003;
+  // Small pages: 23 blobs in pages of 5 need 5 List Blobs requests, every page is read.
   Config c = srv_.config();
+  c.azure.list_page_size = 5;
   auto store = make(c);
-  std::vector<std::string> want;
-  std::atomic<int> failures{0};
-  std::vector<std::jthread> threads;
-  for (int t = 0; t < 8; ++t) {
-    threads.emplace_back([&, t] {
-      for (int i = t; i < n; i += 8) {
-        if (!store->put(uri(fmt::format("many/{:05d}", i)), Bytes::copy_of(std::string("x"))).ok()) ++failures;
-      }
-    });
-  }
-  threads.clear();
-  ASSERT_EQ(failures.load(), 0);
+  const int n = 23;
+  for (int i = 0; i < n; ++i) ASSERT_OK(store->put(uri(fmt::format("many/{:02d}", i)), Bytes::copy_of(std::string("x"))));
   const auto before = azure_store_stats(*store);
   auto l = store->list(uri("many/"), true);
   ASSERT_OK(l);
   EXPECT_EQ(l->size(), static_cast<std::size_t>(n));
-  EXPECT_EQ(azure_store_stats(*store).lists - before.lists, 2u);
+  EXPECT_EQ(azure_store_stats(*store).lists - before.lists, 5u);
+  auto flat = store->list(prefix_, false);
+  ASSERT_OK(flat);
+  EXPECT_EQ(*flat, std::vector<std::string>{uri("many/")});
   auto d = store->delete_prefix(uri("many/"));
   ASSERT_OK(d);
   EXPECT_EQ(*d, static_cast<std::uint64_t>(n));
@@ -235,7 +231,8 @@ TEST_F(AzureIntegration, WrongKeyIsPermissionDenied) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code(), ErrorCode::kPermissionDenied) << r.error().to_string();
   EXPECT_EQ(r.error().http_status(), 403);
-  EXPECT_NE(r.error().to_string().find("AuthenticationFailed"), std::string::npos) << r.error().to_string();
+  // Azure says AuthenticationFailed, Azurite AuthorizationFailure.
+  EXPECT_NE(r.error().to_string().find("check the account key"), std::string::npos) << r.error().to_string();
   EXPECT_EQ(r.error().to_string().find(c.azure.account_key), std::string::npos);
   EXPECT_FALSE(store->exists(uri("anything")).ok()) << "a denied request is not 'missing'";
 }

@@ -65,7 +65,7 @@ Error azure_error(const http::Response& resp, const std::string& what) {
     std::string msg = doc ? doc->message : std::string();
     if (auto nl = msg.find('\n'); nl != std::string::npos) msg.resize(nl);  // drop "RequestId:..." lines
     detail = msg.empty() ? code : fmt::format("{}: {}", code, msg);
-    if (status == 403 && code == "AuthenticationFailed") {
+    if (status == 403 && (code == "AuthenticationFailed" || code == "AuthorizationFailure")) {
       detail += " (check the account key, SAS token or Entra ID credentials)";
     }
   } else if (status == 404) {
@@ -291,7 +291,7 @@ Result<std::vector<ListEntry>> AzureStore::list_entries(std::string_view prefix_
   do {
     Call c;
     c.target = {t.account, t.container, ""};
-    c.query = {{"restype", "container"}, {"comp", "list"}, {"maxresults", std::to_string(kAzureListPageSize)}};
+    c.query = {{"restype", "container"}, {"comp", "list"}, {"maxresults", std::to_string(cfg_.list_page_size)}};
     if (!t.key.empty()) c.query.emplace_back("prefix", t.key);
     if (!recursive) c.query.emplace_back("delimiter", "/");
     if (!marker.empty()) c.query.emplace_back("marker", marker);
@@ -322,7 +322,7 @@ Result<std::vector<std::string>> AzureStore::list_containers(std::string_view ro
   do {
     Call c;
     c.target = {account, "", ""};
-    c.query = {{"comp", "list"}};
+    c.query = {{"comp", "list"}, {"maxresults", std::to_string(cfg_.list_page_size)}};
     if (!marker.empty()) c.query.emplace_back("marker", marker);
     c.what = fmt::format("LIST az://{} (containers)", account);
     OMNIO_ASSIGN_OR_RETURN(http::Response r, perform(std::move(c)));
@@ -478,6 +478,10 @@ Status AzureConfig::validate() const {
     return Error(ErrorCode::kInvalidArgument,
                  fmt::format("single_put_threshold {} exceeds Azure's Put Blob limit (5000 MiB)",
                              single_put_threshold));
+  }
+  if (list_page_size == 0 || list_page_size > kAzureListPageSize) {
+    return Error(ErrorCode::kInvalidArgument,
+                 fmt::format("list_page_size {} is outside 1..{}", list_page_size, kAzureListPageSize));
   }
   if (http.event_loops == 0) return Error(ErrorCode::kInvalidArgument, "http.event_loops must be at least 1");
   return ok_status();
