@@ -21,7 +21,8 @@ acct=devstoreaccount1
 key=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==
 export AZURE_STORAGE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=$acct;AccountKey=$key;BlobEndpoint=$ep/$acct;"
 O() { "$OMNIO" -q "$@"; }
-# curlaz METHOD PATH [curl args...] [-- signer headers...]: a SharedKey-signed request to Azurite.
+# curlaz METHOD PATH [curl args...] [-- headers...]: a SharedKey-signed request to Azurite (the
+# signer prints every header to send, the extra ones included).
 curlaz() {
   local method=$1 path=$2; shift 2
   local curl_args=() sign_args=() length=0
@@ -33,7 +34,6 @@ curlaz() {
   done
   local url="$ep/$acct$path" hdrs=()
   while IFS= read -r line; do hdrs+=(-H "$line"); done < <(python3 "$signer" sign "$method" "$url" "$acct" "$key" "${sign_args[@]}" --length "$length")
-  for h in "${sign_args[@]}"; do hdrs+=(-H "$h"); done
   curl -sf -X "$method" "${hdrs[@]}" "${curl_args[@]}" "$url"
 }
 export -f curlaz

@@ -411,7 +411,8 @@ Status AzureStore::create_container(std::string_view container_uri) {
   auto r = perform(std::move(c));
   if (!r.ok()) {
     // Idempotent: an existing container is success (409 ContainerAlreadyExists).
-    if (r.error().http_status() == 409 && r.error().message().find("ContainerAlreadyExists") != std::string::npos) {
+    // Also when an earlier attempt created it and its answer was lost (the cause says so).
+    if (r.error().http_status() == 409 && r.error().to_string().find("ContainerAlreadyExists") != std::string::npos) {
       return ok_status();
     }
     return std::move(r).error();
