@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "omnio/azure_config.h"
 #include "omnio/file_system_config.h"
 #include "omnio/gcs_config.h"
 #include "omnio/s3_config.h"
@@ -25,6 +26,8 @@ struct Config {
   std::shared_ptr<OpLog> op_log;
   /// gs:// (and gcs://) stores.
   GcsConfig gcs;
+  /// az:// stores.
+  AzureConfig azure;
 
   /// Validates every part; kInvalidArgument names the field ("direct.range_engine.chunk_size").
   Status validate() const;

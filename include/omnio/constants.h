@@ -130,6 +130,33 @@ inline constexpr std::chrono::seconds kGcsTokenRefreshMargin{300};
 /// Calls of one copy (rewrite) before giving up: each call moves up to ~1 GiB server-side on the
 /// real service, so 10,000 covers the 5 TiB object limit.
 inline constexpr int kGcsMaxRewriteCalls = 10000;
+// ---- Azure Blob (az://) -------------------------------------------------------------------------
+/// x-ms-version sent on every request: a version Azure and Azurite 3.35 both serve.
+inline constexpr const char* kAzureApiVersion = "2023-11-03";
+/// Block size of staged uploads, bytes (the seed's network part size; Azure allows 4,000 MiB).
+inline constexpr std::size_t kDefaultAzureBlockSize = 16 * kMiB;
+/// Blocks of one staged upload in flight (permit taken before a block is sent): same memory bound
+/// as S3's parts, 8 x 16 MiB = 128 MiB per upload.
+inline constexpr std::size_t kDefaultAzureMaxBlocksInFlight = 8;
+/// Writes up to this size are one Put Blob, bytes; larger ones are staged (Put Block + Put Block
+/// List). Equal to the block size: a one-block staged upload only adds a round trip.
+inline constexpr std::size_t kDefaultAzureSinglePutThreshold = 16 * kMiB;
+/// Azure limits: blocks are at most 4,000 MiB, at most 50,000 per blob; one Put Blob at most
+/// 5,000 MiB; a List Blobs page at most 5,000 entries.
+inline constexpr std::size_t kAzureMinBlockSize = 1;
+inline constexpr std::size_t kAzureMaxBlockSize = 4000 * kMiB;
+inline constexpr std::size_t kAzureMaxBlocks = 50000;
+inline constexpr std::uint64_t kAzureMaxSinglePutSize = 5000ULL * kMiB;
+inline constexpr std::size_t kAzureListPageSize = 5000;
+/// Delete Blob requests in flight during delete_prefix (concurrent single deletes: each failure is
+/// reported on its own; 16 hide a ~1 ms round trip on a LAN).
+inline constexpr std::size_t kDefaultAzureDeleteConcurrency = 16;
+/// Entra ID tokens are refreshed this long before they expire (the Azure SDKs use 5 minutes).
+inline constexpr std::chrono::seconds kAzureTokenRefreshMargin{300};
+/// Entra ID authority when none is configured (public cloud).
+inline constexpr const char* kDefaultAzureAuthorityHost = "https://login.microsoftonline.com";
+/// Block ids are base64 of this many decimal digits: fixed width, as Put Block List requires.
+inline constexpr std::size_t kAzureBlockIdDigits = 6;
 
 // ---- Local file stores -------------------------------------------------------------------------
 /// Fallback O_DIRECT alignment when the block size cannot be detected, bytes (the page size on

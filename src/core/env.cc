@@ -55,6 +55,17 @@ const std::vector<KnownVariable>& known_variables() {
       {"GOOGLE_CLOUD_PROJECT", "GCS project for bucket create/list"},
       {"CLOUDSDK_CONFIG", "gcloud config directory (application_default_credentials.json)"},
       {"GCE_METADATA_HOST", "GCE metadata server host[:port] (default metadata.google.internal)"},
+      {"AZURE_STORAGE_CONNECTION_STRING", "Azure connection string (AccountName, AccountKey, "
+                                          "SharedAccessSignature, BlobEndpoint)"},
+      {"AZURE_STORAGE_ACCOUNT", "Azure storage account"},
+      {"AZURE_STORAGE_KEY", "Azure account key (SharedKey signing)"},
+      {"AZURE_STORAGE_SAS_TOKEN", "Azure SAS token"},
+      {"AZURE_STORAGE_ENDPOINT", "Azure blob endpoint URL (e.g. Azurite's http://127.0.0.1:10000)"},
+      {"AZURE_TENANT_ID", "Entra ID tenant (client-secret OAuth2)"},
+      {"AZURE_CLIENT_ID", "Entra ID application (client) id"},
+      {"AZURE_CLIENT_SECRET", "Entra ID client secret"},
+      {"AZURE_AUTHORITY_HOST", "Entra ID authority (default https://login.microsoftonline.com)"},
+      {"HOME", "home directory: where ~/.aws/ is looked up"},
   };
   return vars;
 }

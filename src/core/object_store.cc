@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include "core/failures.h"
+
 #include "omnio/crc32c.h"
 
 namespace omnio {
@@ -52,11 +54,7 @@ Result<std::uint64_t> ObjectStore::delete_prefix(std::string_view prefix_uri) {
     }
   }
   if (!failures.empty()) {
-    std::string names;
-    for (std::size_t i = 0; i < failures.size() && i < 10; ++i) {
-      names += (i ? ", " : "") + failures[i];
-    }
-    if (failures.size() > 10) names += fmt::format(", ... ({} more)", failures.size() - 10);
+    const std::string names = name_failures(failures, ", ");
     return first.wrap(fmt::format("delete_prefix {}: {} of {} deletes failed ({} deleted): {}",
                                   prefix_uri, failures.size(), deleted + failures.size(), deleted,
                                   names));

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "backends/azure/azure_store.h"
 #include "backends/file/file_store.h"
 #include "backends/gcs/gcs_store.h"
 #include "backends/s3/s3_store.h"
@@ -28,6 +29,7 @@ Registry& registry() {
     reg->factories["direct"] = [](const Config& c) { return make_file_store(c.direct, true); };
     reg->factories["s3"] = [](const Config& c) { return make_s3_store(c.s3); };
     reg->factories["gs"] = [](const Config& c) { return make_gcs_store(c.gcs); };  // and gcs://
+    reg->factories["az"] = [](const Config& c) { return make_azure_store(c.azure); };
     return reg;
   }();
   return *r;
@@ -77,6 +79,7 @@ Status Config::validate() const {
   if (Status s = direct.validate(); !s.ok()) return std::move(s).error().wrap("config.direct");
   if (Status s = s3.validate(); !s.ok()) return std::move(s).error().wrap("config.s3");
   if (Status s = gcs.validate(); !s.ok()) return std::move(s).error().wrap("config.gcs");
+  if (Status s = azure.validate(); !s.ok()) return std::move(s).error().wrap("config.azure");
   return ok_status();
 }
 

@@ -452,11 +452,22 @@ Result<std::shared_ptr<HttpClient>> HttpClient::create(const HttpConfig& config)
   return std::shared_ptr<HttpClient>(std::make_shared<CurlClient>(config));
 }
 
-Result<Response> HttpClient::perform(Request request) {
+HttpConfig http_config_from(const HttpSettings& settings, std::string ca_bundle) {
+  HttpConfig hc;
+  hc.event_loops = settings.event_loops;
+  hc.connect_timeout = settings.connect_timeout;
+  hc.stall_timeout = settings.stall_timeout;
+  hc.http2 = settings.http2;
+  hc.verify_tls = settings.verify_tls;
+  hc.ca_bundle = std::move(ca_bundle);
+  return hc;
+}
+
+Result<Response> wait_for(const std::function<void(Completion)>& submit) {
   std::mutex mu;
   std::condition_variable cv;
   std::optional<Result<Response>> out;
-  submit(std::move(request), [&](Result<Response> r) {
+  submit([&](Result<Response> r) {
     std::lock_guard g(mu);
     out.emplace(std::move(r));
     cv.notify_one();
@@ -465,6 +476,10 @@ Result<Response> HttpClient::perform(Request request) {
   // The transfer always completes: it carries connect/stall timeouts and the caller's token.
   cv.wait(lock, [&] { return out.has_value(); });
   return std::move(*out);
+}
+
+Result<Response> HttpClient::perform(Request request) {
+  return wait_for([&](Completion done) { submit(std::move(request), std::move(done)); });
 }
 
 }  // namespace omnio::http

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "omnio/cancel.h"
+#include "omnio/s3_config.h"
 #include "omnio/result.h"
 
 namespace omnio::http {
@@ -86,5 +87,13 @@ class HttpClient {
   /// Submits and waits.
   Result<Response> perform(Request request);
 };
+
+/// The client configuration of a store's HttpSettings (include/omnio/s3_config.h), with the CA
+/// bundle the store resolved.
+HttpConfig http_config_from(const HttpSettings& settings, std::string ca_bundle);
+
+/// Starts an asynchronous request with `submit` and waits for its completion: the synchronous form
+/// of every submit-style call (the request always completes: timeouts and tokens bound it).
+Result<Response> wait_for(const std::function<void(Completion)>& submit);
 
 }  // namespace omnio::http

@@ -220,17 +220,9 @@ void submit_with_retry(const std::shared_ptr<HttpClient>& client, const RetryPol
 Result<Response> perform_with_retry(const std::shared_ptr<HttpClient>& client,
                                     const RetryPolicy& policy,
                                     const std::shared_ptr<RetryBudget>& budget, RetryingCall call) {
-  std::mutex mu;
-  std::condition_variable cv;
-  std::optional<Result<Response>> out;
-  submit_with_retry(client, policy, budget, std::move(call), [&](Result<Response> r) {
-    std::lock_guard g(mu);
-    out.emplace(std::move(r));
-    cv.notify_one();
+  return wait_for([&](Completion done) {
+    submit_with_retry(client, policy, budget, std::move(call), std::move(done));
   });
-  std::unique_lock lock(mu);
-  cv.wait(lock, [&] { return out.has_value(); });
-  return std::move(*out);
 }
 
 double parse_retry_after(std::string_view v) {

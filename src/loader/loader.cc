@@ -194,14 +194,18 @@ LoaderConfig::Builder::Builder() {
 }
 
 LoaderConfig::Builder& LoaderConfig::Builder::range_chunk_size(std::size_t v) {
-  c_.store.direct.range_engine.chunk_size = v;
-  c_.store.s3.range_engine.chunk_size = v;
+  for (RangeEngineConfig* re : {&c_.store.direct.range_engine, &c_.store.s3.range_engine,
+                                &c_.store.azure.range_engine, &c_.store.gcs.range_engine}) {
+    re->chunk_size = v;
+  }
   return *this;
 }
 
 LoaderConfig::Builder& LoaderConfig::Builder::max_concurrent_ranges(std::size_t v) {
-  c_.store.direct.range_engine.max_concurrent_ranges = v;
-  c_.store.s3.range_engine.max_concurrent_ranges = v;
+  for (RangeEngineConfig* re : {&c_.store.direct.range_engine, &c_.store.s3.range_engine,
+                                &c_.store.azure.range_engine, &c_.store.gcs.range_engine}) {
+    re->max_concurrent_ranges = v;
+  }
   return *this;
 }
 

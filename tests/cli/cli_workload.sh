@@ -7,7 +7,7 @@ OMNIO=${1:?usage: cli_workload.sh path/to/omnio}
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d "${TMPDIR:-$PWD}/omnio-wl.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-source "$here/../support/cli_test_lib.bash"
+source "$here/../support/cli_check.sh"
 O() { "$OMNIO" -q "$@"; }
 # A Python with numpy if there is one (the Debian python3-numpy lives under /usr/bin/python3).
 PY=python3

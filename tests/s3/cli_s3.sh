@@ -8,20 +8,8 @@ env_file=${OMNIO_TEST_SERVERS_ENV:?run through ctest (fixture s3servers) or set 
 unset OMNIO_TEST_SERVERS_ENV  # omnio warns about unknown OMNIO_* variables
 work=$(mktemp -d "${TMPDIR:-/tmp}/omnio-cli-s3.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-pass=0 fail=0 skipped=0
-check() {  # check NAME COMMAND...
-  local name=$1; shift
-  if "$@" >"$work/out" 2>"$work/err"; then pass=$((pass + 1)); else
-    fail=$((fail + 1)); echo "FAIL: $name"; sed 's/^/  stdout: /' "$work/out" | head -5; sed 's/^/  stderr: /' "$work/err" | head -5
-  fi
-}
-expect_fail() {  # expect_fail NAME EXPECTED_RC PATTERN COMMAND...
-  local name=$1 rc=$2 pat=$3; shift 3
-  "$@" >"$work/out" 2>"$work/err"; local got=$?
-  if [[ $got -eq $rc ]] && grep -q -- "$pat" "$work/err" && [[ $(wc -l <"$work/err") -eq 1 ]]; then pass=$((pass + 1)); else
-    fail=$((fail + 1)); echo "FAIL: $name (rc $got, want $rc; stderr: $(head -c 400 "$work/err"))"
-  fi
-}
+source "$(dirname "$0")/../support/cli_check.sh"
+skipped=0
 val() { sed -n "s/^$1=//p" "$env_file"; }
 
 head -c 3000017 /dev/urandom >"$work/small.bin"

@@ -32,6 +32,8 @@ struct Globals {
   std::string op_log;
   /// --op-log-lossless: wait for the log writer instead of dropping records when it falls behind.
   bool op_log_lossless = false;
+  /// --azure-endpoint (az://); empty = connection string / environment.
+  std::string azure_endpoint;
 };
 
 /// The store configuration built from the global flags (set once by main before any command).

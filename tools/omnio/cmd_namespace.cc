@@ -34,8 +34,9 @@ void report_transfer(const Globals& g, const std::string& op, std::uint64_t byte
 Status cmd_ls(const LsArgs& a, const Globals& g) {
   OMNIO_ASSIGN_OR_RETURN(std::string uri, to_uri(a.uri));
   OMNIO_ASSIGN_OR_RETURN(auto store, store_for_uri(uri, cli_config()));
-  if (uri.size() > 3 && uri.compare(uri.size() - 3, 3, "://") == 0) {
-    // A bare scheme ("s3://"): list the containers.
+  // A bare scheme ("s3://") or an Azure account ("az://account"): list the containers.
+  const bool azure_account = uri.rfind("az://", 0) == 0 && uri.find('/', 5) >= uri.size() - 1;
+  if ((uri.size() > 3 && uri.compare(uri.size() - 3, 3, "://") == 0) || azure_account) {
     OMNIO_ASSIGN_OR_RETURN(auto names, store->list_containers(uri));
     for (const auto& n : names) {
       if (!print_line(g.json ? nlohmann::json{{"uri", n}, {"is_dir", true}}.dump() : n)) break;

@@ -34,6 +34,9 @@ int main(int argc, char** argv) {
                  "S3 endpoint, e.g. http://127.0.0.1:9000 (default: AWS_ENDPOINT_URL_S3, "
                  "AWS_ENDPOINT_URL, the profile, else AWS)");
   app.add_option("--region", g.region, "S3 region (default: AWS_REGION, AWS_DEFAULT_REGION, the profile, else us-east-1)");
+  app.add_option("--azure-endpoint", g.azure_endpoint,
+                 "Azure blob endpoint, e.g. Azurite's http://127.0.0.1:10000 (default: the connection "
+                 "string's BlobEndpoint, AZURE_STORAGE_ENDPOINT, else https://<account>.blob.core.windows.net)");
   app.add_option("--profile", g.profile, "profile of ~/.aws/credentials and ~/.aws/config (default: AWS_PROFILE, else default)");
   app.add_option("--range-chunk", g.range_chunk,
                  "bytes per ranged GET of a large object on network stores (default 8MiB)");
@@ -153,10 +156,19 @@ int main(int argc, char** argv) {
                  chunk.ok() ? "--range-chunk must be at least 1 byte (e.g. 8MiB)" : chunk.error().to_string());
       return kExitUsage;
     }
-    cli_config().s3.range_engine.chunk_size = static_cast<std::size_t>(*chunk);
+    for (RangeEngineConfig* re : {&cli_config().s3.range_engine, &cli_config().azure.range_engine,
+                                  &cli_config().gcs.range_engine}) {
+      re->chunk_size = static_cast<std::size_t>(*chunk);
+    }
   }
-  if (g.max_ranges > 0) cli_config().s3.range_engine.max_concurrent_ranges = g.max_ranges;
+  if (g.max_ranges > 0) {
+    for (RangeEngineConfig* re : {&cli_config().s3.range_engine, &cli_config().azure.range_engine,
+                                  &cli_config().gcs.range_engine}) {
+      re->max_concurrent_ranges = g.max_ranges;
+    }
+  }
   get.jobs_given = get_jobs->count() > 0;
+  cli_config().azure.endpoint = g.azure_endpoint;
   if (zopt->count() > 0) put.zstd = zopt->results().empty() || zopt->results()[0].empty() ? 3 : zstd_level;
 
   // --op-log wraps every store the command builds; it is finished even when the command fails.

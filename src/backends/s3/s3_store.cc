@@ -15,9 +15,11 @@
 
 #include <fmt/format.h>
 
+#include "core/failures.h"
+
 #include "backends/s3/s3_xml.h"
 #include "backends/s3/sigv4.h"
-#include "http/content_range.h"
+#include "http/ranged_read.h"
 #include "omnio/log.h"
 #include "omnio/uri.h"
 
@@ -26,8 +28,6 @@ namespace {
 
 // Lower-case hex SHA-256 of an empty body.
 constexpr const char* kEmptySha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
-// Buffers handed to libcurl: cache-line aligned.
-constexpr std::size_t kBufferAlignment = 64;
 
 std::string amz_date_now() {
   std::time_t t = std::time(nullptr);
@@ -53,11 +53,6 @@ std::string base64_md5(std::string_view data) {
 }
 
 bool is_2xx(long s) { return s >= 200 && s < 300; }
-
-Bytes view_of(std::shared_ptr<AlignedBuffer> buf, std::size_t n) {
-  const std::byte* p = buf->data();
-  return Bytes::from_shared(std::move(buf), p, n);
-}
 
 }  // namespace
 
@@ -139,20 +134,6 @@ std::string explain_s3_code(std::string_view code) {
   return it == kText.end() ? std::string("(the server sent no message)") : std::string(it->second);
 }
 
-std::string to_rfc3339(std::string_view s) {
-  std::tm tm{};
-  std::string str(s);
-  const char* end = strptime(str.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  if (end != nullptr) {
-    char buf[40];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-  }
-  // ISO 8601 from listings: "2026-11-25T01:02:03.000Z" is already RFC 3339.
-  if (str.size() >= 20 && str[4] == '-' && str[10] == 'T' && str.back() == 'Z') return str;
-  return {};
-}
-
 // ---- construction and requests ------------------------------------------------------------------
 
 S3Store::S3Store(S3Config config, Resolved resolved, std::shared_ptr<http::HttpClient> client)
@@ -160,7 +141,7 @@ S3Store::S3Store(S3Config config, Resolved resolved, std::shared_ptr<http::HttpC
       res_(std::move(resolved)),
       http_(std::move(client)),
       budget_(std::make_shared<http::RetryBudget>(kRetryBudgetTokens)),
-      engine_(cfg_.range_engine) {}
+      reader_(cfg_.range_engine) {}
 
 Result<Target> S3Store::target(std::string_view uri, bool need_key) const {
   OMNIO_ASSIGN_OR_RETURN(Uri u, Uri::parse(uri));
@@ -219,16 +200,10 @@ Result<http::Request> S3Store::sign(const Call& c, const std::string& payload_ha
   for (const auto& [k, v] : q) query += (query.empty() ? "?" : "&") + k + "=" + v;
 
   http::Request r;
-  r.method = c.method;
+  c.fill(r);
   r.url = res_.endpoint_scheme + "://" + host + path + query;
   r.headers = std::move(in.headers);
   r.headers.emplace_back("Authorization", sig.authorization);
-  r.body = c.body;
-  r.dest = c.dest;
-  r.has_dest = c.has_dest;
-  r.dest_exact = c.dest_exact;
-  r.timeout = c.timeout;
-  r.cancel = c.cancel;
   return r;
 }
 
@@ -264,17 +239,7 @@ void S3Store::submit(Call call, http::Completion done) {
 }
 
 Result<http::Response> S3Store::perform(Call call) {
-  std::mutex mu;
-  std::condition_variable cv;
-  std::optional<Result<http::Response>> out;
-  submit(std::move(call), [&](Result<http::Response> r) {
-    std::lock_guard g(mu);
-    out.emplace(std::move(r));
-    cv.notify_one();
-  });
-  std::unique_lock lock(mu);
-  cv.wait(lock, [&] { return out.has_value(); });
-  return std::move(*out);
+  return http::wait_for([&](http::Completion done) { submit(std::move(call), std::move(done)); });
 }
 
 S3StoreStats S3Store::stats() const {
@@ -291,12 +256,6 @@ S3StoreStats S3Store::stats() const {
 }
 
 // ---- reads --------------------------------------------------------------------------------------
-
-struct S3Store::Probe {
-  std::uint64_t total = 0;  // object size
-  std::uint64_t got = 0;    // bytes that landed in dest
-  std::string etag;
-};
 
 Result<ObjectMetadata> S3Store::head(const Target& t, const std::string& what) {
   Call c;
@@ -319,138 +278,29 @@ Result<ObjectMetadata> S3Store::head(const Target& t, const std::string& what) {
   return m;
 }
 
-Result<S3Store::Probe> S3Store::probe(const Target& t, std::uint64_t offset, std::span<std::byte> dest,
-                                      const CancellationToken& cancel) {
-  const std::string uri = uri_of(t.bucket, t.key);
-  Call c;
-  c.bucket = t.bucket;
-  c.key = t.key;
-  c.headers.emplace_back("Range", http::range_header(offset, dest.size()));
-  c.dest = dest;
-  c.has_dest = true;
-  c.dest_exact = false;
-  c.timeout = cfg_.range_engine.range_timeout;
-  c.cancel = cancel;
-  c.what = fmt::format("GET {} bytes={}-{}", uri, offset, offset + dest.size() - 1);
-  const std::string what = c.what;
-  auto r = perform(std::move(c));
-  if (!r.ok()) {
-    if (r.error().code() != ErrorCode::kOutOfRange) return std::move(r).error();
-    // 416: the range starts at or past the end. Only a HEAD can tell which (rare path).
-    OMNIO_ASSIGN_OR_RETURN(ObjectMetadata m, head(t, "HEAD " + uri));
-    if (offset > m.size) {
-      return Error(ErrorCode::kOutOfRange,
-                   fmt::format("{}: offset {} is beyond the end of the object ({} bytes)", uri, offset, m.size));
-    }
-    if (offset < m.size) return std::move(r).error();  // the server refused a valid range
-    return Probe{m.size, 0, m.etag};
-  }
-  Probe p;
-  p.etag = std::string(r->header("etag"));
-  p.got = r->body_bytes;
-  if (r->status == 206) {
-    std::uint64_t first = 0, last = 0;
-    std::int64_t total = -1;
-    if (!http::parse_content_range(r->header("content-range"), &first, &last, &total) || total < 0) {
-      return Error(ErrorCode::kDataLoss, fmt::format("{}: unusable Content-Range '{}'", what,
-                                                     r->header("content-range")));
-    }
-    if (first != offset || last - first + 1 != r->body_bytes) {
-      return Error(ErrorCode::kDataLoss,
-                   fmt::format("{}: server sent bytes {}-{} ({} body bytes) for the range asked", what,
-                               first, last, r->body_bytes));
-    }
-    p.total = static_cast<std::uint64_t>(total);
-  } else {
-    // 200: the server ignored Range and sent the whole object; usable only from offset 0.
-    std::uint64_t len = 0;
-    std::string_view cl = r->header("content-length");
-    std::from_chars(cl.data(), cl.data() + cl.size(), len);
-    if (offset != 0 || len != r->body_bytes) {
-      return Error(ErrorCode::kDataLoss,
-                   fmt::format("{}: server ignored the Range header (HTTP {})", what, r->status));
-    }
-    p.total = len;
-  }
-  return p;
-}
-
-RangeReadFn S3Store::range_reader(const Target& t, std::uint64_t base, std::string etag) {
-  S3Store* self = this;  // the RangeEngine waits for every range before returning
-  return [self, t, base, etag](std::uint64_t off, std::span<std::byte> dest, const CancellationToken& cancel,
-                               std::function<void(Status)> done) {
-    const std::uint64_t at = base + off;
+http::RangedSource S3Store::source(const Target& t) {
+  S3Store* self = this;  // every read waits for its requests before returning
+  http::RangedSource src;
+  src.uri = uri_of(t.bucket, t.key);
+  src.send = [self, t, uri = src.uri](std::uint64_t offset, std::span<std::byte> dest, bool exact,
+                                      const std::string& if_match, const CancellationToken& cancel,
+                                      http::Completion done) {
     Call c;
     c.bucket = t.bucket;
     c.key = t.key;
-    c.headers.emplace_back("Range", http::range_header(at, dest.size()));
-    if (!etag.empty()) c.headers.emplace_back("If-Match", etag);
+    c.headers.emplace_back("Range", http::range_header(offset, dest.size()));
+    if (!if_match.empty()) c.headers.emplace_back("If-Match", if_match);
     c.dest = dest;
     c.has_dest = true;
+    c.dest_exact = exact;
     c.timeout = self->cfg_.range_engine.range_timeout;
     c.cancel = cancel;
-    c.what = fmt::format("GET {} bytes={}-{}", self->uri_of(t.bucket, t.key), at, at + dest.size() - 1);
-    self->submit(std::move(c), [at, n = dest.size(), done = std::move(done)](Result<http::Response> r) {
-      if (!r.ok()) return done(std::move(r).error());
-      std::uint64_t first = 0, last = 0;
-      std::int64_t total = -1;
-      if (r->status != 206 || !http::parse_content_range(r->header("content-range"), &first, &last, &total) ||
-          first != at || last - first + 1 != n) {
-        return done(Error(ErrorCode::kDataLoss,
-                          fmt::format("range at {} ({} bytes): server answered HTTP {} with "
-                                      "Content-Range '{}'",
-                                      at, n, r->status, r->header("content-range"))));
-      }
-      done(ok_status());
-    });
+    c.what = fmt::format("GET {} bytes={}-{}", uri, offset, offset + dest.size() - 1);
+    self->submit(std::move(c), std::move(done));
   };
+  src.head = [self, t, uri = src.uri] { return self->head(t, "HEAD " + uri); };
+  return src;
 }
-
-Result<Bytes> S3Store::read_from(const Target& t, std::uint64_t offset, std::optional<std::uint64_t> length,
-                                 const ReadOptions& opts) {
-  const std::string uri = uri_of(t.bucket, t.key);
-  const std::uint64_t first = std::min<std::uint64_t>(cfg_.range_engine.chunk_size, length.value_or(UINT64_MAX));
-  if (first == 0) {  // length 0: only the range rule to check
-    OMNIO_ASSIGN_OR_RETURN(ObjectMetadata m, head(t, "HEAD " + uri));
-    if (offset > m.size) {
-      return Error(ErrorCode::kOutOfRange,
-                   fmt::format("{}: offset {} is beyond the end of the object ({} bytes)", uri, offset, m.size));
-    }
-    return Bytes();
-  }
-  OMNIO_ASSIGN_OR_RETURN(AlignedBuffer head_buf, AlignedBuffer::allocate(first, kBufferAlignment));
-  auto buf = std::make_shared<AlignedBuffer>(std::move(head_buf));
-  OMNIO_ASSIGN_OR_RETURN(Probe p, probe(t, offset, buf->span(), opts.cancel));
-  const std::uint64_t end = length ? std::min(p.total, offset + *length) : p.total;
-  if (offset + p.got >= end) {
-    const std::size_t n = static_cast<std::size_t>(end - offset);
-    // A small object in a large probe buffer: keep only what it needs.
-    if (n < first / 2) return Bytes::copy_of(std::span<const std::byte>(buf->data(), n));
-    return view_of(std::move(buf), n);
-  }
-  const std::uint64_t want = end - offset;
-  OMNIO_ASSIGN_OR_RETURN(AlignedBuffer out, AlignedBuffer::allocate(want, kBufferAlignment));
-  std::memcpy(out.data(), buf->data(), p.got);
-  buf.reset();
-  auto dest = out.span().subspan(p.got);
-  OMNIO_TRY(engine_.download_into(dest.size(), dest, range_reader(t, offset + p.got, p.etag), opts.cancel));
-  return Bytes::from_aligned(std::move(out));
-}
-
-namespace {
-
-// A multi-range read whose object was replaced underneath it (If-Match failed) starts over from a
-// fresh first range, a few times: the caller gets one consistent version or an error, never a mix.
-constexpr int kReadRestartsOnChange = 3;
-
-bool object_changed(const Error& e) {
-  for (const Error* x = &e; x != nullptr; x = x->cause()) {
-    if (x->code() == ErrorCode::kDataLoss && x->http_status() == 412) return true;
-  }
-  return false;
-}
-
-}  // namespace
 
 Result<Bytes> S3Store::get(std::string_view uri, const ReadOptions& opts) {
   return get_range(uri, 0, std::nullopt, opts);
@@ -459,44 +309,18 @@ Result<Bytes> S3Store::get(std::string_view uri, const ReadOptions& opts) {
 Result<Bytes> S3Store::get_range(std::string_view uri, std::uint64_t offset,
                                  std::optional<std::uint64_t> length, const ReadOptions& opts) {
   OMNIO_ASSIGN_OR_RETURN(Target t, target(uri, true));
-  for (int i = 1;; ++i) {
-    auto r = read_from(t, offset, length, opts);
-    if (r.ok() || i == kReadRestartsOnChange || !object_changed(r.error())) return r;
-    log::debug("{}: changed during a ranged read; reading again", uri);
-  }
+  return reader_.get_range(source(t), offset, length, opts);
 }
 
 Result<std::uint64_t> S3Store::get_into(std::string_view uri, std::uint64_t offset, std::span<std::byte> dest,
                                         const ReadOptions& opts) {
   OMNIO_ASSIGN_OR_RETURN(Target t, target(uri, true));
-  if (dest.empty()) {
-    OMNIO_TRY(read_from(t, offset, 0, opts));
-    return std::uint64_t{0};
-  }
-  auto head_part = dest.first(std::min<std::size_t>(dest.size(), cfg_.range_engine.chunk_size));
-  for (int i = 1;; ++i) {
-    OMNIO_ASSIGN_OR_RETURN(Probe p, probe(t, offset, head_part, opts.cancel));
-    const std::uint64_t end = std::min<std::uint64_t>(p.total, offset + dest.size());
-    if (offset + p.got >= end) return static_cast<std::uint64_t>(end - offset);
-    auto rest = dest.subspan(p.got, static_cast<std::size_t>(end - offset - p.got));
-    auto r = engine_.download_into(rest.size(), rest, range_reader(t, offset + p.got, p.etag), opts.cancel);
-    if (r.ok()) return static_cast<std::uint64_t>(end - offset);
-    if (i == kReadRestartsOnChange || !object_changed(r.error())) return std::move(r).error();
-  }
+  return reader_.get_into(source(t), offset, dest, opts);
 }
 
 Status S3Store::get_to_sink(std::string_view uri, const ChunkSink& sink, const ReadOptions& opts) {
   OMNIO_ASSIGN_OR_RETURN(Target t, target(uri, true));
-  OMNIO_ASSIGN_OR_RETURN(AlignedBuffer first, AlignedBuffer::allocate(cfg_.range_engine.chunk_size, kBufferAlignment));
-  auto buf = std::make_shared<AlignedBuffer>(std::move(first));
-  OMNIO_ASSIGN_OR_RETURN(Probe p, probe(t, 0, buf->span(), opts.cancel));
-  const std::uint64_t got = p.got;
-  OMNIO_TRY(sink(0, view_of(std::move(buf), static_cast<std::size_t>(got))));
-  if (got >= p.total) return ok_status();
-  auto alloc = [](std::size_t n) { return AlignedBuffer::allocate(n, kBufferAlignment); };
-  auto shifted = [&sink, got](std::uint64_t off, Bytes chunk) { return sink(got + off, std::move(chunk)); };
-  OMNIO_TRY(engine_.download_to_sink(p.total - got, range_reader(t, got, p.etag), shifted, alloc, opts.cancel));
-  return ok_status();
+  return reader_.get_to_sink(source(t), sink, opts);
 }
 
 // ---- metadata and namespace ----------------------------------------------------------------------
@@ -608,9 +432,7 @@ Result<std::uint64_t> S3Store::delete_prefix(std::string_view prefix_uri) {
   std::unique_lock lock(mu);
   cv.wait(lock, [&] { return inflight == 0; });
   if (!failed.empty()) {
-    std::string names;
-    for (std::size_t i = 0; i < failed.size() && i < 10; ++i) names += (i ? "; " : "") + failed[i];
-    if (failed.size() > 10) names += fmt::format("; ... ({} more)", failed.size() - 10);
+    const std::string names = name_failures(failed);
     return Error(ErrorCode::kUnavailable,
                  fmt::format("delete_prefix {}: {} of {} deletes failed ({} deleted): {}", prefix_uri,
                              failed.size(), keys.size(), deleted, names));
@@ -661,14 +483,7 @@ namespace omnio {
 Result<std::shared_ptr<ObjectStore>> make_s3_store(const S3Config& config) {
   OMNIO_TRY(config.validate());
   OMNIO_ASSIGN_OR_RETURN(s3::Resolved res, s3::resolve(config));
-  http::HttpConfig hc;
-  hc.event_loops = config.http.event_loops;
-  hc.connect_timeout = config.http.connect_timeout;
-  hc.stall_timeout = config.http.stall_timeout;
-  hc.http2 = config.http.http2;
-  hc.verify_tls = config.http.verify_tls;
-  hc.ca_bundle = res.ca_bundle;
-  OMNIO_ASSIGN_OR_RETURN(auto client, http::HttpClient::create(hc));
+  OMNIO_ASSIGN_OR_RETURN(auto client, http::HttpClient::create(http::http_config_from(config.http, res.ca_bundle)));
   log::debug("s3 store: endpoint {} ({}), region {} ({}), credentials from {}", res.endpoint,
              res.endpoint_source, res.region, res.region_source, res.credentials_source);
   return std::shared_ptr<ObjectStore>(std::make_shared<s3::S3Store>(config, std::move(res), std::move(client)));

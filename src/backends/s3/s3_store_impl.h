@@ -12,29 +12,19 @@
 #include "backends/s3/s3_resolve.h"
 #include "backends/s3/s3_store.h"
 #include "http/http_client.h"
+#include "http/http_date.h"
+#include "http/ranged_read.h"
 #include "http/retrying.h"
+#include "http/service_call.h"
 #include "omnio/range_engine.h"
 
 namespace omnio::s3 {
 
 /// One S3 request before signing.
-struct Call {
-  std::string method = "GET";
+struct Call : http::ServiceCall {
   std::string bucket;
   /// Raw (unencoded) key; empty for bucket-level requests.
   std::string key;
-  /// Raw query parameters.
-  std::vector<std::pair<std::string, std::string>> query;
-  http::Headers headers;
-  std::span<const std::byte> body;
-  std::span<std::byte> dest;
-  bool has_dest = false;
-  bool dest_exact = true;
-  std::chrono::milliseconds timeout{0};
-  bool idempotent = true;
-  CancellationToken cancel;
-  /// "GET s3://bucket/key" for messages.
-  std::string what;
 };
 
 /// Where a URI points.
@@ -83,12 +73,8 @@ class S3Store final : public ObjectStore, public std::enable_shared_from_this<S3
   S3StoreStats stats() const;
 
  private:
-  struct Probe;
-  Result<Probe> probe(const Target& t, std::uint64_t offset, std::span<std::byte> dest,
-                      const CancellationToken& cancel);
-  Result<Bytes> read_from(const Target& t, std::uint64_t offset, std::optional<std::uint64_t> length,
-                          const ReadOptions& opts);
-  RangeReadFn range_reader(const Target& t, std::uint64_t base, std::string etag);
+  /// The shared read path's view of one object.
+  http::RangedSource source(const Target& t);
   Result<ObjectMetadata> head(const Target& t, const std::string& what);
   Result<http::Request> sign(const Call& c, const std::string& payload_hash) const;
 
@@ -96,7 +82,7 @@ class S3Store final : public ObjectStore, public std::enable_shared_from_this<S3
   Resolved res_;
   std::shared_ptr<http::HttpClient> http_;
   std::shared_ptr<http::RetryBudget> budget_;
-  RangeEngine engine_;
+  http::RangedReader reader_;
   struct Counters {
     std::atomic<std::uint64_t> requests{0}, gets{0}, heads{0}, puts{0}, posts{0}, deletes{0},
         lists{0}, retries{0};
@@ -111,7 +97,7 @@ Error s3_error(const http::Response& resp, const std::string& what, const std::s
 /// A one-line explanation of an S3 error code, for servers that send an empty <Message>.
 std::string explain_s3_code(std::string_view code);
 
-/// RFC 1123 ("Wed, 25 Nov 2026 01:02:03 GMT") or ISO 8601 -> RFC 3339 UTC; empty when unparseable.
-std::string to_rfc3339(std::string_view http_date);
+/// Shared with the other backends (src/http/http_date.h).
+using http::to_rfc3339;
 
 }  // namespace omnio::s3

@@ -1,7 +1,6 @@
 // s3:// writes: single PUT, multipart uploads with a bounded number of parts in flight (the permit
 // is taken BEFORE a part is dispatched), the streaming writer, and server-side copy.
 #include <algorithm>
-#include <condition_variable>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -10,14 +9,13 @@
 
 #include "backends/s3/s3_store_impl.h"
 #include "backends/s3/s3_xml.h"
-#include "core/buffer_recycler.h"
+#include "core/part_sink.h"
 #include "core/stream_writer.h"
+#include "http/part_pipeline.h"
 #include "omnio/log.h"
 
 namespace omnio::s3 {
 namespace {
-
-constexpr std::size_t kBufferAlignment = 64;
 
 void add_put_headers(Call& c, const PutOptions& opts) {
   if (!opts.content_type.empty()) c.headers.emplace_back("Content-Type", opts.content_type);
@@ -48,7 +46,8 @@ class MultipartUpload {
  public:
   MultipartUpload(std::shared_ptr<S3Store> store, Target t, PutOptions opts)
       : store_(std::move(store)), t_(std::move(t)), opts_(std::move(opts)),
-        uri_(store_->uri_of(t_.bucket, t_.key)), cancel_(opts_.cancel.child()) {}
+        uri_(store_->uri_of(t_.bucket, t_.key)), cancel_(opts_.cancel.child()),
+        parts_(store_->config().max_parts_in_flight, cancel_, uri_) {}
 
   ~MultipartUpload() {
     if (!upload_id_.empty() && !completed_ && !aborted_) (void)abort();
@@ -78,13 +77,7 @@ class MultipartUpload {
   // sending once anything failed. `owner` keeps the body alive until the part completes.
   Status send_part(int n, std::span<const std::byte> body, std::shared_ptr<const void> owner,
                    std::string copy_source = {}, std::string copy_range = {}) {
-    {
-      std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return inflight_ < store_->config().max_parts_in_flight || failed_; });
-      if (failed_) return error_;
-      if (cancel_.is_cancelled()) return Error(ErrorCode::kCancelled, fmt::format("upload of {} cancelled", uri_));
-      ++inflight_;
-    }
+    OMNIO_TRY(parts_.acquire());
     Call c;
     c.method = "PUT";
     c.bucket = t_.bucket;
@@ -117,30 +110,18 @@ class MultipartUpload {
       } else {
         err = std::move(r).error();
       }
-      std::lock_guard g(mu_);
       if (ok) {
+        std::lock_guard g(mu_);
         etags_[n] = etag;
-      } else if (!failed_) {
-        failed_ = true;
-        error_ = std::move(err);
-        cancel_.cancel();  // stop the other parts: this upload will be aborted
       }
-      --inflight_;
-      cv_.notify_all();
+      parts_.finish(ok ? ok_status() : Status(std::move(err)));
     });
-    return ok_status();
-  }
-
-  Status wait_all() {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return inflight_ == 0; });
-    if (failed_) return error_;
     return ok_status();
   }
 
   // Completes after every part succeeded; never after an error.
   Status complete(std::uint64_t expected_size, int parts) {
-    OMNIO_TRY(wait_all());
+    OMNIO_TRY(parts_.wait_all());
     std::vector<std::pair<int, std::string>> list;
     {
       std::lock_guard g(mu_);
@@ -181,8 +162,7 @@ class MultipartUpload {
   Status abort() {
     if (upload_id_.empty() || aborted_ || completed_) return ok_status();
     aborted_ = true;
-    cancel_.cancel();
-    (void)wait_all();
+    parts_.cancel_and_wait();
     Call c;
     c.method = "DELETE";
     c.bucket = t_.bucket;
@@ -207,11 +187,8 @@ class MultipartUpload {
   std::string upload_id_;
   bool completed_ = false;
   bool aborted_ = false;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::size_t inflight_ = 0;
-  bool failed_ = false;
-  Error error_;
+  http::PartPipeline parts_;
+  std::mutex mu_;  // guards etags_
   std::map<int, std::string> etags_;
 };
 
@@ -265,71 +242,23 @@ Status S3Store::put_multipart(std::string_view uri, const Bytes& data, std::opti
 
 namespace {
 
-// Buffers one part; a full part goes out as UploadPart (the upload starts with the first full part).
-// A stream that never fills a part is one PUT at commit.
-class S3Sink final : public RawSink {
- public:
-  S3Sink(std::shared_ptr<S3Store> store, Target t, PutOptions opts, std::size_t base_part)
-      : store_(std::move(store)), t_(std::move(t)), opts_(std::move(opts)), base_part_(base_part),
-        up_(store_, t_, opts_),
-        // Parts in flight plus the one being filled: every part after the first few reuses a warm buffer.
-        buffers_(BufferRecycler::create(store_->config().max_parts_in_flight + 1, kBufferAlignment)) {}
-
-  ~S3Sink() override = default;
-
-  Status append(std::span<const std::byte> data) override {
-    while (!data.empty()) {
-      if (!buf_) {
-        const std::size_t size = streaming_part_size(base_part_, static_cast<std::size_t>(parts_ + 1));
-        OMNIO_ASSIGN_OR_RETURN(buf_, buffers_->acquire(size));
-        fill_ = 0;
-      }
-      const std::size_t k = std::min(data.size(), buf_->size() - fill_);
-      std::memcpy(buf_->data() + fill_, data.data(), k);
-      fill_ += k;
-      total_ += k;
-      data = data.subspan(k);
-      if (fill_ == buf_->size()) OMNIO_TRY(flush());
-    }
-    return ok_status();
-  }
-
-  Status commit() override {
-    if (!up_.started()) {
-      // Everything fits in one part: a single PUT.
-      Bytes body = buf_ ? Bytes::from_shared(buf_, buf_->data(), fill_) : Bytes();
-      buf_.reset();
-      return store_->put(up_.uri(), body, opts_);
-    }
-    if (fill_ > 0) OMNIO_TRY(flush());
-    return up_.complete(total_, parts_);
-  }
-
-  Status abort() override {
-    buf_.reset();
-    return up_.abort();
-  }
-
- private:
-  Status flush() {
-    if (!up_.started()) OMNIO_TRY(up_.start());
-    auto body = std::span<const std::byte>(buf_->data(), fill_);
-    std::shared_ptr<const void> owner = std::move(buf_);
-    fill_ = 0;
-    return up_.send_part(++parts_, body, std::move(owner));
-  }
-
-  std::shared_ptr<S3Store> store_;
-  Target t_;
-  PutOptions opts_;
-  std::size_t base_part_;
-  MultipartUpload up_;
-  std::shared_ptr<BufferRecycler> buffers_;
-  std::shared_ptr<AlignedBuffer> buf_;
-  std::size_t fill_ = 0;
-  std::uint64_t total_ = 0;
-  int parts_ = 0;
-};
+// A PartSink over one multipart upload: a full part goes out as UploadPart (the upload starts with
+// the first full part); a stream that never fills a part is one PUT at commit.
+std::unique_ptr<RawSink> s3_sink(std::shared_ptr<S3Store> store, const Target& t, const PutOptions& opts,
+                                 std::size_t base_part) {
+  auto up = std::make_shared<MultipartUpload>(store, t, opts);
+  PartSink::Ops ops;
+  ops.part_size = [base_part](std::size_t n) { return streaming_part_size(base_part, n); };
+  ops.start = [up] { return up->start(); };
+  ops.send_part = [up](int n, std::span<const std::byte> body, std::shared_ptr<const void> owner) {
+    return up->send_part(n, body, std::move(owner));
+  };
+  ops.complete = [up](std::uint64_t total, int parts) { return up->complete(total, parts); };
+  ops.single_put = [store, uri = up->uri(), opts](const Bytes& data) { return store->put(uri, data, opts); };
+  ops.abort = [up] { return up->abort(); };
+  ops.parts_in_flight = store->config().max_parts_in_flight;
+  return std::make_unique<PartSink>(std::move(ops));
+}
 
 }  // namespace
 
@@ -344,7 +273,7 @@ Result<std::unique_ptr<ObjectWriter>> S3Store::create_writer(std::string_view ur
   return make_stream_writer(std::string(uri), opts, [self, opts, part](const std::string& final_uri)
                                                         -> Result<std::unique_ptr<RawSink>> {
     OMNIO_ASSIGN_OR_RETURN(Target t, self->target(final_uri, true));
-    return std::unique_ptr<RawSink>(std::make_unique<S3Sink>(self, t, opts.put, part));
+    return s3_sink(self, t, opts.put, part);
   });
 }
 

@@ -3,38 +3,20 @@
 #include <fmt/format.h>
 #include <pugixml.hpp>
 
+#include "http/xml_util.h"
+
 namespace omnio::s3 {
 namespace {
 
-Result<pugi::xml_document> load(std::string_view body, std::string_view what) {
-  pugi::xml_document doc;
-  pugi::xml_parse_result r = doc.load_buffer(body.data(), body.size());
-  if (!r) {
-    return Error(ErrorCode::kInternal,
-                 fmt::format("malformed {} XML from the server: {} at offset {}", what,
-                             r.description(), r.offset));
-  }
-  return doc;
-}
+using http::xml_text;
 
-std::string text(const pugi::xml_node& n, const char* child) { return n.child(child).text().as_string(); }
+Result<pugi::xml_document> load(std::string_view body, std::string_view what) { return http::load_xml(body, what); }
+
+std::string text(const pugi::xml_node& n, const char* child) { return xml_text(n, child); }
 
 Error error_from(const ErrorDoc& e, std::string_view what) {
   return Error(ErrorCode::kInternal, fmt::format("{} failed with {}: {} (request id {})", what, e.code,
                                                  e.message, e.request_id));
-}
-
-void append_escaped(std::string& out, std::string_view s) {
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default: out += c;
-    }
-  }
 }
 
 int hexval(char c) {
@@ -152,7 +134,7 @@ std::string build_delete_request(const std::vector<std::string>& keys) {
   std::string out = R"(<?xml version="1.0" encoding="UTF-8"?><Delete xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Quiet>false</Quiet>)";
   for (const auto& k : keys) {
     out += "<Object><Key>";
-    append_escaped(out, k);
+    http::append_xml_escaped(out, k);
     out += "</Key></Object>";
   }
   out += "</Delete>";
@@ -163,7 +145,7 @@ std::string build_complete_multipart(const std::vector<std::pair<int, std::strin
   std::string out = R"(<?xml version="1.0" encoding="UTF-8"?><CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/">)";
   for (const auto& [n, etag] : parts) {
     out += fmt::format("<Part><PartNumber>{}</PartNumber><ETag>", n);
-    append_escaped(out, etag);
+    http::append_xml_escaped(out, etag);
     out += "</ETag></Part>";
   }
   out += "</CompleteMultipartUpload>";
@@ -173,7 +155,7 @@ std::string build_complete_multipart(const std::vector<std::pair<int, std::strin
 std::string build_create_bucket(std::string_view region) {
   if (region.empty() || region == "us-east-1") return {};
   std::string out = R"(<CreateBucketConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><LocationConstraint>)";
-  append_escaped(out, region);
+  http::append_xml_escaped(out, region);
   out += "</LocationConstraint></CreateBucketConfiguration>";
   return out;
 }

@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "http/encoding.h"
+
 namespace omnio::s3 {
 
 /// Static credentials (a session token is optional).
@@ -43,11 +45,8 @@ struct Signature {
 
 Signature sign_v4(const SigningInput& in, const Credentials& creds);
 
-/// RFC 3986 encoding as SigV4 wants it: unreserved characters kept, everything else %XX (upper
-/// case); '/' kept when encode_slash is false.
-std::string uri_encode(std::string_view s, bool encode_slash);
-
-/// Lower-case hex SHA-256.
-std::string sha256_hex(std::string_view data);
+/// Shared with the other signers (src/http/encoding.h).
+using http::sha256_hex;
+using http::uri_encode;
 
 }  // namespace omnio::s3

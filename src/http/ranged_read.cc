@@ -1,0 +1,207 @@
+#include "http/ranged_read.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "omnio/log.h"
+
+namespace omnio::http {
+namespace {
+
+// Buffers handed to libcurl: cache-line aligned.
+constexpr std::size_t kBufferAlignment = 64;
+
+// A multi-range read whose object was replaced underneath it (If-Match failed) starts over from a
+// fresh first range, a few times.
+constexpr int kReadRestartsOnChange = 3;
+
+bool object_changed(const Error& e) {
+  for (const Error* x = &e; x != nullptr; x = x->cause()) {
+    if (x->code() == ErrorCode::kDataLoss && x->http_status() == 412) return true;
+  }
+  return false;
+}
+
+Bytes view_of(std::shared_ptr<AlignedBuffer> buf, std::size_t n) {
+  const std::byte* p = buf->data();
+  return Bytes::from_shared(std::move(buf), p, n);
+}
+
+Error beyond_end(const std::string& uri, std::uint64_t offset, std::uint64_t size) {
+  return Error(ErrorCode::kOutOfRange, fmt::format("{}: offset {} is beyond the end of the object "
+                                                   "({} bytes)", uri, offset, size));
+}
+
+}  // namespace
+
+std::string range_header(std::uint64_t offset, std::uint64_t n) {
+  return fmt::format("bytes={}-{}", offset, offset + n - 1);
+}
+
+bool parse_content_range(std::string_view v, std::uint64_t* first, std::uint64_t* last,
+                         std::int64_t* total) {
+  if (v.substr(0, 6) != "bytes ") return false;
+  v.remove_prefix(6);
+  auto dash = v.find('-'), slash = v.find('/');
+  if (dash == std::string_view::npos || slash == std::string_view::npos || slash < dash) return false;
+  auto num = [](std::string_view s, std::uint64_t* out) {
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+    return ec == std::errc() && p == s.data() + s.size() && !s.empty();
+  };
+  if (!num(v.substr(0, dash), first) || !num(v.substr(dash + 1, slash - dash - 1), last)) return false;
+  std::string_view t = v.substr(slash + 1);
+  if (t == "*") {
+    *total = -1;
+    return true;
+  }
+  std::uint64_t tot = 0;
+  if (!num(t, &tot)) return false;
+  *total = static_cast<std::int64_t>(tot);
+  // "bytes 100-99/100": zero bytes at the end (Azurite's answer to a range starting at the end).
+  return *last >= *first || (*last + 1 == *first && tot == *first);
+}
+
+struct RangedReader::Probe {
+  std::uint64_t total = 0;  // object size
+  std::uint64_t got = 0;    // bytes that landed in dest
+  std::string etag;
+};
+
+Result<RangedReader::Probe> RangedReader::probe(const RangedSource& src, std::uint64_t offset,
+                                                std::span<std::byte> dest,
+                                                const CancellationToken& cancel) {
+  const std::string what = fmt::format("GET {} bytes={}-{}", src.uri, offset, offset + dest.size() - 1);
+  auto r = wait_for([&](Completion done) { src.send(offset, dest, false, {}, cancel, std::move(done)); });
+  if (!r.ok()) {
+    if (r.error().code() != ErrorCode::kOutOfRange) return std::move(r).error();
+    // 416: the range starts at or past the end. Only a HEAD can tell which (rare path).
+    OMNIO_ASSIGN_OR_RETURN(ObjectMetadata m, src.head());
+    if (offset > m.size) return beyond_end(src.uri, offset, m.size);
+    if (offset < m.size) return std::move(r).error();  // the server refused a valid range
+    return Probe{m.size, 0, m.etag};
+  }
+  Probe p;
+  p.etag = std::string(r->header("etag"));
+  p.got = r->body_bytes;
+  if (r->status == 206) {
+    std::uint64_t first = 0, last = 0;
+    std::int64_t total = -1;
+    if (!parse_content_range(r->header("content-range"), &first, &last, &total) || total < 0) {
+      return Error(ErrorCode::kDataLoss, fmt::format("{}: unusable Content-Range '{}'", what,
+                                                     r->header("content-range")));
+    }
+    if (first != offset || last - first + 1 != r->body_bytes) {
+      return Error(ErrorCode::kDataLoss,
+                   fmt::format("{}: server sent bytes {}-{} ({} body bytes) for the range asked", what,
+                               first, last, r->body_bytes));
+    }
+    p.total = static_cast<std::uint64_t>(total);
+  } else {
+    // 200: the server ignored the range and sent the whole object; usable only from offset 0.
+    std::uint64_t len = 0;
+    std::string_view cl = r->header("content-length");
+    std::from_chars(cl.data(), cl.data() + cl.size(), len);
+    if (offset != 0 || len != r->body_bytes) {
+      return Error(ErrorCode::kDataLoss,
+                   fmt::format("{}: server ignored the range header (HTTP {})", what, r->status));
+    }
+    p.total = len;
+  }
+  return p;
+}
+
+RangeReadFn RangedReader::range_reader(const RangedSource& src, std::uint64_t base, std::string etag) {
+  // By reference: the RangeEngine waits for every range before the caller's src goes away.
+  const RangedSource* s = &src;
+  return [s, base, etag](std::uint64_t off, std::span<std::byte> dest, const CancellationToken& cancel,
+                         std::function<void(Status)> done) {
+    const std::uint64_t at = base + off;
+    s->send(at, dest, true, etag, cancel,
+            [at, n = dest.size(), done = std::move(done)](Result<Response> r) {
+              if (!r.ok()) return done(std::move(r).error());
+              std::uint64_t first = 0, last = 0;
+              std::int64_t total = -1;
+              if (r->status != 206 ||
+                  !parse_content_range(r->header("content-range"), &first, &last, &total) ||
+                  first != at || last - first + 1 != n) {
+                return done(Error(ErrorCode::kDataLoss,
+                                  fmt::format("range at {} ({} bytes): server answered HTTP {} with "
+                                              "Content-Range '{}'",
+                                              at, n, r->status, r->header("content-range"))));
+              }
+              done(ok_status());
+            });
+  };
+}
+
+Result<Bytes> RangedReader::read_from(const RangedSource& src, std::uint64_t offset,
+                                      std::optional<std::uint64_t> length, const ReadOptions& opts) {
+  const std::uint64_t first = std::min<std::uint64_t>(config().chunk_size, length.value_or(UINT64_MAX));
+  if (first == 0) {  // length 0: only the range rule to check
+    OMNIO_ASSIGN_OR_RETURN(ObjectMetadata m, src.head());
+    if (offset > m.size) return beyond_end(src.uri, offset, m.size);
+    return Bytes();
+  }
+  OMNIO_ASSIGN_OR_RETURN(AlignedBuffer head_buf, AlignedBuffer::allocate(first, kBufferAlignment));
+  auto buf = std::make_shared<AlignedBuffer>(std::move(head_buf));
+  OMNIO_ASSIGN_OR_RETURN(Probe p, probe(src, offset, buf->span(), opts.cancel));
+  const std::uint64_t end = length ? std::min(p.total, offset + *length) : p.total;
+  if (offset + p.got >= end) {
+    const std::size_t n = static_cast<std::size_t>(end - offset);
+    // A small object in a large probe buffer: keep only what it needs.
+    if (n < first / 2) return Bytes::copy_of(std::span<const std::byte>(buf->data(), n));
+    return view_of(std::move(buf), n);
+  }
+  const std::uint64_t want = end - offset;
+  OMNIO_ASSIGN_OR_RETURN(AlignedBuffer out, AlignedBuffer::allocate(want, kBufferAlignment));
+  std::memcpy(out.data(), buf->data(), p.got);
+  buf.reset();
+  auto dest = out.span().subspan(p.got);
+  OMNIO_TRY(engine_.download_into(dest.size(), dest, range_reader(src, offset + p.got, p.etag), opts.cancel));
+  return Bytes::from_aligned(std::move(out));
+}
+
+Result<Bytes> RangedReader::get_range(const RangedSource& src, std::uint64_t offset,
+                                      std::optional<std::uint64_t> length, const ReadOptions& opts) {
+  for (int i = 1;; ++i) {
+    auto r = read_from(src, offset, length, opts);
+    if (r.ok() || i == kReadRestartsOnChange || !object_changed(r.error())) return r;
+    log::debug("{}: changed during a ranged read; reading again", src.uri);
+  }
+}
+
+Result<std::uint64_t> RangedReader::get_into(const RangedSource& src, std::uint64_t offset,
+                                             std::span<std::byte> dest, const ReadOptions& opts) {
+  if (dest.empty()) {
+    OMNIO_TRY(read_from(src, offset, 0, opts));
+    return std::uint64_t{0};
+  }
+  auto head_part = dest.first(std::min<std::size_t>(dest.size(), config().chunk_size));
+  for (int i = 1;; ++i) {
+    OMNIO_ASSIGN_OR_RETURN(Probe p, probe(src, offset, head_part, opts.cancel));
+    const std::uint64_t end = std::min<std::uint64_t>(p.total, offset + dest.size());
+    if (offset + p.got >= end) return static_cast<std::uint64_t>(end - offset);
+    auto rest = dest.subspan(p.got, static_cast<std::size_t>(end - offset - p.got));
+    auto r = engine_.download_into(rest.size(), rest, range_reader(src, offset + p.got, p.etag), opts.cancel);
+    if (r.ok()) return static_cast<std::uint64_t>(end - offset);
+    if (i == kReadRestartsOnChange || !object_changed(r.error())) return std::move(r).error();
+  }
+}
+
+Status RangedReader::get_to_sink(const RangedSource& src, const ChunkSink& sink, const ReadOptions& opts) {
+  OMNIO_ASSIGN_OR_RETURN(AlignedBuffer first, AlignedBuffer::allocate(config().chunk_size, kBufferAlignment));
+  auto buf = std::make_shared<AlignedBuffer>(std::move(first));
+  OMNIO_ASSIGN_OR_RETURN(Probe p, probe(src, 0, buf->span(), opts.cancel));
+  const std::uint64_t got = p.got;
+  OMNIO_TRY(sink(0, view_of(std::move(buf), static_cast<std::size_t>(got))));
+  if (got >= p.total) return ok_status();
+  auto alloc = [](std::size_t n) { return AlignedBuffer::allocate(n, kBufferAlignment); };
+  auto shifted = [&sink, got](std::uint64_t off, Bytes chunk) { return sink(got + off, std::move(chunk)); };
+  OMNIO_TRY(engine_.download_to_sink(p.total - got, range_reader(src, got, p.etag), shifted, alloc, opts.cancel));
+  return ok_status();
+}
+
+}  // namespace omnio::http

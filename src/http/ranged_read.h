@@ -1,0 +1,67 @@
+// The read path every HTTP object store shares: no HEAD on the default path (the first ranged GET
+// learns the object's size from Content-Range), the rest through the RangeEngine with If-Match on
+// the ETag the first range saw, and a restart from a fresh first range when the object changes
+// underneath (HTTP 412), so a caller gets one consistent version or an error, never a mix.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "http/http_client.h"
+#include "omnio/object_store.h"
+#include "omnio/range_engine.h"
+
+namespace omnio::http {
+
+/// One object of a backend, as the shared read path needs it.
+struct RangedSource {
+  /// "s3://bucket/key" for messages.
+  std::string uri;
+  /// Sends a GET of `dest.size()` bytes at `offset` (the backend picks the range header: "Range"
+  /// or "x-ms-range", value from range_header()), with If-Match `if_match` when not empty, the
+  /// body landing in `dest` (exactly, or possibly shorter when !exact). `done` gets 2xx responses;
+  /// other statuses arrive as typed errors (412 must be kDataLoss with HTTP status 412, 416
+  /// kOutOfRange).
+  std::function<void(std::uint64_t offset, std::span<std::byte> dest, bool exact,
+                     const std::string& if_match, const CancellationToken& cancel, Completion done)>
+      send;
+  /// Size and ETag without reading (HEAD / Get Blob Properties): only for 416 answers and
+  /// zero-length reads.
+  std::function<Result<ObjectMetadata>()> head;
+};
+
+/// "bytes=<offset>-<offset+n-1>" (n > 0).
+std::string range_header(std::uint64_t offset, std::uint64_t n);
+
+/// "bytes 0-99/1234" -> (0, 99, 1234); total -1 when '*'. false when malformed. "bytes 100-99/100"
+/// (an empty range at the end) is accepted: last + 1 == first.
+bool parse_content_range(std::string_view v, std::uint64_t* first, std::uint64_t* last,
+                         std::int64_t* total);
+
+/// get_range / get_into / get_to_sink of the ObjectStore contract over a RangedSource.
+class RangedReader {
+ public:
+  explicit RangedReader(RangeEngineConfig config) : engine_(config) {}
+  const RangeEngineConfig& config() const { return engine_.config(); }
+
+  Result<Bytes> get_range(const RangedSource& src, std::uint64_t offset,
+                          std::optional<std::uint64_t> length, const ReadOptions& opts);
+  Result<std::uint64_t> get_into(const RangedSource& src, std::uint64_t offset,
+                                 std::span<std::byte> dest, const ReadOptions& opts);
+  Status get_to_sink(const RangedSource& src, const ChunkSink& sink, const ReadOptions& opts);
+
+ private:
+  struct Probe;
+  Result<Probe> probe(const RangedSource& src, std::uint64_t offset, std::span<std::byte> dest,
+                      const CancellationToken& cancel);
+  Result<Bytes> read_from(const RangedSource& src, std::uint64_t offset,
+                          std::optional<std::uint64_t> length, const ReadOptions& opts);
+  RangeReadFn range_reader(const RangedSource& src, std::uint64_t base, std::string etag);
+
+  RangeEngine engine_;
+};
+
+}  // namespace omnio::http
