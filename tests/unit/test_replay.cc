@@ -173,7 +173,9 @@ void check_speed(double speed) {
     const double want_ms = offsets_ms[i] / speed;
     const double got_ms = static_cast<double>(t.entries[i].start_ns - before) / 1e6;
     EXPECT_GE(got_ms, want_ms) << "line " << i << " started early";
-    EXPECT_LE(got_ms, want_ms + kSlackMs) << "line " << i;
+    // Relative to the first line: replay's setup (64 worker threads; slow under TSan) is not drift.
+    const double rel_ms = static_cast<double>(t.entries[i].start_ns - t.entries[0].start_ns) / 1e6;
+    EXPECT_LE(rel_ms, want_ms + kSlackMs) << "line " << i;
   }
   EXPECT_GE(rep->drift_max_ns, 0);
 }
