@@ -188,7 +188,7 @@ for row, (title, nbytes, nobj) in titles.items():
         srv_s = f"{srv:.2f}" if row != "get_nginx" else "-"
         print(f"| {title} | {tool} | {wall:.2f} | {mbs} | {ops} | {cpu:.2f} | {rss / 1024:.0f} | {srv_s} | {ratio} |")
 if "stream" in rows and "omnio" in rows["stream"]:
-    rss = max(r for _, _, r in rows["stream"]["omnio"]) / 1024
+    rss = max(x[2] for x in rows["stream"]["omnio"]) / 1024
     limit = 8 * 16 + 64
     print(f"streaming PUT peak RSS: {rss:.0f} MiB, limit parts in flight 8 x 16 MiB + 64 MiB = {limit} MiB: "
           f"{'OK' if rss <= limit else 'OVER'}")
