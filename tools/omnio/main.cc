@@ -156,13 +156,13 @@ int main(int argc, char** argv) {
                  chunk.ok() ? "--range-chunk must be at least 1 byte (e.g. 8MiB)" : chunk.error().to_string());
       return kExitUsage;
     }
-    for (RangeEngineConfig* re : {&cli_config().s3.range_engine, &cli_config().azure.range_engine,
+    for (omnio::RangeEngineConfig* re : {&cli_config().s3.range_engine, &cli_config().azure.range_engine,
                                   &cli_config().gcs.range_engine}) {
       re->chunk_size = static_cast<std::size_t>(*chunk);
     }
   }
   if (g.max_ranges > 0) {
-    for (RangeEngineConfig* re : {&cli_config().s3.range_engine, &cli_config().azure.range_engine,
+    for (omnio::RangeEngineConfig* re : {&cli_config().s3.range_engine, &cli_config().azure.range_engine,
                                   &cli_config().gcs.range_engine}) {
       re->max_concurrent_ranges = g.max_ranges;
     }
