@@ -4,6 +4,7 @@
 // underneath (HTTP 412), so a caller gets one consistent version or an error, never a mix.
 #pragma once
 
+#include "http/content_range.h"
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -32,14 +33,6 @@ struct RangedSource {
   /// zero-length reads.
   std::function<Result<ObjectMetadata>()> head;
 };
-
-/// "bytes=<offset>-<offset+n-1>" (n > 0).
-std::string range_header(std::uint64_t offset, std::uint64_t n);
-
-/// "bytes 0-99/1234" -> (0, 99, 1234); total -1 when '*'. false when malformed. "bytes 100-99/100"
-/// (an empty range at the end) is accepted: last + 1 == first.
-bool parse_content_range(std::string_view v, std::uint64_t* first, std::uint64_t* last,
-                         std::int64_t* total);
 
 /// get_range / get_into / get_to_sink of the ObjectStore contract over a RangedSource.
 class RangedReader {
