@@ -11,8 +11,8 @@
 namespace omnio {
 
 /// Owned memory aligned to `alignment` (a power of two). Move-only. Buffers of at least
-/// kLargeBufferThreshold bytes are mapped pages (returned to the OS on destruction, whichever thread
-/// frees them), smaller ones come from the heap.
+/// kLargeBufferThreshold bytes are mapped pages (returned to the OS on destruction, whichever
+/// thread frees them), smaller ones come from the heap.
 class AlignedBuffer {
  public:
   AlignedBuffer() = default;

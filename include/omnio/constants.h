@@ -38,7 +38,8 @@ inline constexpr std::size_t kDefaultNetworkRangeChunkSize = 8 * kMiB;
 /// Network stores: ranges of one object in flight (seed: 32-64 for S3/Azure/GCS).
 inline constexpr std::size_t kDefaultNetworkMaxConcurrent = 32;
 
-// ---- Memory --------------------------------------------------------------------------------------
+// ---- Memory
+// --------------------------------------------------------------------------------------
 /// AlignedBuffers of at least this many bytes are mmap'ed pages, returned to the OS when freed.
 /// Below it the heap is cheaper; above it glibc's per-thread arenas kept freed part buffers and
 /// doubled the RSS of a 1 GiB multipart upload (measured: 491 MB vs the 144 MB live).
@@ -64,8 +65,8 @@ inline constexpr std::size_t kMaxLoaderPoolSize = 1024;
 /// libcurl event-loop threads per store. One loop moves ~2 GB/s on loopback; two let TLS and
 /// checksum work of different transfers overlap on a 2-core machine.
 inline constexpr std::size_t kDefaultHttpEventLoops = 2;
-/// TCP + TLS connect timeout: fail fast on a dead endpoint (awscli uses 60 s; 10 s is ample on a LAN
-/// or in-region).
+/// TCP + TLS connect timeout: fail fast on a dead endpoint (awscli uses 60 s; 10 s is ample on a
+/// LAN or in-region).
 inline constexpr std::chrono::milliseconds kDefaultConnectTimeout{10000};
 /// A transfer receiving < 1 byte/s for this long is a stall. Generous: a busy server may pause.
 inline constexpr std::chrono::seconds kDefaultStallTimeout{30};
@@ -105,7 +106,8 @@ inline constexpr const char* kGcsDefaultTokenUri = "https://oauth2.googleapis.co
 /// Metadata server host on GCE/GKE (GCE_METADATA_HOST overrides it).
 inline constexpr const char* kGcsMetadataHost = "metadata.google.internal";
 /// OAuth2 scope requested for service accounts: read, write, buckets (what the CLI needs).
-inline constexpr const char* kGcsOAuthScope = "https://www.googleapis.com/auth/devstorage.full_control";
+inline constexpr const char* kGcsOAuthScope =
+    "https://www.googleapis.com/auth/devstorage.full_control";
 /// Resumable upload chunks must be multiples of this, bytes (GCS rule).
 inline constexpr std::size_t kGcsResumableChunkQuantum = 256 * kKiB;
 /// Resumable chunk size, bytes: 16 MiB = 64 quanta, the S3 part size (same per-request overhead
@@ -276,9 +278,9 @@ inline constexpr std::uint64_t kMaxFormatSamples = 1ull << 20;
 /// Scratch buffer of a streamed npz's checksum pass, bytes: the data generator's block size, large
 /// enough that per-call overhead vanishes, small enough to stay in L2.
 inline constexpr std::size_t kFormatScratchSize = 1 * kMiB;
-/// `omnio put -n`: objects up to this size are generated whole into a reused buffer and written with
-/// one put (one S3 PUT: equal to kDefaultS3MultipartThreshold); larger ones stream through a writer
-/// in kWorkloadStreamChunkSize pieces, so memory stays jobs x this even for 1 GiB objects.
+/// `omnio put -n`: objects up to this size are generated whole into a reused buffer and written
+/// with one put (one S3 PUT: equal to kDefaultS3MultipartThreshold); larger ones stream through a
+/// writer in kWorkloadStreamChunkSize pieces, so memory stays jobs x this even for 1 GiB objects.
 inline constexpr std::uint64_t kWorkloadWholeObjectMaxSize = 16 * kMiB;
 /// Chunk of a streamed workload object, bytes: the direct:// writer's staging size
 /// (kDefaultWriterBufferSize), so each chunk becomes one aligned write.

@@ -118,7 +118,7 @@ class FormattedGenerator {
   std::vector<Piece> pieces_;
   std::uint64_t size_ = 0;
   std::uint64_t position_ = 0;
-  std::size_t piece_ = 0;  // fill(): current piece
+  std::size_t piece_ = 0;          // fill(): current piece
   std::uint32_t running_crc_ = 0;  // fill(): CRC-32C of the tfrecord payload piece so far
   std::optional<DataGenerator> stream_;
 };

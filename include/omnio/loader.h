@@ -42,7 +42,8 @@ class Dataset {
   /// Every object under `prefix_uri` (recursive, string-prefix semantics, sorted); directories
   /// are skipped. kInvalidArgument if the listing is empty.
   static Result<Dataset> from_prefix(std::string_view prefix_uri, const Config& config = {});
-  /// These URIs, in this order (duplicates allowed: each is an item). Stores are created per scheme.
+  /// These URIs, in this order (duplicates allowed: each is an item). Stores are created per
+  /// scheme.
   static Result<Dataset> from_uris(std::vector<std::string> uris, const Config& config = {});
   /// One URI (or local path) per line of a local text file; blank lines and '#' comments skipped.
   static Result<Dataset> from_uri_file(const std::string& path, const Config& config = {});
@@ -132,10 +133,22 @@ class LoaderConfig::Builder {
   /// Starts from the defaults, then applies OMNIO_LOADER_* environment overrides
   /// (docs/CONFIGURATION.md); explicit setters win over both.
   Builder();
-  Builder& batch_size(std::size_t v) { c_.options.batch_size = v; return *this; }
-  Builder& shuffle(bool v) { c_.options.shuffle = v; return *this; }
-  Builder& seed(std::uint64_t v) { c_.options.seed = v; return *this; }
-  Builder& drop_last(bool v) { c_.options.drop_last = v; return *this; }
+  Builder& batch_size(std::size_t v) {
+    c_.options.batch_size = v;
+    return *this;
+  }
+  Builder& shuffle(bool v) {
+    c_.options.shuffle = v;
+    return *this;
+  }
+  Builder& seed(std::uint64_t v) {
+    c_.options.seed = v;
+    return *this;
+  }
+  Builder& drop_last(bool v) {
+    c_.options.drop_last = v;
+    return *this;
+  }
   Builder& shard(std::size_t rank, std::size_t world_size) {
     c_.options.rank = rank;
     c_.options.world_size = world_size;
@@ -146,17 +159,41 @@ class LoaderConfig::Builder {
     c_.options.num_workers = num_workers;
     return *this;
   }
-  Builder& order(LoaderOptions::Order v) { c_.options.order = v; return *this; }
-  Builder& on_error(LoaderOptions::OnError v) { c_.options.on_error = v; return *this; }
-  Builder& pool_size(std::size_t v) { c_.pool.pool_size = v; return *this; }
-  Builder& readahead_batches(std::size_t v) { c_.pool.readahead_batches = v; return *this; }
-  Builder& request_timeout(std::chrono::milliseconds v) { c_.pool.request_timeout = v; return *this; }
-  Builder& retry(const RetryPolicy& v) { c_.pool.retry = v; return *this; }
+  Builder& order(LoaderOptions::Order v) {
+    c_.options.order = v;
+    return *this;
+  }
+  Builder& on_error(LoaderOptions::OnError v) {
+    c_.options.on_error = v;
+    return *this;
+  }
+  Builder& pool_size(std::size_t v) {
+    c_.pool.pool_size = v;
+    return *this;
+  }
+  Builder& readahead_batches(std::size_t v) {
+    c_.pool.readahead_batches = v;
+    return *this;
+  }
+  Builder& request_timeout(std::chrono::milliseconds v) {
+    c_.pool.request_timeout = v;
+    return *this;
+  }
+  Builder& retry(const RetryPolicy& v) {
+    c_.pool.retry = v;
+    return *this;
+  }
   /// RangeEngine of large objects on direct:// and network stores.
   Builder& range_chunk_size(std::size_t v);
   Builder& max_concurrent_ranges(std::size_t v);
-  Builder& store_config(const Config& v) { c_.store = v; return *this; }
-  Builder& transform(ItemTransform v) { c_.transform = std::move(v); return *this; }
+  Builder& store_config(const Config& v) {
+    c_.store = v;
+    return *this;
+  }
+  Builder& transform(ItemTransform v) {
+    c_.transform = std::move(v);
+    return *this;
+  }
   /// The validated configuration, or the first invalid field.
   Result<LoaderConfig> build() const;
 
@@ -200,7 +237,8 @@ struct LoaderMetrics {
   std::uint64_t errors = 0;
   /// Wall time since the first start_epoch().
   std::chrono::nanoseconds elapsed{0};
-  /// Time the consumer spent blocked in next(): close to elapsed = loader-bound; small = compute-bound.
+  /// Time the consumer spent blocked in next(): close to elapsed = loader-bound; small =
+  /// compute-bound.
   std::chrono::nanoseconds consumer_wait{0};
   /// Item request latencies (successful), for percentiles.
   std::chrono::nanoseconds latency_p50{0};

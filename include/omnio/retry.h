@@ -22,9 +22,10 @@ struct RetryPolicy {
   Status validate() const;
 
   /// True for transient failures: kUnavailable, kDeadlineExceeded (a stall or timeout), and
-  /// kResourceExhausted caused by throttling (HTTP 429/503), and kDataLoss with HTTP 400 (the server
-  /// received a corrupted request body: digest mismatch). Never for kNotFound, kInvalidArgument,
-  /// kPermissionDenied, kUnauthenticated, kDataLoss of a response (checksum, 412), kCancelled.
+  /// kResourceExhausted caused by throttling (HTTP 429/503), and kDataLoss with HTTP 400 (the
+  /// server received a corrupted request body: digest mismatch). Never for kNotFound,
+  /// kInvalidArgument, kPermissionDenied, kUnauthenticated, kDataLoss of a response (checksum,
+  /// 412), kCancelled.
   static bool is_retryable(const Error& e);
 
   /// Full-jitter delay before attempt `attempt` (2 = first retry), from `random01` in [0, 1).

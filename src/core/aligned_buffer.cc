@@ -1,12 +1,11 @@
 #include "omnio/aligned_buffer.h"
 
+#include <fmt/format.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <utility>
-
-#include <fmt/format.h>
 
 namespace omnio {
 
@@ -22,7 +21,8 @@ Result<AlignedBuffer> AlignedBuffer::allocate(std::size_t size, std::size_t alig
   if (b.capacity_ >= kLargeBufferThreshold && alignment <= page) {
     // Large buffers are freed from many threads (HTTP loops, pool workers); heap arenas would keep
     // the memory after free and inflate RSS far beyond what is live.
-    void* m = ::mmap(nullptr, b.capacity_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void* m =
+        ::mmap(nullptr, b.capacity_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED) {
       return Error(ErrorCode::kResourceExhausted, fmt::format("cannot map {} bytes", b.capacity_));
     }
@@ -78,6 +78,5 @@ void AlignedBuffer::resize(std::size_t n) {
   if (n > capacity_) std::abort();  // programming error: callers check capacity()
   size_ = n;
 }
-
 
 }  // namespace omnio

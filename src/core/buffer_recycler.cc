@@ -20,7 +20,8 @@ Result<std::shared_ptr<AlignedBuffer>> BufferRecycler::acquire(std::size_t size)
         break;
       }
     }
-    // The part size changed (it grows on long streams): idle buffers of the old size are dead weight.
+    // The part size changed (it grows on long streams): idle buffers of the old size are dead
+    // weight.
     if (!b) stale.swap(idle_);
   }
   if (!b) {

@@ -32,7 +32,8 @@ Bytes Bytes::copy_of(std::string_view s) {
   return copy_of(std::as_bytes(std::span<const char>(s.data(), s.size())));
 }
 
-Bytes Bytes::from_shared(std::shared_ptr<const void> owner, const std::byte* data, std::size_t size) {
+Bytes Bytes::from_shared(std::shared_ptr<const void> owner, const std::byte* data,
+                         std::size_t size) {
   Bytes b;
   b.owner_ = std::move(owner);
   b.data_ = data;

@@ -1,12 +1,12 @@
 // The only file in omnio that reads environment variables.
 #include "omnio/env.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cassert>
 #include <cstdlib>
 #include <cstring>
-
-#include <fmt/format.h>
 
 extern char** environ;
 
@@ -19,7 +19,8 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
   for (std::size_t i = 1; i <= a.size(); ++i) {
     cur[0] = i;
     for (std::size_t j = 1; j <= b.size(); ++j) {
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      cur[j] =
+          std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
     }
     std::swap(prev, cur);
   }
@@ -50,13 +51,15 @@ const std::vector<KnownVariable>& known_variables() {
       {"HOME", "home directory: where ~/.aws/ and ~/.config/gcloud/ are looked up"},
       // gs:// (Google Cloud Storage)
       {"GOOGLE_APPLICATION_CREDENTIALS", "GCS service-account or authorized-user JSON file"},
-      {"STORAGE_EMULATOR_HOST", "GCS emulator host[:port] or URL: custom endpoint, anonymous access"},
+      {"STORAGE_EMULATOR_HOST",
+       "GCS emulator host[:port] or URL: custom endpoint, anonymous access"},
       {"GCS_ENDPOINT_URL", "GCS JSON API endpoint URL (after STORAGE_EMULATOR_HOST)"},
       {"GOOGLE_CLOUD_PROJECT", "GCS project for bucket create/list"},
       {"CLOUDSDK_CONFIG", "gcloud config directory (application_default_credentials.json)"},
       {"GCE_METADATA_HOST", "GCE metadata server host[:port] (default metadata.google.internal)"},
-      {"AZURE_STORAGE_CONNECTION_STRING", "Azure connection string (AccountName, AccountKey, "
-                                          "SharedAccessSignature, BlobEndpoint)"},
+      {"AZURE_STORAGE_CONNECTION_STRING",
+       "Azure connection string (AccountName, AccountKey, "
+       "SharedAccessSignature, BlobEndpoint)"},
       {"AZURE_STORAGE_ACCOUNT", "Azure storage account"},
       {"AZURE_STORAGE_KEY", "Azure account key (SharedKey signing)"},
       {"AZURE_STORAGE_SAS_TOKEN", "Azure SAS token"},
@@ -72,8 +75,8 @@ const std::vector<KnownVariable>& known_variables() {
 
 std::optional<std::string> get(std::string_view name) {
   const auto& vars = known_variables();
-  [[maybe_unused]] bool known = std::any_of(vars.begin(), vars.end(),
-                                            [&](const KnownVariable& v) { return v.name == name; });
+  [[maybe_unused]] bool known =
+      std::any_of(vars.begin(), vars.end(), [&](const KnownVariable& v) { return v.name == name; });
   assert(known && "add the variable to known_variables()");
   const char* v = std::getenv(std::string(name).c_str());
   if (v == nullptr || *v == '\0') return std::nullopt;
@@ -100,7 +103,8 @@ std::vector<std::string> unknown_omnio_variables() {
     std::string_view name = entry.substr(0, eq);
     if (name.substr(0, 6) != "OMNIO_" || is_script_variable(name)) continue;
     const auto& vars = known_variables();
-    if (std::any_of(vars.begin(), vars.end(), [&](const KnownVariable& v) { return v.name == name; })) {
+    if (std::any_of(vars.begin(), vars.end(),
+                    [&](const KnownVariable& v) { return v.name == name; })) {
       continue;
     }
     std::string_view best;

@@ -10,7 +10,8 @@ std::string name_failures(const std::vector<std::string>& failed, std::string_vi
     if (i) names += sep;
     names += failed[i];
   }
-  if (failed.size() > kFailuresNamed) names += fmt::format("{}... ({} more)", sep, failed.size() - kFailuresNamed);
+  if (failed.size() > kFailuresNamed)
+    names += fmt::format("{}... ({} more)", sep, failed.size() - kFailuresNamed);
   return names;
 }
 

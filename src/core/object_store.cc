@@ -4,7 +4,6 @@
 #include <fmt/format.h>
 
 #include "core/failures.h"
-
 #include "omnio/crc32c.h"
 
 namespace omnio {

@@ -7,7 +7,8 @@ namespace omnio {
 Status PartSink::append(std::span<const std::byte> data) {
   while (!data.empty()) {
     if (!buf_) {
-      OMNIO_ASSIGN_OR_RETURN(buf_, buffers_->acquire(ops_.part_size(static_cast<std::size_t>(parts_ + 1))));
+      OMNIO_ASSIGN_OR_RETURN(
+          buf_, buffers_->acquire(ops_.part_size(static_cast<std::size_t>(parts_ + 1))));
       fill_ = 0;
     }
     const std::size_t k = std::min(data.size(), buf_->size() - fill_);

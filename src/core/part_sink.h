@@ -23,7 +23,8 @@ class PartSink final : public RawSink {
     /// Starts the upload, before part 1 is sent.
     std::function<Status()> start;
     /// Sends part n; `owner` keeps `body` alive until the part completes. May block for a permit.
-    std::function<Status(int n, std::span<const std::byte> body, std::shared_ptr<const void> owner)> send_part;
+    std::function<Status(int n, std::span<const std::byte> body, std::shared_ptr<const void> owner)>
+        send_part;
     /// Commits `parts` parts holding `total` bytes.
     std::function<Status(std::uint64_t total, int parts)> complete;
     /// Writes a stream that never filled a part in one request.
@@ -36,7 +37,8 @@ class PartSink final : public RawSink {
   };
 
   explicit PartSink(Ops ops)
-      : ops_(std::move(ops)), buffers_(BufferRecycler::create(ops_.parts_in_flight + 1, kPartAlignment)) {}
+      : ops_(std::move(ops)),
+        buffers_(BufferRecycler::create(ops_.parts_in_flight + 1, kPartAlignment)) {}
 
   Status append(std::span<const std::byte> data) override;
   Status commit() override;

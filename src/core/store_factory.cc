@@ -1,10 +1,10 @@
 #include "omnio/store_factory.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <map>
 #include <mutex>
-
-#include <fmt/format.h>
 
 #include "backends/azure/azure_store.h"
 #include "backends/file/file_store.h"

@@ -1,11 +1,10 @@
 #include "omnio/formats.h"
 
+#include <fmt/format.h>
 #include <isa-l/crc.h>
 
 #include <algorithm>
 #include <cstring>
-
-#include <fmt/format.h>
 
 #include "omnio/crc32c.h"
 
@@ -147,7 +146,8 @@ std::string le32_string(std::uint32_t v) {
 }  // namespace
 
 Result<ObjectFormat> parse_object_format(std::string_view name) {
-  for (auto f : {ObjectFormat::kRaw, ObjectFormat::kNpy, ObjectFormat::kNpz, ObjectFormat::kTfRecord}) {
+  for (auto f :
+       {ObjectFormat::kRaw, ObjectFormat::kNpy, ObjectFormat::kNpz, ObjectFormat::kTfRecord}) {
     if (name == object_format_name(f)) return f;
   }
   return invalid(fmt::format("unknown format '{}'; expected raw, npy, npz or tfrecord", name));
@@ -155,20 +155,28 @@ Result<ObjectFormat> parse_object_format(std::string_view name) {
 
 std::string_view object_format_name(ObjectFormat format) {
   switch (format) {
-    case ObjectFormat::kRaw: return "raw";
-    case ObjectFormat::kNpy: return "npy";
-    case ObjectFormat::kNpz: return "npz";
-    case ObjectFormat::kTfRecord: return "tfrecord";
+    case ObjectFormat::kRaw:
+      return "raw";
+    case ObjectFormat::kNpy:
+      return "npy";
+    case ObjectFormat::kNpz:
+      return "npz";
+    case ObjectFormat::kTfRecord:
+      return "tfrecord";
   }
   return "raw";
 }
 
 std::string_view object_format_extension(ObjectFormat format) {
   switch (format) {
-    case ObjectFormat::kRaw: return ".dat";
-    case ObjectFormat::kNpy: return ".npy";
-    case ObjectFormat::kNpz: return ".npz";
-    case ObjectFormat::kTfRecord: return ".tfrecord";
+    case ObjectFormat::kRaw:
+      return ".dat";
+    case ObjectFormat::kNpy:
+      return ".npy";
+    case ObjectFormat::kNpz:
+      return ".npz";
+    case ObjectFormat::kTfRecord:
+      return ".tfrecord";
   }
   return ".dat";
 }
@@ -185,9 +193,7 @@ std::string npy_header(std::uint64_t payload) {
   return h + dict;
 }
 
-std::uint32_t mask_crc32c(std::uint32_t crc) {
-  return ((crc >> 15) | (crc << 17)) + 0xa282ead8u;
-}
+std::uint32_t mask_crc32c(std::uint32_t crc) { return ((crc >> 15) | (crc << 17)) + 0xa282ead8u; }
 
 std::uint32_t crc32_ieee_update(std::uint32_t crc, std::span<const std::byte> data) {
   return crc32_gzip_refl(crc, reinterpret_cast<const unsigned char*>(data.data()), data.size());
@@ -213,8 +219,8 @@ Result<FormattedGenerator> FormattedGenerator::create(const FormatOptions& forma
   }
   if ((format.format == ObjectFormat::kRaw || format.format == ObjectFormat::kNpy) &&
       format.samples != 1) {
-    return invalid(fmt::format("{} holds one array: samples must be 1",
-                               object_format_name(format.format)));
+    return invalid(
+        fmt::format("{} holds one array: samples must be 1", object_format_name(format.format)));
   }
   FormattedGenerator g;
   g.format_ = format;
@@ -342,7 +348,8 @@ Status FormattedGenerator::compute_crcs_streaming() {
 
 Status FormattedGenerator::fill_all(std::span<std::byte> dest) {
   if (dest.size() != size_) {
-    return invalid(fmt::format("destination holds {} bytes but the object is {}", dest.size(), size_));
+    return invalid(
+        fmt::format("destination holds {} bytes but the object is {}", dest.size(), size_));
   }
   OMNIO_ASSIGN_OR_RETURN(auto gen, DataGenerator::create(payload_));
   for (const auto& p : pieces_) {
@@ -371,8 +378,8 @@ Result<std::size_t> FormattedGenerator::fill(std::span<std::byte> dest) {
   while (done < dest.size() && piece_ < pieces_.size()) {
     Piece& p = pieces_[piece_];
     const std::uint64_t in_piece = position_ - p.offset;
-    const auto n = static_cast<std::size_t>(
-        std::min<std::uint64_t>(p.length - in_piece, dest.size() - done));
+    const auto n =
+        static_cast<std::size_t>(std::min<std::uint64_t>(p.length - in_piece, dest.size() - done));
     auto out = dest.subspan(done, n);
     if (p.is_payload) {
       OMNIO_TRY(stream_->fill(out));

@@ -1,8 +1,8 @@
 #include "http/content_range.h"
 
-#include <charconv>
-
 #include <fmt/format.h>
+
+#include <charconv>
 
 namespace omnio::http {
 
@@ -15,12 +15,14 @@ bool parse_content_range(std::string_view v, std::uint64_t* first, std::uint64_t
   if (v.substr(0, 6) != "bytes ") return false;
   v.remove_prefix(6);
   auto dash = v.find('-'), slash = v.find('/');
-  if (dash == std::string_view::npos || slash == std::string_view::npos || slash < dash) return false;
+  if (dash == std::string_view::npos || slash == std::string_view::npos || slash < dash)
+    return false;
   auto num = [](std::string_view s, std::uint64_t* out) {
     auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
     return ec == std::errc() && p == s.data() + s.size() && !s.empty();
   };
-  if (!num(v.substr(0, dash), first) || !num(v.substr(dash + 1, slash - dash - 1), last)) return false;
+  if (!num(v.substr(0, dash), first) || !num(v.substr(dash + 1, slash - dash - 1), last))
+    return false;
   std::string_view t = v.substr(slash + 1);
   if (t == "*") {
     *total = -1;

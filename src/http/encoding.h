@@ -1,5 +1,6 @@
 // Encodings and digests the REST backends share (SigV4, Azure SharedKey, OAuth2, GCS JWTs):
-// RFC 3986 percent-encoding, hex, base64 (standard and URL-safe), SHA-256 and HMAC-SHA256 (OpenSSL).
+// RFC 3986 percent-encoding, hex, base64 (standard and URL-safe), SHA-256 and HMAC-SHA256
+// (OpenSSL).
 #pragma once
 
 #include <optional>
@@ -12,7 +13,9 @@ namespace omnio::http {
 /// '/' too unless `encode_slash`. Upper-case hex digits.
 std::string percent_encode(std::string_view s, bool encode_slash = true);
 /// The same, under the name SigV4 and Azure use ("UriEncode").
-inline std::string uri_encode(std::string_view s, bool encode_slash) { return percent_encode(s, encode_slash); }
+inline std::string uri_encode(std::string_view s, bool encode_slash) {
+  return percent_encode(s, encode_slash);
+}
 /// Lower-case hex of bytes.
 std::string hex(std::string_view bytes);
 /// Lower-case hex SHA-256.

@@ -1,6 +1,7 @@
 #include "http/http_client.h"
 
 #include <curl/curl.h>
+#include <fmt/format.h>
 #include <pthread.h>
 
 #include <algorithm>
@@ -13,8 +14,6 @@
 #include <optional>
 #include <thread>
 #include <unordered_map>
-
-#include <fmt/format.h>
 
 #include "omnio/log.h"
 
@@ -38,7 +37,8 @@ std::string lower(std::string_view s) {
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == '\r' || s.back() == '\n' || s.back() == ' ' || s.back() == '\t')) {
+  while (!s.empty() &&
+         (s.back() == '\r' || s.back() == '\n' || s.back() == ' ' || s.back() == '\t')) {
     s.remove_suffix(1);
   }
   return s;
@@ -54,7 +54,7 @@ struct Transfer {
   curl_slist* header_list = nullptr;
   Response resp;
   std::size_t read_pos = 0;
-  bool dest_mode = false;   // decided at the first body byte
+  bool dest_mode = false;  // decided at the first body byte
   bool decided = false;
   bool overflow = false;
   bool first_byte_seen = false;
@@ -149,8 +149,12 @@ Error curl_error(const Transfer& t, CURLcode rc) {
   std::string kind;
   switch (rc) {
     case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_RESOLVE_PROXY: kind = "DNS resolution failed"; break;
-    case CURLE_COULDNT_CONNECT: kind = "connection refused or unreachable"; break;
+    case CURLE_COULDNT_RESOLVE_PROXY:
+      kind = "DNS resolution failed";
+      break;
+    case CURLE_COULDNT_CONNECT:
+      kind = "connection refused or unreachable";
+      break;
     case CURLE_OPERATION_TIMEDOUT:
       code = ErrorCode::kDeadlineExceeded;
       kind = t.first_byte_seen ? "transfer stalled or exceeded its timeout"
@@ -160,7 +164,9 @@ Error curl_error(const Transfer& t, CURLcode rc) {
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CERTPROBLEM:
     case CURLE_SSL_CIPHER:
-    case CURLE_SSL_CACERT_BADFILE: kind = "TLS failure"; break;
+    case CURLE_SSL_CACERT_BADFILE:
+      kind = "TLS failure";
+      break;
     case CURLE_ABORTED_BY_CALLBACK:
       if (t.stalled) {
         code = ErrorCode::kDeadlineExceeded;
@@ -185,8 +191,12 @@ Error curl_error(const Transfer& t, CURLcode rc) {
       break;
     case CURLE_GOT_NOTHING:
     case CURLE_SEND_ERROR:
-    case CURLE_RECV_ERROR: kind = "connection reset"; break;
-    default: kind = "transport error"; break;
+    case CURLE_RECV_ERROR:
+      kind = "connection reset";
+      break;
+    default:
+      kind = "transport error";
+      break;
   }
   Error cause(code, fmt::format("{}: {} (curl {}: {})", kind, detail, static_cast<int>(rc),
                                 curl_easy_strerror(rc)));
@@ -260,7 +270,8 @@ class Loop {
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(cfg_.connect_timeout.count()));
     t->stall_timeout = cfg_.stall_timeout;
     t->last_progress = t->started;
-    if (r.timeout.count() > 0) curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(r.timeout.count()));
+    if (r.timeout.count() > 0)
+      curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(r.timeout.count()));
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
                      cfg_.http2 ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_1_1);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, cfg_.verify_tls ? 1L : 0L);
@@ -302,8 +313,8 @@ class Loop {
     }
     CURLMcode mc = curl_multi_add_handle(multi_, e);
     if (mc != CURLM_OK) {
-      finish(std::move(t), Error(ErrorCode::kInternal,
-                                 fmt::format("curl_multi_add_handle: {}", curl_multi_strerror(mc))));
+      finish(std::move(t), Error(ErrorCode::kInternal, fmt::format("curl_multi_add_handle: {}",
+                                                                   curl_multi_strerror(mc))));
       return;
     }
     active_.emplace(e, std::move(t));
@@ -430,8 +441,7 @@ class CurlClient final : public HttpClient {
 
 std::string_view Response::header(std::string_view name) const {
   for (const auto& [k, v] : headers) {
-    if (k.size() == name.size() &&
-        std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
+    if (k.size() == name.size() && std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
           return std::tolower(static_cast<unsigned char>(a)) ==
                  std::tolower(static_cast<unsigned char>(b));
         })) {

@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "omnio/cancel.h"
-#include "omnio/s3_config.h"
 #include "omnio/result.h"
+#include "omnio/s3_config.h"
 
 namespace omnio::http {
 

@@ -8,7 +8,8 @@ Status PartPipeline::acquire() {
   std::unique_lock lock(mu_);
   cv_.wait(lock, [&] { return inflight_ < max_ || failed_; });
   if (failed_) return error_;
-  if (cancel_.is_cancelled()) return Error(ErrorCode::kCancelled, fmt::format("upload of {} cancelled", uri_));
+  if (cancel_.is_cancelled())
+    return Error(ErrorCode::kCancelled, fmt::format("upload of {} cancelled", uri_));
   ++inflight_;
   return ok_status();
 }

@@ -1,10 +1,10 @@
 #include "http/ranged_read.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cstring>
-
-#include <fmt/format.h>
 
 #include "omnio/log.h"
 
@@ -32,7 +32,8 @@ Bytes view_of(std::shared_ptr<AlignedBuffer> buf, std::size_t n) {
 
 Error beyond_end(const std::string& uri, std::uint64_t offset, std::uint64_t size) {
   return Error(ErrorCode::kOutOfRange, fmt::format("{}: offset {} is beyond the end of the object "
-                                                   "({} bytes)", uri, offset, size));
+                                                   "({} bytes)",
+                                                   uri, offset, size));
 }
 
 }  // namespace
@@ -46,8 +47,10 @@ struct RangedReader::Probe {
 Result<RangedReader::Probe> RangedReader::probe(const RangedSource& src, std::uint64_t offset,
                                                 std::span<std::byte> dest,
                                                 const CancellationToken& cancel) {
-  const std::string what = fmt::format("GET {} bytes={}-{}", src.uri, offset, offset + dest.size() - 1);
-  auto r = wait_for([&](Completion done) { src.send(offset, dest, false, {}, cancel, std::move(done)); });
+  const std::string what =
+      fmt::format("GET {} bytes={}-{}", src.uri, offset, offset + dest.size() - 1);
+  auto r = wait_for(
+      [&](Completion done) { src.send(offset, dest, false, {}, cancel, std::move(done)); });
   if (!r.ok()) {
     if (r.error().code() != ErrorCode::kOutOfRange) return std::move(r).error();
     // 416: the range starts at or past the end. Only a HEAD can tell which (rare path).
@@ -68,8 +71,8 @@ Result<RangedReader::Probe> RangedReader::probe(const RangedSource& src, std::ui
     }
     if (first != offset || last - first + 1 != r->body_bytes) {
       return Error(ErrorCode::kDataLoss,
-                   fmt::format("{}: server sent bytes {}-{} ({} body bytes) for the range asked", what,
-                               first, last, r->body_bytes));
+                   fmt::format("{}: server sent bytes {}-{} ({} body bytes) for the range asked",
+                               what, first, last, r->body_bytes));
     }
     p.total = static_cast<std::uint64_t>(total);
   } else {
@@ -86,33 +89,37 @@ Result<RangedReader::Probe> RangedReader::probe(const RangedSource& src, std::ui
   return p;
 }
 
-RangeReadFn RangedReader::range_reader(const RangedSource& src, std::uint64_t base, std::string etag) {
+RangeReadFn RangedReader::range_reader(const RangedSource& src, std::uint64_t base,
+                                       std::string etag) {
   // By reference: the RangeEngine waits for every range before the caller's src goes away.
   const RangedSource* s = &src;
-  return [s, base, etag](std::uint64_t off, std::span<std::byte> dest, const CancellationToken& cancel,
-                         std::function<void(Status)> done) {
+  return [s, base, etag](std::uint64_t off, std::span<std::byte> dest,
+                         const CancellationToken& cancel, std::function<void(Status)> done) {
     const std::uint64_t at = base + off;
-    s->send(at, dest, true, etag, cancel,
-            [at, n = dest.size(), done = std::move(done)](Result<Response> r) {
-              if (!r.ok()) return done(std::move(r).error());
-              std::uint64_t first = 0, last = 0;
-              std::int64_t total = -1;
-              if (r->status != 206 ||
-                  !parse_content_range(r->header("content-range"), &first, &last, &total) ||
-                  first != at || last - first + 1 != n) {
-                return done(Error(ErrorCode::kDataLoss,
-                                  fmt::format("range at {} ({} bytes): server answered HTTP {} with "
-                                              "Content-Range '{}'",
-                                              at, n, r->status, r->header("content-range"))));
-              }
-              done(ok_status());
-            });
+    s->send(
+        at, dest, true, etag, cancel,
+        [at, n = dest.size(), done = std::move(done)](Result<Response> r) {
+          if (!r.ok()) return done(std::move(r).error());
+          std::uint64_t first = 0, last = 0;
+          std::int64_t total = -1;
+          if (r->status != 206 ||
+              !parse_content_range(r->header("content-range"), &first, &last, &total) ||
+              first != at || last - first + 1 != n) {
+            return done(Error(ErrorCode::kDataLoss,
+                              fmt::format("range at {} ({} bytes): server answered HTTP {} with "
+                                          "Content-Range '{}'",
+                                          at, n, r->status, r->header("content-range"))));
+          }
+          done(ok_status());
+        });
   };
 }
 
 Result<Bytes> RangedReader::read_from(const RangedSource& src, std::uint64_t offset,
-                                      std::optional<std::uint64_t> length, const ReadOptions& opts) {
-  const std::uint64_t first = std::min<std::uint64_t>(config().chunk_size, length.value_or(UINT64_MAX));
+                                      std::optional<std::uint64_t> length,
+                                      const ReadOptions& opts) {
+  const std::uint64_t first =
+      std::min<std::uint64_t>(config().chunk_size, length.value_or(UINT64_MAX));
   if (first == 0) {  // length 0: only the range rule to check
     OMNIO_ASSIGN_OR_RETURN(ObjectMetadata m, src.head());
     if (offset > m.size) return beyond_end(src.uri, offset, m.size);
@@ -133,12 +140,14 @@ Result<Bytes> RangedReader::read_from(const RangedSource& src, std::uint64_t off
   std::memcpy(out.data(), buf->data(), p.got);
   buf.reset();
   auto dest = out.span().subspan(p.got);
-  OMNIO_TRY(engine_.download_into(dest.size(), dest, range_reader(src, offset + p.got, p.etag), opts.cancel));
+  OMNIO_TRY(engine_.download_into(dest.size(), dest, range_reader(src, offset + p.got, p.etag),
+                                  opts.cancel));
   return Bytes::from_aligned(std::move(out));
 }
 
 Result<Bytes> RangedReader::get_range(const RangedSource& src, std::uint64_t offset,
-                                      std::optional<std::uint64_t> length, const ReadOptions& opts) {
+                                      std::optional<std::uint64_t> length,
+                                      const ReadOptions& opts) {
   for (int i = 1;; ++i) {
     auto r = read_from(src, offset, length, opts);
     if (r.ok() || i == kReadRestartsOnChange || !object_changed(r.error())) return r;
@@ -158,22 +167,28 @@ Result<std::uint64_t> RangedReader::get_into(const RangedSource& src, std::uint6
     const std::uint64_t end = std::min<std::uint64_t>(p.total, offset + dest.size());
     if (offset + p.got >= end) return static_cast<std::uint64_t>(end - offset);
     auto rest = dest.subspan(p.got, static_cast<std::size_t>(end - offset - p.got));
-    auto r = engine_.download_into(rest.size(), rest, range_reader(src, offset + p.got, p.etag), opts.cancel);
+    auto r = engine_.download_into(rest.size(), rest, range_reader(src, offset + p.got, p.etag),
+                                   opts.cancel);
     if (r.ok()) return static_cast<std::uint64_t>(end - offset);
     if (i == kReadRestartsOnChange || !object_changed(r.error())) return std::move(r).error();
   }
 }
 
-Status RangedReader::get_to_sink(const RangedSource& src, const ChunkSink& sink, const ReadOptions& opts) {
-  OMNIO_ASSIGN_OR_RETURN(AlignedBuffer first, AlignedBuffer::allocate(config().chunk_size, kBufferAlignment));
+Status RangedReader::get_to_sink(const RangedSource& src, const ChunkSink& sink,
+                                 const ReadOptions& opts) {
+  OMNIO_ASSIGN_OR_RETURN(AlignedBuffer first,
+                         AlignedBuffer::allocate(config().chunk_size, kBufferAlignment));
   auto buf = std::make_shared<AlignedBuffer>(std::move(first));
   OMNIO_ASSIGN_OR_RETURN(Probe p, probe(src, 0, buf->span(), opts.cancel));
   const std::uint64_t got = p.got;
   OMNIO_TRY(sink(0, view_of(std::move(buf), static_cast<std::size_t>(got))));
   if (got >= p.total) return ok_status();
   auto alloc = [](std::size_t n) { return AlignedBuffer::allocate(n, kBufferAlignment); };
-  auto shifted = [&sink, got](std::uint64_t off, Bytes chunk) { return sink(got + off, std::move(chunk)); };
-  OMNIO_TRY(engine_.download_to_sink(p.total - got, range_reader(src, got, p.etag), shifted, alloc, opts.cancel));
+  auto shifted = [&sink, got](std::uint64_t off, Bytes chunk) {
+    return sink(got + off, std::move(chunk));
+  };
+  OMNIO_TRY(engine_.download_to_sink(p.total - got, range_reader(src, got, p.etag), shifted, alloc,
+                                     opts.cancel));
   return ok_status();
 }
 

@@ -4,13 +4,13 @@
 // underneath (HTTP 412), so a caller gets one consistent version or an error, never a mix.
 #pragma once
 
-#include "http/content_range.h"
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <span>
 #include <string>
 
+#include "http/content_range.h"
 #include "http/http_client.h"
 #include "omnio/object_store.h"
 #include "omnio/range_engine.h"

@@ -1,5 +1,6 @@
 #include "http/retrying.h"
 
+#include <fmt/format.h>
 #include <pthread.h>
 
 #include <algorithm>
@@ -11,8 +12,6 @@
 #include <optional>
 #include <random>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "omnio/constants.h"
 #include "omnio/log.h"
@@ -94,8 +93,8 @@ double random01() {
 Result<Response> default_check(Result<Response> r) {
   if (!r.ok()) return r;
   if (r->status >= 200 && r->status < 300) return r;
-  return Error(ErrorCode::kUnavailable, fmt::format("HTTP {}", r->status)).with_http_status(
-      static_cast<int>(r->status));
+  return Error(ErrorCode::kUnavailable, fmt::format("HTTP {}", r->status))
+      .with_http_status(static_cast<int>(r->status));
 }
 
 struct CallState {
@@ -130,7 +129,8 @@ void on_result(std::shared_ptr<CallState> st, Result<Response> raw) {
   if (raw.ok()) retry_after = parse_retry_after(raw->header("retry-after"));
   // A body cut short by the connection is a transport failure: worth another attempt.
   const bool truncated = !raw.ok() && raw.error().code() == ErrorCode::kDataLoss;
-  Result<Response> r = st->call.check ? st->call.check(std::move(raw)) : default_check(std::move(raw));
+  Result<Response> r =
+      st->call.check ? st->call.check(std::move(raw)) : default_check(std::move(raw));
   if (r.ok()) {
     if (st->budget) st->budget->refund(kRetrySuccessRefund);
     st->done(std::move(r));
@@ -146,7 +146,8 @@ void on_result(std::shared_ptr<CallState> st, Result<Response> raw) {
   const int cost = err.code() == ErrorCode::kDeadlineExceeded ? kRetryTimeoutCost : kRetryCost;
   if (st->budget && !st->budget->try_acquire(cost)) {
     Error e(err.code(), fmt::format("{}: not retried: the endpoint's retry budget is exhausted "
-                                    "(too many recent failures)", st->call.what));
+                                    "(too many recent failures)",
+                                    st->call.what));
     e.with_http_status(err.http_status()).with_cause(std::move(err));
     finish_failed(st, std::move(e));
     return;
@@ -155,14 +156,16 @@ void on_result(std::shared_ptr<CallState> st, Result<Response> raw) {
   if (retry_after >= 0) {
     // Honour the server's hint, within the policy's cap.
     // Capped in double first: a huge hint must not overflow the conversion to milliseconds.
-    const double hint_ms = std::min(retry_after * 1000, static_cast<double>(st->policy.max_delay.count()));
+    const double hint_ms =
+        std::min(retry_after * 1000, static_cast<double>(st->policy.max_delay.count()));
     delay = std::max(delay, std::chrono::milliseconds(static_cast<long long>(hint_ms)));
   }
   log::debug("{}: attempt {}/{} failed ({}); retrying in {} ms", st->call.what, st->attempt,
-                  st->policy.max_attempts, err.to_string(), delay.count());
+             st->policy.max_attempts, err.to_string(), delay.count());
   Timer::instance().schedule(Clock::now() + delay, st->call.cancel, [st, err](bool cancelled) {
     if (cancelled) {
-      Error c(ErrorCode::kCancelled, fmt::format("{}: cancelled while waiting to retry", st->call.what));
+      Error c(ErrorCode::kCancelled,
+              fmt::format("{}: cancelled while waiting to retry", st->call.what));
       c.with_cause(err);
       st->done(std::move(c));
       return;
@@ -179,7 +182,8 @@ void attempt(std::shared_ptr<CallState> st) {
     return;
   }
   req->cancel = st->call.cancel;
-  if (st->attempt > 1) log::debug("{}: attempt {}/{}", st->call.what, st->attempt, st->policy.max_attempts);
+  if (st->attempt > 1)
+    log::debug("{}: attempt {}/{}", st->call.what, st->attempt, st->policy.max_attempts);
   HttpClient* client = st->client;
   client->submit(std::move(req).value(), [st](Result<Response> r) { on_result(st, std::move(r)); });
 }
@@ -199,7 +203,8 @@ bool RetryBudget::try_acquire(int cost) {
 void RetryBudget::refund(int n) {
   int cur = tokens_.load(std::memory_order_relaxed);
   while (cur < capacity_) {
-    if (tokens_.compare_exchange_weak(cur, std::min(capacity_, cur + n), std::memory_order_relaxed)) {
+    if (tokens_.compare_exchange_weak(cur, std::min(capacity_, cur + n),
+                                      std::memory_order_relaxed)) {
       return;
     }
   }

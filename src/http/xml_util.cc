@@ -15,17 +15,30 @@ Result<pugi::xml_document> load_xml(std::string_view body, std::string_view what
   return doc;
 }
 
-std::string xml_text(const pugi::xml_node& n, const char* child) { return n.child(child).text().as_string(); }
+std::string xml_text(const pugi::xml_node& n, const char* child) {
+  return n.child(child).text().as_string();
+}
 
 void append_xml_escaped(std::string& out, std::string_view s) {
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      default:
+        out += c;
     }
   }
 }

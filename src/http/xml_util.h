@@ -1,10 +1,9 @@
 // Small pugixml helpers the XML-speaking backends share (S3, Azure Blob).
 #pragma once
 
+#include <pugixml.hpp>
 #include <string>
 #include <string_view>
-
-#include <pugixml.hpp>
 
 #include "omnio/result.h"
 

@@ -1,5 +1,7 @@
 #include "omnio/loader.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <charconv>
 #include <condition_variable>
@@ -8,8 +10,6 @@
 #include <mutex>
 #include <numeric>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "omnio/env.h"
 #include "omnio/log.h"
@@ -20,7 +20,8 @@ namespace omnio {
 
 using Clock = std::chrono::steady_clock;
 
-// ---- Dataset -------------------------------------------------------------------------------------
+// ---- Dataset
+// -------------------------------------------------------------------------------------
 
 namespace {
 
@@ -69,26 +70,31 @@ Result<Dataset> Dataset::from_prefix(std::string_view prefix_uri, const Config& 
     if (!e.is_dir) uris.push_back(std::move(e.uri));
   }
   if (uris.empty()) {
-    return Error(ErrorCode::kInvalidArgument,
-                 fmt::format("dataset: no objects under '{}' (expected a prefix that lists objects)", prefix_uri));
+    return Error(
+        ErrorCode::kInvalidArgument,
+        fmt::format("dataset: no objects under '{}' (expected a prefix that lists objects)",
+                    prefix_uri));
   }
   return with_store(std::move(store), std::move(uris));
 }
 
 Result<Dataset> Dataset::from_uri_file(const std::string& path, const Config& config) {
   std::ifstream in(path);
-  if (!in) return Error(ErrorCode::kNotFound, fmt::format("dataset: cannot open URI list '{}'", path));
+  if (!in)
+    return Error(ErrorCode::kNotFound, fmt::format("dataset: cannot open URI list '{}'", path));
   std::vector<std::string> uris;
   std::string line;
   while (std::getline(in, line)) {
-    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) line.pop_back();
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t'))
+      line.pop_back();
     std::size_t b = line.find_first_not_of(" \t");
     if (b == std::string::npos || line[b] == '#') continue;
     line.erase(0, b);
     if (line.front() == '/') line = "file://" + line;  // plain absolute paths are file:// URIs
     uris.push_back(line);
   }
-  if (uris.empty()) return Error(ErrorCode::kInvalidArgument, fmt::format("dataset: '{}' lists no URIs", path));
+  if (uris.empty())
+    return Error(ErrorCode::kInvalidArgument, fmt::format("dataset: '{}' lists no URIs", path));
   return from_uris(std::move(uris), config);
 }
 
@@ -102,7 +108,8 @@ Dataset Dataset::with_store(std::shared_ptr<ObjectStore> store, std::vector<std:
 
 ObjectStore& Dataset::store_of(std::size_t i) const { return *stores_[store_index_[i]]; }
 
-// ---- Sampler -------------------------------------------------------------------------------------
+// ---- Sampler
+// -------------------------------------------------------------------------------------
 
 namespace loader_detail {
 
@@ -132,7 +139,8 @@ std::vector<std::size_t> sample_epoch(std::size_t n, const LoaderOptions& o, std
   std::iota(order.begin(), order.end(), std::size_t{0});
   if (o.shuffle && n > 1) {
     SplitMix64 seeder{o.seed};
-    SplitMix64 rng{seeder.next() ^ (0xD1B54A32D192ED03ULL * (static_cast<std::uint64_t>(epoch) + 1))};
+    SplitMix64 rng{seeder.next() ^
+                   (0xD1B54A32D192ED03ULL * (static_cast<std::uint64_t>(epoch) + 1))};
     for (std::size_t i = n - 1; i > 0; --i) std::swap(order[i], order[rng.below(i + 1)]);
   }
   const std::size_t w = std::max<std::size_t>(1, o.world_size * o.num_workers);
@@ -144,22 +152,28 @@ std::vector<std::size_t> sample_epoch(std::size_t n, const LoaderOptions& o, std
   return shard;
 }
 
-// ---- Configuration -------------------------------------------------------------------------------
+// ---- Configuration
+// -------------------------------------------------------------------------------
 
 Status LoaderConfig::validate() const {
-  const auto bad = [](std::string m) { return Error(ErrorCode::kInvalidArgument, "loader: " + std::move(m)); };
+  const auto bad = [](std::string m) {
+    return Error(ErrorCode::kInvalidArgument, "loader: " + std::move(m));
+  };
   const auto& o = options;
   if (o.batch_size == 0) return bad("options.batch_size must be at least 1");
   if (o.world_size == 0) return bad("options.world_size must be at least 1");
   if (o.rank >= o.world_size) {
-    return bad(fmt::format("options.rank {} must be below options.world_size {}", o.rank, o.world_size));
+    return bad(
+        fmt::format("options.rank {} must be below options.world_size {}", o.rank, o.world_size));
   }
   if (o.num_workers == 0) return bad("options.num_workers must be at least 1");
   if (o.worker_id >= o.num_workers) {
-    return bad(fmt::format("options.worker_id {} must be below options.num_workers {}", o.worker_id, o.num_workers));
+    return bad(fmt::format("options.worker_id {} must be below options.num_workers {}", o.worker_id,
+                           o.num_workers));
   }
   if (pool.pool_size == 0 || pool.pool_size > kMaxLoaderPoolSize) {
-    return bad(fmt::format("pool.pool_size must be 1..{} (got {})", kMaxLoaderPoolSize, pool.pool_size));
+    return bad(
+        fmt::format("pool.pool_size must be 1..{} (got {})", kMaxLoaderPoolSize, pool.pool_size));
   }
   if (pool.readahead_batches == 0) return bad("pool.readahead_batches must be at least 1");
   if (pool.request_timeout.count() < 0) return bad("pool.request_timeout must be >= 0 (0 = none)");
@@ -176,8 +190,9 @@ Status env_size(std::string_view name, std::size_t& out) {
   std::size_t x = 0;
   auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), x);
   if (ec != std::errc() || p != v->data() + v->size()) {
-    return Error(ErrorCode::kInvalidArgument,
-                 fmt::format("{}='{}' is not a whole number (expected e.g. {}=32)", name, *v, name));
+    return Error(
+        ErrorCode::kInvalidArgument,
+        fmt::format("{}='{}' is not a whole number (expected e.g. {}=32)", name, *v, name));
   }
   out = x;
   return ok_status();
@@ -186,9 +201,10 @@ Status env_size(std::string_view name, std::size_t& out) {
 }  // namespace
 
 LoaderConfig::Builder::Builder() {
-  for (auto [name, field] : {std::pair{"OMNIO_LOADER_BATCH_SIZE", &c_.options.batch_size},
-                             std::pair{"OMNIO_LOADER_POOL_SIZE", &c_.pool.pool_size},
-                             std::pair{"OMNIO_LOADER_READAHEAD_BATCHES", &c_.pool.readahead_batches}}) {
+  for (auto [name, field] :
+       {std::pair{"OMNIO_LOADER_BATCH_SIZE", &c_.options.batch_size},
+        std::pair{"OMNIO_LOADER_POOL_SIZE", &c_.pool.pool_size},
+        std::pair{"OMNIO_LOADER_READAHEAD_BATCHES", &c_.pool.readahead_batches}}) {
     if (Status s = env_size(name, *field); !s.ok() && env_error_.ok()) env_error_ = s;
   }
 }
@@ -215,7 +231,8 @@ Result<LoaderConfig> LoaderConfig::Builder::build() const {
   return c_;
 }
 
-// ---- Metrics -------------------------------------------------------------------------------------
+// ---- Metrics
+// -------------------------------------------------------------------------------------
 
 double LoaderMetrics::items_per_second() const {
   const double s = std::chrono::duration<double>(elapsed).count();
@@ -227,7 +244,8 @@ double LoaderMetrics::bytes_per_second() const {
   return s > 0 ? static_cast<double>(bytes) / s : 0;
 }
 
-// ---- DataLoader ----------------------------------------------------------------------------------
+// ---- DataLoader
+// ----------------------------------------------------------------------------------
 
 namespace loader_detail {
 
@@ -257,16 +275,16 @@ struct DataLoader::State {
   CancellationToken cancel;  // the loader's own token (child of the caller's)
 
   mutable std::mutex mu;
-  std::condition_variable_any cv;       // workers wait for work
-  std::condition_variable_any ready_cv; // the consumer waits for results
+  std::condition_variable_any cv;        // workers wait for work
+  std::condition_variable_any ready_cv;  // the consumer waits for results
   // Epoch state, all under mu.
-  std::uint64_t generation = 0;         // bumped by start_epoch: stale results are dropped
+  std::uint64_t generation = 0;  // bumped by start_epoch: stale results are dropped
   bool started = false;
   CancellationToken epoch_token;
   std::size_t epoch = 0;
-  std::vector<std::size_t> order;       // this shard's dataset indexes in delivery order
-  std::size_t next_claim = 0;           // next position a worker takes
-  std::size_t base = 0;                 // positions below this were handed to the consumer
+  std::vector<std::size_t> order;  // this shard's dataset indexes in delivery order
+  std::size_t next_claim = 0;      // next position a worker takes
+  std::size_t base = 0;            // positions below this were handed to the consumer
   std::size_t batch_number = 0;
   std::map<std::size_t, Result<Bytes>> ready;  // position -> outcome (ordered mode)
   std::vector<Outcome> completed;              // completion order
@@ -334,7 +352,8 @@ struct DataLoader::State {
         }
         return r;
       }
-      if (etoken.is_cancelled()) return Error(ErrorCode::kCancelled, fmt::format("GET {}: loader cancelled", uri));
+      if (etoken.is_cancelled())
+        return Error(ErrorCode::kCancelled, fmt::format("GET {}: loader cancelled", uri));
       if (attempt >= pool.retry.max_attempts || !RetryPolicy::is_retryable(r.error())) {
         if (attempt > 1) {
           return r.error().wrap(fmt::format("GET {} failed after {} attempts", uri, attempt));
@@ -345,8 +364,8 @@ struct DataLoader::State {
         std::lock_guard g(mu);
         ++m.retries;
       }
-      log::debug("loader: GET {} attempt {}/{} failed ({}); retrying", uri, attempt, pool.retry.max_attempts,
-                 r.error().to_string());
+      log::debug("loader: GET {} attempt {}/{} failed ({}); retrying", uri, attempt,
+                 pool.retry.max_attempts, r.error().to_string());
       const double jitter = static_cast<double>(std::hash<std::string>{}(uri) % 1000) / 1000.0;
       if (!etoken.sleep_for(pool.retry.backoff(attempt + 1, jitter))) {
         return Error(ErrorCode::kCancelled, fmt::format("GET {}: loader cancelled", uri));
@@ -379,7 +398,8 @@ struct DataLoader::State {
       } else if (r.error().code() != ErrorCode::kCancelled || !etoken.is_cancelled()) {
         ++m.errors;
         if (config.options.on_error == LoaderOptions::OnError::kFail && !fatal) {
-          fatal = r.error().wrap(fmt::format("loader: item {} ('{}')", index, dataset.keys()[index]));
+          fatal =
+              r.error().wrap(fmt::format("loader: item {} ('{}')", index, dataset.keys()[index]));
         }
       }
       if (config.options.order == LoaderOptions::Order::kSampler) {
@@ -413,7 +433,8 @@ DataLoader::DataLoader(std::shared_ptr<State> s) : s_(std::move(s)) {}
 Result<std::unique_ptr<DataLoader>> DataLoader::create(Dataset dataset, LoaderConfig config,
                                                        CancellationToken cancel) {
   OMNIO_TRY(config.validate());
-  if (dataset.size() == 0) return Error(ErrorCode::kInvalidArgument, "loader: the dataset is empty");
+  if (dataset.size() == 0)
+    return Error(ErrorCode::kInvalidArgument, "loader: the dataset is empty");
   auto s = std::make_shared<State>();
   s->dataset = std::move(dataset);
   s->config = std::move(config);
@@ -522,7 +543,8 @@ Result<std::optional<Batch>> DataLoader::next() {
     }
   } else {
     const std::size_t k = end - s.base;
-    for (std::size_t i = 0; i < k; ++i) take(s.completed[i].position, std::move(s.completed[i].data));
+    for (std::size_t i = 0; i < k; ++i)
+      take(s.completed[i].position, std::move(s.completed[i].data));
     s.completed.erase(s.completed.begin(), s.completed.begin() + static_cast<std::ptrdiff_t>(k));
   }
   s.base = end;

@@ -1,12 +1,11 @@
 // run_get_workload, key lists and listings for read benchmarks, and the run's time accounting.
+#include <fmt/format.h>
 #include <sys/resource.h>
 
 #include <algorithm>
 #include <atomic>
 #include <map>
 #include <memory>
-
-#include <fmt/format.h>
 
 #include "omnio/store_factory.h"
 #include "omnio/uri.h"

@@ -1,12 +1,12 @@
 // run_put_workload: N generated objects on up to `jobs` threads, each generated on its own from
 // (seed, object index) into a reused buffer.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <memory>
 #include <mutex>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "omnio/aligned_buffer.h"
 #include "omnio/workload.h"
@@ -76,14 +76,14 @@ Result<std::string> expand_name_template(std::string_view name_template, std::ui
     const char c = name_template[i];
     if (c == '{' && i + 1 < name_template.size() && name_template[i + 1] == '}') {
       if (used == 2) {
-        return invalid(fmt::format("template '{}' has more than two '{{}}' (index, count)",
-                                   name_template));
+        return invalid(
+            fmt::format("template '{}' has more than two '{{}}' (index, count)", name_template));
       }
       out += fmt::format("{}", used++ == 0 ? index : count);
       ++i;
     } else if (c == '{' || c == '}') {
-      return invalid(fmt::format("template '{}': only '{{}}' placeholders are allowed",
-                                 name_template));
+      return invalid(
+          fmt::format("template '{}': only '{{}}' placeholders are allowed", name_template));
     } else {
       out.push_back(c);
     }
@@ -96,11 +96,10 @@ Result<WorkloadReport> run_put_workload(ObjectStore& store, const PutWorkloadOpt
                                         const CancellationToken& cancel,
                                         const WorkloadCallbacks& callbacks) {
   OMNIO_TRY(options.validate());
-  const std::string tmpl =
-      options.name_template.empty()
-          ? std::string(kDefaultWorkloadTemplate) +
-                std::string(object_format_extension(options.format.format))
-          : options.name_template;
+  const std::string tmpl = options.name_template.empty()
+                               ? std::string(kDefaultWorkloadTemplate) +
+                                     std::string(object_format_extension(options.format.format))
+                               : options.name_template;
   DataGenOptions base;
   base.size = options.size;
   base.dedup_factor = options.dedup_factor;

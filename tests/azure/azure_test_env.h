@@ -43,10 +43,11 @@ inline AzureTestServer azure_test_server() {
   AzureTestServer s;
   s.endpoint = kv["OMNIO_TEST_AZURITE"];
   if (s.endpoint.empty()) {
-    s.skip_reason = kv.count("OMNIO_TEST_AZURITE_SKIP")
-                        ? kv["OMNIO_TEST_AZURITE_SKIP"]
-                        : "no Azurite: run through ctest (fixture azureservers) or set "
-                          "OMNIO_TEST_SERVERS_ENV to a servers.env from scripts/servers/test-servers";
+    s.skip_reason =
+        kv.count("OMNIO_TEST_AZURITE_SKIP")
+            ? kv["OMNIO_TEST_AZURITE_SKIP"]
+            : "no Azurite: run through ctest (fixture azureservers) or set "
+              "OMNIO_TEST_SERVERS_ENV to a servers.env from scripts/servers/test-servers";
   }
   return s;
 }

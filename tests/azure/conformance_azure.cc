@@ -46,7 +46,8 @@ ConformanceBackend azure_backend(bool small_chunks) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Azure, ObjectStoreConformance,
-                         ::testing::Values(azure_backend(false), azure_backend(true)), backend_name);
+                         ::testing::Values(azure_backend(false), azure_backend(true)),
+                         backend_name);
 
 }  // namespace
 }  // namespace omnio::conformance

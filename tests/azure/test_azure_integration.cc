@@ -2,16 +2,15 @@
 // read path, If-Match on later ranges, staged uploads (metadata, content type, fixed-width block
 // ids, nothing committed on cancel), paging through listings, containers, Copy Blob, and
 // authentication: wrong key, SAS, connection string.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <algorithm>
+#include <atomic>
 #include <ctime>
 #include <thread>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "azure/azure_test_env.h"
 #include "backends/azure/azure_store_impl.h"
@@ -38,7 +37,8 @@ class AzureIntegration : public ::testing::Test {
     srv_ = testing::azure_test_server();
     if (!srv_.skip_reason.empty()) GTEST_SKIP() << srv_.skip_reason;
     static std::atomic<int> n{0};
-    prefix_ = std::string(kContainer) + "/t-" + std::to_string(::getpid()) + "-" + std::to_string(n++) + "/";
+    prefix_ = std::string(kContainer) + "/t-" + std::to_string(::getpid()) + "-" +
+              std::to_string(n++) + "/";
     store_ = make(srv_.config());
     ASSERT_TRUE(store_);
     ASSERT_OK(store_->create_container(kContainer));
@@ -89,7 +89,8 @@ TEST_F(AzureIntegration, StaleIfMatchIsATypedPreconditionFailure) {
   ASSERT_OK(store->put(uri("v"), a));
   // A ranged GET with a stale ETag is a typed 412.
   azure::Call call;
-  call.target = {"devstoreaccount1", "omnio-integration", uri("v").substr(std::string(kContainer).size() + 1)};
+  call.target = {"devstoreaccount1", "omnio-integration",
+                 uri("v").substr(std::string(kContainer).size() + 1)};
   call.headers = {{"x-ms-range", "bytes=0-9"}, {"If-Match", "\"0x0STALE\""}};
   call.what = "GET stale";
   auto r = az_store.perform(std::move(call));
@@ -124,7 +125,8 @@ TEST_F(AzureIntegration, StagedUploadCommitsBlocksWithFixedWidthIds) {
   auto w = store->create_writer(uri("staged"), wo);
   ASSERT_OK(w);
   Bytes data = pattern_bytes(1234567);
-  for (std::size_t off = 0; off < data.size(); off += 77777) ASSERT_OK((*w)->write(data.slice(off, 77777)));
+  for (std::size_t off = 0; off < data.size(); off += 77777)
+    ASSERT_OK((*w)->write(data.slice(off, 77777)));
   ASSERT_OK((*w)->finalize());
   EXPECT_EQ(*store->get(uri("staged")), data);
   auto m = store->stat(uri("staged"));
@@ -133,7 +135,8 @@ TEST_F(AzureIntegration, StagedUploadCommitsBlocksWithFixedWidthIds) {
   EXPECT_EQ(m->metadata["kind"], "staged");
   // Get Block List: 13 committed blocks, every id the same length.
   azure::Call call;
-  call.target = {"devstoreaccount1", "omnio-integration", uri("staged").substr(std::string(kContainer).size() + 1)};
+  call.target = {"devstoreaccount1", "omnio-integration",
+                 uri("staged").substr(std::string(kContainer).size() + 1)};
   call.query = {{"comp", "blocklist"}, {"blocklisttype", "all"}};
   call.what = "GET BLOCK LIST";
   auto r = dynamic_cast<azure::AzureStore&>(*store).perform(std::move(call));
@@ -173,7 +176,8 @@ TEST_F(AzureIntegration, ListingPagesThroughMarkers) {
   c.azure.list_page_size = 5;
   auto store = make(c);
   const int n = 23;
-  for (int i = 0; i < n; ++i) ASSERT_OK(store->put(uri(fmt::format("many/{:02d}", i)), Bytes::copy_of(std::string("x"))));
+  for (int i = 0; i < n; ++i)
+    ASSERT_OK(store->put(uri(fmt::format("many/{:02d}", i)), Bytes::copy_of(std::string("x"))));
   const auto before = azure_store_stats(*store);
   auto l = store->list(uri("many/"), true);
   ASSERT_OK(l);
@@ -188,14 +192,16 @@ TEST_F(AzureIntegration, ListingPagesThroughMarkers) {
 }
 
 TEST_F(AzureIntegration, NonRecursiveListingShowsDirectories) {
-  for (auto k : {"d/a", "d/sub/b", "d/sub/c", "e"}) ASSERT_OK(store_->put(uri(k), Bytes::copy_of(std::string("1"))));
+  for (auto k : {"d/a", "d/sub/b", "d/sub/c", "e"})
+    ASSERT_OK(store_->put(uri(k), Bytes::copy_of(std::string("1"))));
   auto l = store_->list(uri("d/"), false);
   ASSERT_OK(l);
   EXPECT_EQ(*l, (std::vector<std::string>{uri("d/a"), uri("d/sub/")}));
 }
 
 TEST_F(AzureIntegration, ContainersCreateIsIdempotentListAndDelete) {
-  const std::string name = fmt::format("az://devstoreaccount1/omnio-mb-{}-{}", ::getpid(), std::time(nullptr) % 100000);
+  const std::string name =
+      fmt::format("az://devstoreaccount1/omnio-mb-{}-{}", ::getpid(), std::time(nullptr) % 100000);
   ASSERT_OK(store_->create_container(name));
   ASSERT_OK(store_->create_container(name));  // idempotent
   auto all = store_->list_containers("az://devstoreaccount1");
@@ -232,7 +238,8 @@ TEST_F(AzureIntegration, WrongKeyIsPermissionDenied) {
   EXPECT_EQ(r.error().code(), ErrorCode::kPermissionDenied) << r.error().to_string();
   EXPECT_EQ(r.error().http_status(), 403);
   // Azure says AuthenticationFailed, Azurite AuthorizationFailure.
-  EXPECT_NE(r.error().to_string().find("check the account key"), std::string::npos) << r.error().to_string();
+  EXPECT_NE(r.error().to_string().find("check the account key"), std::string::npos)
+      << r.error().to_string();
   EXPECT_EQ(r.error().to_string().find(c.azure.account_key), std::string::npos);
   EXPECT_FALSE(store->exists(uri("anything")).ok()) << "a denied request is not 'missing'";
 }
@@ -245,8 +252,9 @@ std::string account_sas(const std::string& permissions) {
   char expiry[32];
   std::strftime(expiry, sizeof expiry, "%Y-%m-%dT%H:%M:%SZ", &tm);
   const std::string sv = "2020-12-06";
-  const std::string sts = fmt::format("{}\n{}\n{}\n{}\n\n{}\n\n{}\n{}\n\n", testing::kAzuriteAccount, permissions,
-                                      "b", "sco", expiry, "http,https", sv);
+  const std::string sts =
+      fmt::format("{}\n{}\n{}\n{}\n\n{}\n\n{}\n{}\n\n", testing::kAzuriteAccount, permissions, "b",
+                  "sco", expiry, "http,https", sv);
   auto key = http::base64_decode(testing::kAzuriteKey);
   const std::string sig = http::base64_encode(http::hmac_sha256(*key, sts));
   return fmt::format("sv={}&ss=b&srt=sco&sp={}&se={}&spr=http,https&sig={}", sv, permissions,
@@ -283,8 +291,8 @@ TEST_F(AzureIntegration, SasTokenWorksAndLimitsPermissions) {
 TEST_F(AzureIntegration, ConnectionStringConfiguresEverything) {
   Config c;
   c.azure.connection_string = fmt::format(
-      "DefaultEndpointsProtocol=http;AccountName={};AccountKey={};BlobEndpoint={}/{};", testing::kAzuriteAccount,
-      testing::kAzuriteKey, srv_.endpoint, testing::kAzuriteAccount);
+      "DefaultEndpointsProtocol=http;AccountName={};AccountKey={};BlobEndpoint={}/{};",
+      testing::kAzuriteAccount, testing::kAzuriteKey, srv_.endpoint, testing::kAzuriteAccount);
   auto store = make(c);
   ASSERT_OK(store->put(uri("cs"), Bytes::copy_of(std::string("hello"))));
   EXPECT_EQ(*store->get(uri("cs")), Bytes::copy_of(std::string("hello")));
@@ -294,7 +302,8 @@ TEST_F(AzureIntegration, MismatchedAccountIsRefusedBeforeSending) {
   auto r = store_->get("az://otheraccount/c/k");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code(), ErrorCode::kPermissionDenied);
-  EXPECT_NE(r.error().to_string().find("the account key is for account 'devstoreaccount1'"), std::string::npos)
+  EXPECT_NE(r.error().to_string().find("the account key is for account 'devstoreaccount1'"),
+            std::string::npos)
       << r.error().to_string();
 }
 

@@ -16,8 +16,8 @@ namespace {
 
 constexpr const char* kBucket = "omnio-conformance";
 
-ConformanceBackend gcs_backend(const std::string& server, const testing::GcsEmulator& srv, bool small_ranges,
-                               bool small_uploads) {
+ConformanceBackend gcs_backend(const std::string& server, const testing::GcsEmulator& srv,
+                               bool small_ranges, bool small_uploads) {
   ConformanceBackend b;
   b.name = server + (small_ranges ? "_engine" : "") + (small_uploads ? "_resumable" : "");
   b.skip_reason = srv.skip_reason;
@@ -52,11 +52,13 @@ ConformanceBackend gcs_backend(const std::string& server, const testing::GcsEmul
 std::vector<ConformanceBackend> backends() {
   const auto emulator = testing::gcs_server("EMULATOR");
   const auto fake = testing::gcs_server("FAKE");
-  return {gcs_backend("emulator", emulator, false, false), gcs_backend("emulator", emulator, true, false),
-          gcs_backend("fake", fake, false, false), gcs_backend("fake", fake, true, true)};
+  return {gcs_backend("emulator", emulator, false, false),
+          gcs_backend("emulator", emulator, true, false), gcs_backend("fake", fake, false, false),
+          gcs_backend("fake", fake, true, true)};
 }
 
-INSTANTIATE_TEST_SUITE_P(Gcs, ObjectStoreConformance, ::testing::ValuesIn(backends()), backend_name);
+INSTANTIATE_TEST_SUITE_P(Gcs, ObjectStoreConformance, ::testing::ValuesIn(backends()),
+                         backend_name);
 
 }  // namespace
 }  // namespace omnio::conformance

@@ -32,7 +32,8 @@ inline GcsEmulator gcs_server(const std::string& which = "EMULATOR") {
   if (e.endpoint.empty()) {
     e.skip_reason = kv.count("OMNIO_TEST_GCS_" + which + "_SKIP")
                         ? kv["OMNIO_TEST_GCS_" + which + "_SKIP"]
-                        : "no GCS test servers: run through ctest (fixture gcsservers) or set OMNIO_TEST_SERVERS_ENV "
+                        : "no GCS test servers: run through ctest (fixture gcsservers) or set "
+                          "OMNIO_TEST_SERVERS_ENV "
                           "to a servers.env from scripts/servers/test-servers";
   }
   return e;
@@ -41,13 +42,16 @@ inline GcsEmulator gcs_server(const std::string& which = "EMULATOR") {
 /// tests/support/gcs_fake.py as a child process on a free port.
 class GcsFake {
  public:
-  GcsFake() : child_(std::string(OMNIO_SOURCE_DIR) + "/tests/support/gcs_fake.py", {"--port", "0"}) {
+  GcsFake()
+      : child_(std::string(OMNIO_SOURCE_DIR) + "/tests/support/gcs_fake.py", {"--port", "0"}) {
     std::sscanf(child_.first_line().c_str(), "GCS_FAKE_PORT=%d", &port_);
   }
   bool ok() const { return port_ > 0; }
   std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
   /// POST /_fake/config with a JSON object (merged into the fake's knobs).
-  Result<std::string> configure(const std::string& json) { return child_.call("POST", endpoint() + "/_fake/config", json); }
+  Result<std::string> configure(const std::string& json) {
+    return child_.call("POST", endpoint() + "/_fake/config", json);
+  }
   /// One counter of GET /_fake/stats (0 when never counted).
   long stat(const std::string& field) {
     auto r = child_.call("GET", endpoint() + "/_fake/stats");

@@ -3,13 +3,12 @@
 // anonymous access, the default read path without a metadata GET, server-side copy, and faults
 // injected by tests/support/fault_proxy.py in front of it (503/429 retried, truncated or dropped
 // bodies retried and never returned short, 404 not retried, failed deletes all reported).
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "backends/gcs/gcs_store.h"
 #include "conformance/object_store_suite.h"
@@ -64,7 +63,10 @@ TEST_F(GcsEmulatorTest, ListsAndDeletesMoreThanOneThousandObjects) {
     for (int t = 0; t < 8; ++t) {
       workers.emplace_back([&] {
         for (int i; (i = next++) < kObjects;) {
-          if (!store_->put(uri(fmt::format("many/{:05d}", i)), Bytes::copy_of(std::string_view("x"))).ok()) ++failed;
+          if (!store_
+                   ->put(uri(fmt::format("many/{:05d}", i)), Bytes::copy_of(std::string_view("x")))
+                   .ok())
+            ++failed;
         }
       });
     }
@@ -102,7 +104,8 @@ TEST_F(GcsEmulatorTest, LargeObjectThroughTheRangeEngine) {
   Bytes data = pattern_bytes(12 * 1024 * 1024 + 3);
   ASSERT_OK(s->put(uri("large"), data));
   EXPECT_EQ(*s->get(uri("large")), data);
-  EXPECT_EQ(*s->get_range(uri("large"), 5 * 1024 * 1024 + 1, 4 * 1024 * 1024), data.slice(5 * 1024 * 1024 + 1, 4 * 1024 * 1024));
+  EXPECT_EQ(*s->get_range(uri("large"), 5 * 1024 * 1024 + 1, 4 * 1024 * 1024),
+            data.slice(5 * 1024 * 1024 + 1, 4 * 1024 * 1024));
   std::uint64_t total = 0;
   ASSERT_OK(s->get_to_sink(uri("large"), [&](std::uint64_t off, Bytes b) {
     EXPECT_EQ(off, total);
@@ -122,16 +125,19 @@ TEST_F(GcsEmulatorTest, BucketListingAndCopy) {
   EXPECT_EQ(*store_->get(uri("c/dst")), pattern_bytes(5000));
 }
 
-// ---- faults --------------------------------------------------------------------------------------
+// ---- faults
+// --------------------------------------------------------------------------------------
 
 class GcsFaults : public GcsEmulatorTest {
  protected:
   void SetUp() override {
     GcsEmulatorTest::SetUp();
     if (IsSkipped()) return;
-    proxy_ = std::make_unique<testing::ChildServer>(std::string(OMNIO_SOURCE_DIR) + "/tests/support/fault_proxy.py",
-                                                    std::vector<std::string>{"--upstream", srv_.endpoint});
-    std::sscanf(proxy_->first_line().c_str(), "FAULT_PROXY_PORT=%d FAULT_PROXY_CONTROL_PORT=%d", &port_, &control_);
+    proxy_ = std::make_unique<testing::ChildServer>(
+        std::string(OMNIO_SOURCE_DIR) + "/tests/support/fault_proxy.py",
+        std::vector<std::string>{"--upstream", srv_.endpoint});
+    std::sscanf(proxy_->first_line().c_str(), "FAULT_PROXY_PORT=%d FAULT_PROXY_CONTROL_PORT=%d",
+                &port_, &control_);
     ASSERT_GT(port_, 0) << "the fault proxy did not start";
   }
   std::shared_ptr<ObjectStore> proxied(int attempts = 3) {
@@ -194,14 +200,17 @@ TEST_F(GcsFaults, PersistentErrorsGiveUpAndNotFoundIsNotRetried) {
 }
 
 TEST_F(GcsFaults, EveryFailedDeleteIsReported) {
-  for (int i = 0; i < 20; ++i) ASSERT_OK(store_->put(uri(fmt::format("d/{:02d}", i)), pattern_bytes(10)));
+  for (int i = 0; i < 20; ++i)
+    ASSERT_OK(store_->put(uri(fmt::format("d/{:02d}", i)), pattern_bytes(10)));
   auto s = proxied();
-  rules(R"([{"method":"DELETE","path_regex":"d%2F0[0-4]$","action":"error","status":403,"times":-1}])");
+  rules(
+      R"([{"method":"DELETE","path_regex":"d%2F0[0-4]$","action":"error","status":403,"times":-1}])");
   auto n = s->delete_prefix(uri("d/"));
   ASSERT_FALSE(n.ok());
   const std::string msg = n.error().to_string();
   EXPECT_NE(msg.find("5 of 20 deletes failed (15 deleted)"), std::string::npos) << msg;
-  for (int i = 0; i < 5; ++i) EXPECT_NE(msg.find(fmt::format("d/{:02d}", i)), std::string::npos) << msg;
+  for (int i = 0; i < 5; ++i)
+    EXPECT_NE(msg.find(fmt::format("d/{:02d}", i)), std::string::npos) << msg;
   auto left = store_->list(uri("d/"), true);
   ASSERT_OK(left);
   EXPECT_EQ(left->size(), 5u);

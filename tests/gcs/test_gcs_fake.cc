@@ -1,7 +1,7 @@
-// gs:// paths the firebase emulator cannot exercise, against tests/support/gcs_fake.py (one fake per
-// test, so its fault knobs never leak): multi-chunk resumable uploads, resume from the committed
-// offset after a failed chunk, session cancel on error/cancel, 416, bucket create/delete/list,
-// rewrite over several calls, CRC32C mismatch -> kDataLoss, every list page.
+// gs:// paths the firebase emulator cannot exercise, against tests/support/gcs_fake.py (one fake
+// per test, so its fault knobs never leak): multi-chunk resumable uploads, resume from the
+// committed offset after a failed chunk, session cancel on error/cancel, 416, bucket
+// create/delete/list, rewrite over several calls, CRC32C mismatch -> kDataLoss, every list page.
 #include <gtest/gtest.h>
 
 #include "backends/gcs/gcs_store.h"
@@ -62,7 +62,8 @@ TEST_F(GcsFakeTest, WriterStreamsChunksAndIsInvisibleUntilFinalize) {
   Bytes data = pattern_bytes(1024 * 1024 + 17);
   auto w = s->create_writer("gs://bk/w");
   ASSERT_OK(w);
-  for (std::size_t off = 0; off < data.size(); off += 100000) ASSERT_OK((*w)->write(data.slice(off, 100000)));
+  for (std::size_t off = 0; off < data.size(); off += 100000)
+    ASSERT_OK((*w)->write(data.slice(off, 100000)));
   EXPECT_FALSE(*s->exists("gs://bk/w"));
   ASSERT_OK((*w)->finalize());
   EXPECT_EQ(*s->get("gs://bk/w"), data);
@@ -186,7 +187,9 @@ TEST_F(GcsFakeTest, Crc32cMismatchIsDataLossOnWholeObjectReads) {
   c.gcs.range_engine.chunk_size = 16 * 1024;
   auto ranged = make(c);
   EXPECT_EQ(ranged->get("gs://bk/crc").error().code(), ErrorCode::kDataLoss);
-  EXPECT_EQ(ranged->get_to_sink("gs://bk/crc", [](std::uint64_t, Bytes) { return ok_status(); }).error().code(),
+  EXPECT_EQ(ranged->get_to_sink("gs://bk/crc", [](std::uint64_t, Bytes) { return ok_status(); })
+                .error()
+                .code(),
             ErrorCode::kDataLoss);
   std::vector<std::byte> buf(data.size());
   EXPECT_EQ(ranged->get_into("gs://bk/crc", 0, buf).error().code(), ErrorCode::kDataLoss);

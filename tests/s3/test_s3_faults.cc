@@ -2,6 +2,7 @@
 // server and drops connections mid-body, answers 503 SlowDown / 500, stalls or truncates bodies.
 // Shown: retried where safe, a clear typed error otherwise, never a short or corrupt result
 // returned as success, multipart uploads aborted on failure, no connections left open.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -11,8 +12,6 @@
 #include <chrono>
 #include <cstdio>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "backends/s3/s3_store_impl.h"
 #include "conformance/object_store_suite.h"
@@ -43,12 +42,13 @@ class S3Faults : public ::testing::TestWithParam<S3TestServer> {
   void SetUp() override {
     if (!GetParam().skip_reason.empty()) GTEST_SKIP() << GetParam().skip_reason;
     static std::atomic<int> n{0};
-    prefix_ = std::string("s3://") + kBucket + "/" + GetParam().name + "-" + std::to_string(::getpid()) + "-" +
-              std::to_string(n++) + "/";
+    prefix_ = std::string("s3://") + kBucket + "/" + GetParam().name + "-" +
+              std::to_string(::getpid()) + "-" + std::to_string(n++) + "/";
     direct_ = make(GetParam().config());
     ASSERT_OK(direct_->create_container(std::string("s3://") + kBucket));
     proxy_ = std::make_unique<FaultProxy>(GetParam().endpoint);
-    ASSERT_TRUE(proxy_->ok()) << "the fault proxy did not start (python3 tests/support/fault_proxy.py)";
+    ASSERT_TRUE(proxy_->ok())
+        << "the fault proxy did not start (python3 tests/support/fault_proxy.py)";
   }
   void TearDown() override {
     if (direct_) (void)direct_->delete_prefix(prefix_);
@@ -77,12 +77,15 @@ class S3Faults : public ::testing::TestWithParam<S3TestServer> {
     EXPECT_TRUE(r.ok()) << r.error().to_string();
     std::vector<std::string> out;
     if (!r.ok()) return out;
-    for (std::size_t p = r->body.find("<UploadId>"); p != std::string::npos; p = r->body.find("<UploadId>", p + 1)) {
+    for (std::size_t p = r->body.find("<UploadId>"); p != std::string::npos;
+         p = r->body.find("<UploadId>", p + 1)) {
       out.push_back(r->body.substr(p + 10, r->body.find("</UploadId>", p) - p - 10));
     }
     return out;
   }
-  std::string key(const std::string& name) const { return uri(name).substr(6 + std::string(kBucket).size()); }
+  std::string key(const std::string& name) const {
+    return uri(name).substr(6 + std::string(kBucket).size());
+  }
 
   std::string prefix_;
   std::shared_ptr<ObjectStore> direct_;
@@ -139,7 +142,8 @@ TEST_P(S3Faults, TruncatedAndDroppedBodiesAreRetriedNeverReturnedShort) {
   proxy_->rules(R"([{"method":"GET","action":"truncate","after_bytes":100000,"times":-1}])");
   auto bad = store->get(uri("obj"));
   ASSERT_FALSE(bad.ok()) << "a truncated body came back as success";
-  EXPECT_TRUE(bad.error().code() == ErrorCode::kDataLoss || bad.error().code() == ErrorCode::kUnavailable)
+  EXPECT_TRUE(bad.error().code() == ErrorCode::kDataLoss ||
+              bad.error().code() == ErrorCode::kUnavailable)
       << bad.error().to_string();
   std::vector<std::byte> buf(data.size());
   auto into = store->get_into(uri("obj"), 0, buf);
@@ -154,7 +158,8 @@ TEST_P(S3Faults, FaultsInParallelRangesAreRetried) {
   Bytes data = pattern_bytes(4 * kMiB + 17);
   ASSERT_OK(direct_->put(uri("obj"), data));
   // Faults only on later ranges (not the first, which starts at 0).
-  proxy_->rules(R"([{"method":"GET","header":["range","^bytes=[1-9]"],"action":"drop_mid_body","after_bytes":1000,"times":3},
+  proxy_->rules(
+      R"([{"method":"GET","header":["range","^bytes=[1-9]"],"action":"drop_mid_body","after_bytes":1000,"times":3},
                     {"method":"GET","header":["range","^bytes=[1-9]"],"action":"slowdown","times":3}])");
   auto got = store->get(uri("obj"));
   ASSERT_OK(got);
@@ -190,16 +195,19 @@ TEST_P(S3Faults, StallHitsTheStallTimeoutAndCancelIsPrompt) {
 
 TEST_P(S3Faults, FailedPartAbortsTheUploadAndNothingAppears) {
   auto store = make(proxied(2));
-  proxy_->rules(R"([{"method":"PUT","query_regex":"partNumber=2&","action":"error","status":500,"times":-1}])");
+  proxy_->rules(
+      R"([{"method":"PUT","query_regex":"partNumber=2&","action":"error","status":500,"times":-1}])");
   WriterOptions wo;
   wo.part_size = 5 * kMiB;
   auto w = store->create_writer(uri("mp"), wo);
   ASSERT_OK(w);
   Status s;
-  for (int i = 0; i < 4 && s.ok(); ++i) s = (*w)->write(pattern_bytes(5 * kMiB, static_cast<std::uint64_t>(i)));
+  for (int i = 0; i < 4 && s.ok(); ++i)
+    s = (*w)->write(pattern_bytes(5 * kMiB, static_cast<std::uint64_t>(i)));
   if (s.ok()) s = (*w)->finalize();
   ASSERT_FALSE(s.ok()) << "an upload with a failed part completed";
-  EXPECT_NE(s.error().to_string().find("UPLOAD PART 2"), std::string::npos) << s.error().to_string();
+  EXPECT_NE(s.error().to_string().find("UPLOAD PART 2"), std::string::npos)
+      << s.error().to_string();
   w->reset();
   EXPECT_FALSE(*direct_->exists(uri("mp")));
   EXPECT_TRUE(pending_uploads(key("mp")).empty()) << "the failed upload was not aborted";
@@ -207,10 +215,12 @@ TEST_P(S3Faults, FailedPartAbortsTheUploadAndNothingAppears) {
 
 TEST_P(S3Faults, FailedCompleteNeverLeavesAnObject) {
   auto store = make(proxied(2));
-  proxy_->rules(R"([{"method":"POST","query_regex":"^uploadId=","action":"error","status":500,"times":-1}])");
+  proxy_->rules(
+      R"([{"method":"POST","query_regex":"^uploadId=","action":"error","status":500,"times":-1}])");
   Status s = store->put_multipart(uri("mp2"), pattern_bytes(11 * kMiB), 5 * kMiB);
   ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.error().to_string().find("COMPLETE MULTIPART UPLOAD"), std::string::npos) << s.error().to_string();
+  EXPECT_NE(s.error().to_string().find("COMPLETE MULTIPART UPLOAD"), std::string::npos)
+      << s.error().to_string();
   EXPECT_FALSE(*direct_->exists(uri("mp2")));
   EXPECT_TRUE(pending_uploads(key("mp2")).empty());
 }
@@ -228,7 +238,8 @@ TEST_P(S3Faults, BodyCorruptedInTransitIsRejectedByTheServerAndResent) {
   EXPECT_EQ(*direct_->get(uri("single")), small);
 
   Bytes big = pattern_bytes(12 * kMiB, 8);
-  proxy_->rules(R"([{"method":"PUT","query_regex":"partNumber=2&","action":"corrupt_request","after_bytes":123456,"times":2}])");
+  proxy_->rules(
+      R"([{"method":"PUT","query_regex":"partNumber=2&","action":"corrupt_request","after_bytes":123456,"times":2}])");
   ASSERT_OK(store->put_multipart(uri("parts"), big, 5 * kMiB));
   EXPECT_GE(s3_store_stats(*store).retries, 2u);
   EXPECT_EQ(*direct_->get(uri("parts")), big);
@@ -238,7 +249,8 @@ TEST_P(S3Faults, BodyCorruptedInTransitIsRejectedByTheServerAndResent) {
   auto bad = store->put(uri("never"), small);
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().code(), ErrorCode::kDataLoss) << bad.error().to_string();
-  EXPECT_NE(bad.error().to_string().find("corrupted"), std::string::npos) << bad.error().to_string();
+  EXPECT_NE(bad.error().to_string().find("corrupted"), std::string::npos)
+      << bad.error().to_string();
   proxy_->rules("[]");
   EXPECT_FALSE(*direct_->exists(uri("never")));
 }
@@ -253,7 +265,8 @@ TEST_P(S3Faults, DeadEndpointFailsFastAndConnectionsAreReleased) {
     EXPECT_EQ(r.error().code(), ErrorCode::kUnavailable) << r.error().to_string();
     EXPECT_LT(Clock::now() - t0, 3s);
     proxy_->rules("[]");
-    for (int i = 0; i < 20; ++i) ASSERT_OK(store->put(uri(fmt::format("k{}", i)), pattern_bytes(1000)));
+    for (int i = 0; i < 20; ++i)
+      ASSERT_OK(store->put(uri(fmt::format("k{}", i)), pattern_bytes(1000)));
   }
   // The store is gone: every connection it opened is closed.
   long open = -1;
@@ -265,7 +278,9 @@ TEST_P(S3Faults, DeadEndpointFailsFastAndConnectionsAreReleased) {
 }
 
 INSTANTIATE_TEST_SUITE_P(S3, S3Faults, ::testing::ValuesIn(testing::s3_test_servers()),
-                         [](const ::testing::TestParamInfo<S3TestServer>& i) { return i.param.name; });
+                         [](const ::testing::TestParamInfo<S3TestServer>& i) {
+                           return i.param.name;
+                         });
 
 }  // namespace
 }  // namespace omnio

@@ -1,13 +1,12 @@
 // s3:// behaviour beyond the conformance suite, against real servers: no HEAD on the read path,
 // If-Match on later ranges, multipart writers (metadata, abort on cancel and on destruction),
 // paging through listings and batched deletes, buckets, server-side copy, authentication errors.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "backends/s3/s3_store_impl.h"
 #include "conformance/object_store_suite.h"
@@ -33,8 +32,8 @@ class S3Integration : public ::testing::TestWithParam<S3TestServer> {
   void SetUp() override {
     if (!GetParam().skip_reason.empty()) GTEST_SKIP() << GetParam().skip_reason;
     static std::atomic<int> n{0};
-    prefix_ = std::string("s3://") + kBucket + "/" + GetParam().name + "-" + std::to_string(::getpid()) +
-              "-" + std::to_string(n++) + "/";
+    prefix_ = std::string("s3://") + kBucket + "/" + GetParam().name + "-" +
+              std::to_string(::getpid()) + "-" + std::to_string(n++) + "/";
     store_ = make(GetParam().config());
     ASSERT_TRUE(store_);
     ASSERT_OK(store_->create_container(std::string("s3://") + kBucket));
@@ -48,7 +47,9 @@ class S3Integration : public ::testing::TestWithParam<S3TestServer> {
     return s.ok() ? *s : nullptr;
   }
   std::string uri(const std::string& name) const { return prefix_ + name; }
-  std::string key(const std::string& name) const { return uri(name).substr(6 + std::string(kBucket).size()); }
+  std::string key(const std::string& name) const {
+    return uri(name).substr(6 + std::string(kBucket).size());
+  }
 
   // Upload ids the server still holds for keys under `key_prefix` (ListMultipartUploads).
   std::vector<std::string> pending_uploads(const std::string& key_prefix) {
@@ -62,7 +63,8 @@ class S3Integration : public ::testing::TestWithParam<S3TestServer> {
     std::vector<std::string> out;
     if (!r.ok()) return out;
     std::string_view body = r->body;
-    for (std::size_t p = body.find("<UploadId>"); p != std::string_view::npos; p = body.find("<UploadId>", p + 1)) {
+    for (std::size_t p = body.find("<UploadId>"); p != std::string_view::npos;
+         p = body.find("<UploadId>", p + 1)) {
       out.emplace_back(body.substr(p + 10, body.find("</UploadId>", p) - p - 10));
     }
     return out;
@@ -165,7 +167,8 @@ TEST_P(S3Integration, CancelledOrDroppedWriterLeavesNothing) {
       ASSERT_OK((*w)->cancel());
     }
     EXPECT_FALSE(*store_->exists(uri(name))) << name;
-    EXPECT_TRUE(pending_uploads(key(name)).empty()) << name << ": the multipart upload was not aborted";
+    EXPECT_TRUE(pending_uploads(key(name)).empty())
+        << name << ": the multipart upload was not aborted";
   }
 }
 
@@ -176,7 +179,9 @@ TEST_P(S3Integration, ListingAndDeletingPageThroughThousands) {
   for (int t = 0; t < 16; ++t) {
     workers.emplace_back([&] {
       for (int i = next++; i < kKeys; i = next++) {
-        if (!store_->put(uri(fmt::format("many/{:05d}", i)), Bytes::copy_of(std::string_view("x"))).ok()) ++failures;
+        if (!store_->put(uri(fmt::format("many/{:05d}", i)), Bytes::copy_of(std::string_view("x")))
+                 .ok())
+          ++failures;
       }
     });
   }
@@ -217,8 +222,10 @@ TEST_P(S3Integration, InvalidBucketNameSaysWhatIsExpected) {
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().code(), ErrorCode::kInvalidArgument) << bad.error().to_string();
   // The message explains the rule even when the server's <Message> is empty (Ceph).
-  EXPECT_NE(bad.error().message().find("InvalidBucketName"), std::string::npos) << bad.error().to_string();
-  EXPECT_EQ(bad.error().message().find("InvalidBucketName:  "), std::string::npos) << bad.error().to_string();
+  EXPECT_NE(bad.error().message().find("InvalidBucketName"), std::string::npos)
+      << bad.error().to_string();
+  EXPECT_EQ(bad.error().message().find("InvalidBucketName:  "), std::string::npos)
+      << bad.error().to_string();
 }
 
 TEST_P(S3Integration, ServerSideCopyKeepsBytesAndMetadata) {
@@ -233,10 +240,11 @@ TEST_P(S3Integration, ServerSideCopyKeepsBytesAndMetadata) {
 }
 
 TEST_P(S3Integration, OddKeysOnTheWire) {
-  for (std::string k : {"a//b", "dot/./seg", "dotdot/../seg", "q?x=1&y", "hash#frag", "tilde~", "sp  ace",
-                        "semi;colon", "ümlaut/ß", "star*", "eq=sign", "comma,", "at@", "dollar$"}) {
+  for (std::string k :
+       {"a//b", "dot/./seg", "dotdot/../seg", "q?x=1&y", "hash#frag", "tilde~", "sp  ace",
+        "semi;colon", "ümlaut/ß", "star*", "eq=sign", "comma,", "at@", "dollar$"}) {
     Bytes data = pattern_bytes(100 + k.size());
-    ASSERT_OK(store_->put(uri(k), data)) ;
+    ASSERT_OK(store_->put(uri(k), data));
     auto got = store_->get(uri(k));
     ASSERT_OK(got);
     EXPECT_EQ(*got, data) << k;
@@ -254,8 +262,10 @@ TEST_P(S3Integration, WrongSecretIsUnauthenticated) {
   auto r = store->get(uri("whatever"));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code(), ErrorCode::kUnauthenticated) << r.error().to_string();
-  EXPECT_NE(r.error().to_string().find("SignatureDoesNotMatch"), std::string::npos) << r.error().to_string();
-  EXPECT_EQ(r.error().to_string().find("not-the-secret"), std::string::npos) << "secret leaked into an error";
+  EXPECT_NE(r.error().to_string().find("SignatureDoesNotMatch"), std::string::npos)
+      << r.error().to_string();
+  EXPECT_EQ(r.error().to_string().find("not-the-secret"), std::string::npos)
+      << "secret leaked into an error";
 }
 
 TEST_P(S3Integration, UnsignedPayloadOptIn) {
@@ -268,7 +278,9 @@ TEST_P(S3Integration, UnsignedPayloadOptIn) {
 }
 
 INSTANTIATE_TEST_SUITE_P(S3, S3Integration, ::testing::ValuesIn(testing::s3_test_servers()),
-                         [](const ::testing::TestParamInfo<S3TestServer>& i) { return i.param.name; });
+                         [](const ::testing::TestParamInfo<S3TestServer>& i) {
+                           return i.param.name;
+                         });
 
 }  // namespace
 }  // namespace omnio

@@ -3,6 +3,7 @@
 // stopped with SIGTERM when the object dies.
 #pragma once
 
+#include <fmt/format.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,8 +12,6 @@
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "http/http_client.h"
 
@@ -58,7 +57,8 @@ class ChildServer {
   const std::string& first_line() const { return first_line_; }
 
   /// An HTTP exchange with the child (its control API); non-2xx is an error.
-  Result<std::string> call(const std::string& method, const std::string& url, const std::string& body = {}) {
+  Result<std::string> call(const std::string& method, const std::string& url,
+                           const std::string& body = {}) {
     if (!client_) return Error(ErrorCode::kInternal, "no HTTP client");
     http::Request r;
     r.method = method;
@@ -67,7 +67,8 @@ class ChildServer {
     r.headers = {{"Content-Type", "application/json"}};
     OMNIO_ASSIGN_OR_RETURN(http::Response resp, client_->perform(r));
     if (resp.status < 200 || resp.status >= 300) {
-      return Error(ErrorCode::kInternal, fmt::format("{} {} said {}: {}", method, url, resp.status, resp.body));
+      return Error(ErrorCode::kInternal,
+                   fmt::format("{} {} said {}: {}", method, url, resp.status, resp.body));
     }
     return resp.body;
   }

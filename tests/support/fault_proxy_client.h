@@ -2,6 +2,7 @@
 // (rules, stats). Integration tests point a store's endpoint at endpoint().
 #pragma once
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -11,8 +12,6 @@
 #include <cstdlib>
 #include <memory>
 #include <string>
-
-#include <fmt/format.h>
 
 #include "http/http_client.h"
 
@@ -51,14 +50,16 @@ class FaultProxy {
   bool ok() const { return port_ > 0 && control_ > 0 && client_; }
   std::string endpoint() const { return fmt::format("http://127.0.0.1:{}", port_); }
 
-  Result<std::string> control(const std::string& method, const std::string& path, const std::string& body = {}) {
+  Result<std::string> control(const std::string& method, const std::string& path,
+                              const std::string& body = {}) {
     http::Request r;
     r.method = method;
     r.url = fmt::format("http://127.0.0.1:{}{}", control_, path);
     r.body = std::as_bytes(std::span<const char>(body.data(), body.size()));
     r.headers = {{"Content-Type", "application/json"}};
     OMNIO_ASSIGN_OR_RETURN(http::Response resp, client_->perform(r));
-    if (resp.status != 200) return Error(ErrorCode::kInternal, fmt::format("proxy said {}: {}", resp.status, resp.body));
+    if (resp.status != 200)
+      return Error(ErrorCode::kInternal, fmt::format("proxy said {}: {}", resp.status, resp.body));
     return resp.body;
   }
   void rules(const std::string& json) {

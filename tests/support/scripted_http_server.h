@@ -170,8 +170,8 @@ class ScriptedHttpServer {
       }
       if (stop_) break;
       std::string head = "HTTP/1.1 " + std::to_string(rep.status) + " X\r\n";
-      long long cl = rep.content_length >= 0 ? rep.content_length
-                                             : static_cast<long long>(rep.body.size());
+      long long cl =
+          rep.content_length >= 0 ? rep.content_length : static_cast<long long>(rep.body.size());
       head += "Content-Length: " + std::to_string(cl) + "\r\n";
       for (auto& [k, v] : rep.headers) head += k + ": " + v + "\r\n";
       head += "\r\n";

@@ -18,10 +18,15 @@ constexpr const char* kKey =
 
 class AzureResolve : public ::testing::Test {
  protected:
-  static constexpr const char* kVars[] = {
-      "AZURE_STORAGE_CONNECTION_STRING", "AZURE_STORAGE_ACCOUNT", "AZURE_STORAGE_KEY",
-      "AZURE_STORAGE_SAS_TOKEN", "AZURE_STORAGE_ENDPOINT", "AZURE_TENANT_ID", "AZURE_CLIENT_ID",
-      "AZURE_CLIENT_SECRET", "AZURE_AUTHORITY_HOST"};
+  static constexpr const char* kVars[] = {"AZURE_STORAGE_CONNECTION_STRING",
+                                          "AZURE_STORAGE_ACCOUNT",
+                                          "AZURE_STORAGE_KEY",
+                                          "AZURE_STORAGE_SAS_TOKEN",
+                                          "AZURE_STORAGE_ENDPOINT",
+                                          "AZURE_TENANT_ID",
+                                          "AZURE_CLIENT_ID",
+                                          "AZURE_CLIENT_SECRET",
+                                          "AZURE_AUTHORITY_HOST"};
   void SetUp() override {
     for (const char* v : kVars) {
       const char* old = std::getenv(v);
@@ -31,8 +36,10 @@ class AzureResolve : public ::testing::Test {
   }
   void TearDown() override {
     for (const auto& [k, v] : saved_) {
-      if (v) ::setenv(k.c_str(), v->c_str(), 1);
-      else ::unsetenv(k.c_str());
+      if (v)
+        ::setenv(k.c_str(), v->c_str(), 1);
+      else
+        ::unsetenv(k.c_str());
     }
   }
   std::map<std::string, std::optional<std::string>> saved_;
@@ -47,8 +54,8 @@ TEST_F(AzureResolve, NothingConfiguredIsAnonymousWithTheDefaultEndpoint) {
 
 TEST_F(AzureResolve, ConnectionStringWithBlobEndpoint) {
   ::setenv("AZURE_STORAGE_CONNECTION_STRING",
-           (std::string("DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=") + kKey +
-            ";BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;")
+           (std::string("DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=") +
+            kKey + ";BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;")
                .c_str(),
            1);
   auto r = resolve(AzureConfig{});
@@ -61,10 +68,12 @@ TEST_F(AzureResolve, ConnectionStringWithBlobEndpoint) {
 }
 
 TEST_F(AzureResolve, ConnectionStringWithSasAndEndpointSuffix) {
-  auto kv = parse_connection_string("AccountName=acct; SharedAccessSignature=sv=2023&sig=a%3D;EndpointSuffix=core.windows.net");
+  auto kv = parse_connection_string(
+      "AccountName=acct; SharedAccessSignature=sv=2023&sig=a%3D;EndpointSuffix=core.windows.net");
   EXPECT_EQ(kv["SharedAccessSignature"], "sv=2023&sig=a%3D");
   AzureConfig c;
-  c.connection_string = "AccountName=acct;SharedAccessSignature=?sv=2023&sig=a%3D;EndpointSuffix=core.windows.net";
+  c.connection_string =
+      "AccountName=acct;SharedAccessSignature=?sv=2023&sig=a%3D;EndpointSuffix=core.windows.net";
   auto r = resolve(c);
   ASSERT_TRUE(r.ok()) << r.error().to_string();
   EXPECT_EQ(r->auth, AuthKind::kSas);

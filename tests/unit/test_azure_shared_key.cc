@@ -19,8 +19,11 @@ SharedKeyInput vector_input() {
   in.account = "devstoreaccount1";
   in.encoded_path = "/devstoreaccount1/c1/dir/a%20b%2Bc.bin";  // path-style: the account twice
   in.query = {{"comp", "block"}, {"blockid", "AAA="}, {"Timeout", "30"}};
-  in.headers = {{"x-ms-date", "Wed, 25 Nov 2026 01:02:03 GMT"}, {"x-ms-version", "2023-11-03"},
-                {"x-ms-range", "bytes=0-99"}, {"If-Match", "\"0x8D\""}, {"Content-Type", "text/plain"},
+  in.headers = {{"x-ms-date", "Wed, 25 Nov 2026 01:02:03 GMT"},
+                {"x-ms-version", "2023-11-03"},
+                {"x-ms-range", "bytes=0-99"},
+                {"If-Match", "\"0x8D\""},
+                {"Content-Type", "text/plain"},
                 {"x-ms-meta-Color", " blue "}};
   in.content_length = 11;
   return in;
@@ -46,9 +49,14 @@ TEST(AzureSharedKey, ZeroLengthIsSignedAsEmptyAndQueryValuesAreJoined) {
   in.method = "GET";
   in.account = "acct";
   in.encoded_path = "/c";
-  in.query = {{"restype", "container"}, {"comp", "list"}, {"include", "snapshots"}, {"include", "metadata"}};
+  in.query = {{"restype", "container"},
+              {"comp", "list"},
+              {"include", "snapshots"},
+              {"include", "metadata"}};
   const std::string s = shared_key_string_to_sign(in);
-  EXPECT_EQ(s, "GET\n\n\n\n\n\n\n\n\n\n\n\n/acct/c\ncomp:list\ninclude:metadata,snapshots\nrestype:container");
+  EXPECT_EQ(s,
+            "GET\n\n\n\n\n\n\n\n\n\n\n\n/acct/"
+            "c\ncomp:list\ninclude:metadata,snapshots\nrestype:container");
 }
 
 TEST(AzureEncoding, Base64RoundTrip) {
@@ -86,11 +94,13 @@ TEST(AzureXml, ListBlobsPageWithPrefixesMarkerAndEncodedNames) {
 
 TEST(AzureXml, ContainersErrorAndBlockList) {
   auto page = parse_list_containers(
-      "<EnumerationResults><Containers><Container><Name>a</Name></Container><Container><Name>b</Name>"
+      "<EnumerationResults><Containers><Container><Name>a</Name></Container><Container><Name>b</"
+      "Name>"
       "</Container></Containers><NextMarker/></EnumerationResults>");
   ASSERT_TRUE(page.ok());
   EXPECT_EQ(page->names, (std::vector<std::string>{"a", "b"}));
-  auto e = parse_error("<?xml version=\"1.0\"?><Error><Code>BlobNotFound</Code><Message>gone</Message></Error>");
+  auto e = parse_error(
+      "<?xml version=\"1.0\"?><Error><Code>BlobNotFound</Code><Message>gone</Message></Error>");
   ASSERT_TRUE(e.has_value());
   EXPECT_EQ(e->code, "BlobNotFound");
   EXPECT_FALSE(parse_error("").has_value());

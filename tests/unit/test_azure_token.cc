@@ -40,9 +40,11 @@ TEST(AzureToken, RequestsCachesAndRefreshesBeforeExpiry) {
     last_target = r.target;
     last_body = r.body;
     last_type = r.headers.count("content-type") ? r.headers.at("content-type") : "";
-    return ScriptedReply{200, {{"Content-Type", "application/json"}},
-                         "{\"token_type\":\"Bearer\",\"expires_in\":" + std::to_string(expires.load()) +
-                             ",\"access_token\":\"tok-" + std::to_string(n.load()) + "\"}"};
+    return ScriptedReply{
+        200,
+        {{"Content-Type", "application/json"}},
+        "{\"token_type\":\"Bearer\",\"expires_in\":" + std::to_string(expires.load()) +
+            ",\"access_token\":\"tok-" + std::to_string(n.load()) + "\"}"};
   });
   TokenProvider p(client(), RetryPolicy{}, cred(srv));
   auto t1 = p.token({});
@@ -68,9 +70,11 @@ TEST(AzureToken, RequestsCachesAndRefreshesBeforeExpiry) {
 
 TEST(AzureToken, RejectedSecretIsUnauthenticatedAndNeverEchoed) {
   ScriptedHttpServer srv([](const ScriptedRequest&) {
-    return ScriptedReply{401, {{"Content-Type", "application/json"}},
-                         "{\"error\":\"invalid_client\",\"error_description\":\"AADSTS7000215: Invalid "
-                         "client secret provided.\\r\\nTrace ID: x\"}"};
+    return ScriptedReply{
+        401,
+        {{"Content-Type", "application/json"}},
+        "{\"error\":\"invalid_client\",\"error_description\":\"AADSTS7000215: Invalid "
+        "client secret provided.\\r\\nTrace ID: x\"}"};
   });
   TokenProvider p(client(), RetryPolicy{}, cred(srv));
   auto t = p.token({});

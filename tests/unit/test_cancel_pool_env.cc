@@ -72,9 +72,7 @@ TEST(ThreadPool, RunsEveryTaskAndJoins) {
   EXPECT_EQ(n, 1000);
 }
 
-TEST(ThreadPool, IoPoolHasDefaultSize) {
-  EXPECT_GE(ThreadPool::io().size(), 1u);
-}
+TEST(ThreadPool, IoPoolHasDefaultSize) { EXPECT_GE(ThreadPool::io().size(), 1u); }
 
 TEST(Env, KnownVariablesAndTypos) {
   setenv("OMNIO_LOG_LEVLE", "debug", 1);

@@ -135,7 +135,8 @@ TEST(DirectIo, WritesHaveExactLengthAndNoPadding) {
     auto w = s->create_writer(direct_uri(p));
     ASSERT_TRUE(w.ok());
     for (std::size_t off = 0; off < n; off += 7777) {
-      ASSERT_TRUE((*w)->write(std::span(data).subspan(off, std::min<std::size_t>(7777, n - off))).ok());
+      ASSERT_TRUE(
+          (*w)->write(std::span(data).subspan(off, std::min<std::size_t>(7777, n - off))).ok());
     }
     ASSERT_TRUE((*w)->finalize().ok());
     EXPECT_EQ(testutil::read_file(p), data) << "writer " << n;

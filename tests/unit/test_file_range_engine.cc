@@ -135,8 +135,8 @@ TEST(FileRangeEngine, RandomizedReadsMatchPread) {
       const std::uint64_t expect = std::min<std::uint64_t>(len, size - off);
       ASSERT_EQ(r->size(), expect) << off << "+" << len;
       ASSERT_TRUE(std::equal(r->data(), r->data() + r->size(), data.begin() + off)) << off;
-      std::span<std::byte> dest = rng() % 2 ? aligned->span().first(len)
-                                            : std::span(plain).subspan(1, len);  // misaligned
+      std::span<std::byte> dest =
+          rng() % 2 ? aligned->span().first(len) : std::span(plain).subspan(1, len);  // misaligned
       auto n = s->get_into(u, off, dest);
       ASSERT_TRUE(n.ok()) << n.error().to_string();
       ASSERT_EQ(*n, expect);

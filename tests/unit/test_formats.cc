@@ -32,7 +32,8 @@ std::vector<std::byte> fill_all(const FormatOptions& f, const DataGenOptions& p)
   return out;
 }
 
-std::vector<std::byte> streamed(const FormatOptions& f, const DataGenOptions& p, std::size_t chunk) {
+std::vector<std::byte> streamed(const FormatOptions& f, const DataGenOptions& p,
+                                std::size_t chunk) {
   auto g = FormattedGenerator::create(f, p);
   EXPECT_TRUE(g.ok());
   std::vector<std::byte> out;
@@ -148,7 +149,8 @@ void check_npz(const std::vector<std::byte>& z, std::size_t entries, bool expect
   ASSERT_GE(z.size(), 22u);
   const std::size_t eocd = z.size() - 22;
   ASSERT_EQ(le(z, eocd, 4), 0x06054b50u);
-  std::uint64_t n = le(z, eocd + 10, 2), cd_size = le(z, eocd + 12, 4), cd_off = le(z, eocd + 16, 4);
+  std::uint64_t n = le(z, eocd + 10, 2), cd_size = le(z, eocd + 12, 4),
+                cd_off = le(z, eocd + 16, 4);
   if (expect_zip64) {
     ASSERT_EQ(le(z, eocd - 20, 4), 0x07064b50u);
     const std::size_t z64 = static_cast<std::size_t>(le(z, eocd - 20 + 8, 8));
@@ -181,8 +183,10 @@ void check_npz(const std::vector<std::byte>& z, std::size_t entries, bool expect
     EXPECT_EQ(le(z, local + 14, 4), crc);
     const std::size_t lname = le(z, local + 26, 2), lextra = le(z, local + 28, 2);
     const std::size_t data = static_cast<std::size_t>(local) + 30 + lname + lextra;
-    if (!expect_zip64) EXPECT_EQ(le(z, local + 22, 4), size);
-    else EXPECT_EQ(le(z, local + 30 + lname + 4, 8), size);
+    if (!expect_zip64)
+      EXPECT_EQ(le(z, local + 22, 4), size);
+    else
+      EXPECT_EQ(le(z, local + 30 + lname + 4, 8), size);
     EXPECT_EQ(crc32_ieee_update(0, sub(z, data, size)), crc);
     EXPECT_EQ(std::memcmp(z.data() + data, "\x93NUMPY", 6), 0);
     at += 46 + name_len + extra_len;
@@ -197,12 +201,9 @@ TEST(Formats, NpzArchiveIsConsistent) {
 }
 
 TEST(Formats, StreamingEqualsOnePassForAnyChunking) {
-  const std::vector<FormatOptions> formats{{ObjectFormat::kRaw},
-                                           {ObjectFormat::kNpy},
-                                           {ObjectFormat::kNpz, 4},
-                                           {ObjectFormat::kNpz, 2, true},
-                                           {ObjectFormat::kTfRecord, 1},
-                                           {ObjectFormat::kTfRecord, 7}};
+  const std::vector<FormatOptions> formats{
+      {ObjectFormat::kRaw},          {ObjectFormat::kNpy},         {ObjectFormat::kNpz, 4},
+      {ObjectFormat::kNpz, 2, true}, {ObjectFormat::kTfRecord, 1}, {ObjectFormat::kTfRecord, 7}};
   for (const auto& f : formats) {
     for (std::uint64_t size : {0ull, 1ull, 4095ull, 300000ull}) {
       const auto whole = fill_all(f, payload(size, 3));

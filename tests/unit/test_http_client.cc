@@ -25,7 +25,8 @@ TEST(HttpClient, GetIntoDestinationAndHeaders) {
   ScriptedHttpServer srv([](const ScriptedRequest& r) {
     ScriptedReply rep;
     rep.body = "0123456789";
-    rep.headers = {{"ETag", "\"abc\""}, {"X-Echo", r.headers.count("x-test") ? r.headers.at("x-test") : ""}};
+    rep.headers = {{"ETag", "\"abc\""},
+                   {"X-Echo", r.headers.count("x-test") ? r.headers.at("x-test") : ""}};
     return rep;
   });
   auto c = client();
@@ -59,7 +60,9 @@ TEST(HttpClient, KeepAliveReusesOneConnection) {
 }
 
 TEST(HttpClient, LongerBodyThanDestinationIsDataLoss) {
-  ScriptedHttpServer srv([](const ScriptedRequest&) { return ScriptedReply{200, {}, "0123456789AB"}; });
+  ScriptedHttpServer srv([](const ScriptedRequest&) {
+    return ScriptedReply{200, {}, "0123456789AB"};
+  });
   auto c = client();
   std::vector<std::byte> dest(10);
   Request req;

@@ -1,6 +1,7 @@
 // DataLoader: exactly-once delivery in every mode, determinism, sharding, error policies,
 // retries of transient failures, request timeouts, and the seed's cancellation scenarios, on real
 // files (file://) and on a deliberately slow in-memory store (a test double of our own).
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -12,8 +13,6 @@
 #include <mutex>
 #include <set>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "omnio/loader.h"
 #include "omnio/store_factory.h"
@@ -64,14 +63,17 @@ class FaultyStore final : public ObjectStore {
     if (it == objects.end()) return Error(ErrorCode::kNotFound, "no " + key);
     return it->second;
   }
-  Result<Bytes> get_range(std::string_view, std::uint64_t, std::optional<std::uint64_t>, const ReadOptions&) override {
+  Result<Bytes> get_range(std::string_view, std::uint64_t, std::optional<std::uint64_t>,
+                          const ReadOptions&) override {
     return unimpl();
   }
-  Result<std::uint64_t> get_into(std::string_view, std::uint64_t, std::span<std::byte>, const ReadOptions&) override {
+  Result<std::uint64_t> get_into(std::string_view, std::uint64_t, std::span<std::byte>,
+                                 const ReadOptions&) override {
     return unimpl();
   }
   Status put(std::string_view, const Bytes&, const PutOptions&) override { return unimpl(); }
-  Result<std::unique_ptr<ObjectWriter>> create_writer(std::string_view, const WriterOptions&) override {
+  Result<std::unique_ptr<ObjectWriter>> create_writer(std::string_view,
+                                                      const WriterOptions&) override {
     return unimpl();
   }
   Result<std::vector<ListEntry>> list_entries(std::string_view, bool) override { return unimpl(); }
@@ -141,10 +143,10 @@ TEST(LoaderSampler, SequentialShuffledAndDeterministic) {
   o.shuffle = true;
   o.seed = 42;
   auto a = sample_epoch(1000, o, 0);
-  EXPECT_EQ(a, sample_epoch(1000, o, 0));   // same seed, same epoch: same order
-  EXPECT_NE(a, sample_epoch(1000, o, 1));   // a new epoch reshuffles
+  EXPECT_EQ(a, sample_epoch(1000, o, 0));  // same seed, same epoch: same order
+  EXPECT_NE(a, sample_epoch(1000, o, 1));  // a new epoch reshuffles
   o.seed = 43;
-  EXPECT_NE(a, sample_epoch(1000, o, 0));   // another seed, another order
+  EXPECT_NE(a, sample_epoch(1000, o, 0));  // another seed, another order
   std::vector<std::size_t> sorted = a;
   std::sort(sorted.begin(), sorted.end());
   for (std::size_t i = 0; i < sorted.size(); ++i) ASSERT_EQ(sorted[i], i);  // a permutation
@@ -190,17 +192,27 @@ TEST(LoaderSampler, DropLastKeepsWholeBatches) {
 // ---- configuration ----
 
 TEST(LoaderConfig, BuilderRejectsNonsenseNamingTheField) {
-  auto msg = [](const Result<LoaderConfig>& r) { return r.ok() ? std::string() : r.error().to_string(); };
-  EXPECT_NE(msg(LoaderConfig::Builder().batch_size(0).build()).find("options.batch_size"), std::string::npos);
-  EXPECT_NE(msg(LoaderConfig::Builder().pool_size(0).build()).find("pool.pool_size"), std::string::npos);
-  EXPECT_NE(msg(LoaderConfig::Builder().pool_size(kMaxLoaderPoolSize + 1).build()).find("pool.pool_size"),
+  auto msg = [](const Result<LoaderConfig>& r) {
+    return r.ok() ? std::string() : r.error().to_string();
+  };
+  EXPECT_NE(msg(LoaderConfig::Builder().batch_size(0).build()).find("options.batch_size"),
             std::string::npos);
-  EXPECT_NE(msg(LoaderConfig::Builder().readahead_batches(0).build()).find("pool.readahead_batches"),
+  EXPECT_NE(msg(LoaderConfig::Builder().pool_size(0).build()).find("pool.pool_size"),
             std::string::npos);
-  EXPECT_NE(msg(LoaderConfig::Builder().shard(4, 4).build()).find("options.rank"), std::string::npos);
-  EXPECT_NE(msg(LoaderConfig::Builder().worker(2, 2).build()).find("options.worker_id"), std::string::npos);
-  EXPECT_NE(msg(LoaderConfig::Builder().range_chunk_size(0).build()).find("chunk"), std::string::npos);
-  auto ok = LoaderConfig::Builder().batch_size(64).pool_size(16).range_chunk_size(16 * kMiB).build();
+  EXPECT_NE(
+      msg(LoaderConfig::Builder().pool_size(kMaxLoaderPoolSize + 1).build()).find("pool.pool_size"),
+      std::string::npos);
+  EXPECT_NE(
+      msg(LoaderConfig::Builder().readahead_batches(0).build()).find("pool.readahead_batches"),
+      std::string::npos);
+  EXPECT_NE(msg(LoaderConfig::Builder().shard(4, 4).build()).find("options.rank"),
+            std::string::npos);
+  EXPECT_NE(msg(LoaderConfig::Builder().worker(2, 2).build()).find("options.worker_id"),
+            std::string::npos);
+  EXPECT_NE(msg(LoaderConfig::Builder().range_chunk_size(0).build()).find("chunk"),
+            std::string::npos);
+  auto ok =
+      LoaderConfig::Builder().batch_size(64).pool_size(16).range_chunk_size(16 * kMiB).build();
   ASSERT_TRUE(ok.ok()) << msg(ok);
   EXPECT_EQ(ok->store.direct.range_engine.chunk_size, 16 * kMiB);
   EXPECT_EQ(ok->store.s3.range_engine.chunk_size, 16 * kMiB);
@@ -227,7 +239,8 @@ TEST(LoaderConfig, EnvironmentOverridesDefaultsAndSettersWin) {
 class LoaderFiles : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / fmt::format("omnio-loader-{}-{}", ::getpid(), counter_++);
+    dir_ = std::filesystem::temp_directory_path() /
+           fmt::format("omnio-loader-{}-{}", ::getpid(), counter_++);
     std::filesystem::create_directories(dir_);
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
@@ -247,7 +260,13 @@ TEST_F(LoaderFiles, TenThousandFilesEachExactlyOnceInEveryMode) {
   ASSERT_TRUE(ds.ok()) << ds.error().to_string();
   ASSERT_EQ(ds->size(), 10000u);
   for (auto order : {LoaderOptions::Order::kSampler, LoaderOptions::Order::kCompletion}) {
-    auto c = LoaderConfig::Builder().batch_size(64).pool_size(16).shuffle(true).seed(1).order(order).build();
+    auto c = LoaderConfig::Builder()
+                 .batch_size(64)
+                 .pool_size(16)
+                 .shuffle(true)
+                 .seed(1)
+                 .order(order)
+                 .build();
     ASSERT_TRUE(c.ok());
     auto l = DataLoader::create(*ds, *c);
     ASSERT_TRUE(l.ok());
@@ -270,7 +289,14 @@ TEST_F(LoaderFiles, TenThousandFilesEachExactlyOnceInEveryMode) {
   std::map<std::size_t, int> all;
   for (std::size_t rank = 0; rank < 4; ++rank) {
     for (std::size_t w = 0; w < 2; ++w) {
-      auto c = LoaderConfig::Builder().batch_size(50).pool_size(4).shuffle(true).seed(5).shard(rank, 4).worker(w, 2).build();
+      auto c = LoaderConfig::Builder()
+                   .batch_size(50)
+                   .pool_size(4)
+                   .shuffle(true)
+                   .seed(5)
+                   .shard(rank, 4)
+                   .worker(w, 2)
+                   .build();
       ASSERT_TRUE(c.ok());
       auto l = DataLoader::create(*ds, *c);
       ASSERT_TRUE(l.ok());
@@ -286,7 +312,9 @@ TEST_F(LoaderFiles, TenThousandFilesEachExactlyOnceInEveryMode) {
 TEST_F(LoaderFiles, DatasetFromUriFileAndFromUris) {
   const std::string prefix = make_files(5);
   auto list = dir_ / "list.txt";
-  std::ofstream(list) << "# a comment\n\n" << (dir_ / "f00003").string() << "\n" << prefix << "f00001\r\n";
+  std::ofstream(list) << "# a comment\n\n"
+                      << (dir_ / "f00003").string() << "\n"
+                      << prefix << "f00001\r\n";
   auto ds = Dataset::from_uri_file(list.string());
   ASSERT_TRUE(ds.ok()) << ds.error().to_string();
   ASSERT_EQ(ds->size(), 2u);
@@ -300,7 +328,8 @@ TEST_F(LoaderFiles, DatasetFromUriFileAndFromUris) {
   EXPECT_FALSE(Dataset::from_uri_file((dir_ / "missing").string()).ok());
   auto bad = Dataset::from_uris({"nope://x"});
   ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.error().to_string().find("dataset item 0"), std::string::npos) << bad.error().to_string();
+  EXPECT_NE(bad.error().to_string().find("dataset item 0"), std::string::npos)
+      << bad.error().to_string();
   auto empty = Dataset::from_prefix(prefix + "zzz");
   ASSERT_FALSE(empty.ok());
   EXPECT_EQ(empty.error().code(), ErrorCode::kInvalidArgument);
@@ -314,7 +343,12 @@ TEST(Loader, TransientFailuresAreRetriedAndTheWindowStaysFull) {
   rp.max_attempts = 3;
   rp.base_delay = 1ms;
   rp.max_delay = 2ms;
-  auto c = LoaderConfig::Builder().batch_size(32).pool_size(8).retry(rp).order(LoaderOptions::Order::kCompletion).build();
+  auto c = LoaderConfig::Builder()
+               .batch_size(32)
+               .pool_size(8)
+               .retry(rp)
+               .order(LoaderOptions::Order::kCompletion)
+               .build();
   ASSERT_TRUE(c.ok());
   auto l = DataLoader::create(Dataset::with_store(store, uris), *c);
   ASSERT_TRUE(l.ok());
@@ -334,7 +368,11 @@ TEST(Loader, PermanentFailuresUnderEachPolicy) {
   store->permanent = {uris[3], uris[250], uris[499]};
   // skip: the failed keys are reported, everything else delivered.
   {
-    auto c = LoaderConfig::Builder().batch_size(10).pool_size(4).on_error(LoaderOptions::OnError::kSkip).build();
+    auto c = LoaderConfig::Builder()
+                 .batch_size(10)
+                 .pool_size(4)
+                 .on_error(LoaderOptions::OnError::kSkip)
+                 .build();
     auto l = DataLoader::create(Dataset::with_store(store, uris), *c);
     auto r = run_epoch(**l, 0);
     ASSERT_FALSE(r.error);
@@ -351,7 +389,11 @@ TEST(Loader, PermanentFailuresUnderEachPolicy) {
   }
   // deliver: the item arrives with its error in place of data.
   {
-    auto c = LoaderConfig::Builder().batch_size(10).pool_size(4).on_error(LoaderOptions::OnError::kDeliver).build();
+    auto c = LoaderConfig::Builder()
+                 .batch_size(10)
+                 .pool_size(4)
+                 .on_error(LoaderOptions::OnError::kDeliver)
+                 .build();
     auto l = DataLoader::create(Dataset::with_store(store, uris), *c);
     ASSERT_TRUE((*l)->start_epoch(0).ok());
     auto b = (*l)->next();
@@ -381,7 +423,8 @@ TEST(Loader, StalledRequestHitsTheTimeoutAndIsRetried) {
   RetryPolicy rp;
   rp.base_delay = 1ms;
   rp.max_delay = 1ms;
-  auto c = LoaderConfig::Builder().batch_size(5).pool_size(4).request_timeout(200ms).retry(rp).build();
+  auto c =
+      LoaderConfig::Builder().batch_size(5).pool_size(4).request_timeout(200ms).retry(rp).build();
   auto l = DataLoader::create(Dataset::with_store(store, uris), *c);
   const auto t0 = Clock::now();
   auto r = run_epoch(**l, 0);
@@ -453,8 +496,12 @@ TEST(LoaderCancel, SharedTokenStopsTwoLoaders) {
   ASSERT_TRUE((*a)->start_epoch(0).ok());
   ASSERT_TRUE((*b)->start_epoch(0).ok());
   std::atomic<int> cancelled{0};
-  std::thread ta([&] { if (!(*a)->next().ok()) ++cancelled; });
-  std::thread tb([&] { if (!(*b)->next().ok()) ++cancelled; });
+  std::thread ta([&] {
+    if (!(*a)->next().ok()) ++cancelled;
+  });
+  std::thread tb([&] {
+    if (!(*b)->next().ok()) ++cancelled;
+  });
   std::this_thread::sleep_for(50ms);
   const auto t0 = Clock::now();
   t.cancel();

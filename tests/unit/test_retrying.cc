@@ -144,7 +144,8 @@ TEST(Retrying, CustomCheckCanTurnA200IntoARetryableError) {
   RetryingCall call = get_call(srv.url("/copy"));
   call.check = [](Result<Response> r) -> Result<Response> {
     if (!r.ok()) return r;
-    if (r->body.find("<Error>") != std::string::npos) return Error(ErrorCode::kUnavailable, "InternalError");
+    if (r->body.find("<Error>") != std::string::npos)
+      return Error(ErrorCode::kUnavailable, "InternalError");
     return r;
   };
   auto r = perform_with_retry(c, fast_policy(), nullptr, std::move(call));
@@ -401,7 +402,9 @@ TEST(Retrying, MakeFailureIsReturned) {
   ScriptedHttpServer srv([](const ScriptedRequest&) { return ScriptedReply{200, {}, ""}; });
   auto c = client();
   RetryingCall call;
-  call.make = [](int) -> Result<Request> { return Error(ErrorCode::kUnauthenticated, "no credentials"); };
+  call.make = [](int) -> Result<Request> {
+    return Error(ErrorCode::kUnauthenticated, "no credentials");
+  };
   call.what = "GET x";
   auto r = perform_with_retry(c, fast_policy(), nullptr, std::move(call));
   ASSERT_FALSE(r.ok());

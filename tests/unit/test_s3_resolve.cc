@@ -51,7 +51,8 @@ TEST(S3ParseIni, EqualsSignInValueIsKept) {
       "aws_secret_access_key = abc/def+ghi==\n"
       "aws_session_token=IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJH=a=b\n");
   EXPECT_EQ(ini["default"]["aws_secret_access_key"], "abc/def+ghi==");
-  EXPECT_EQ(ini["default"]["aws_session_token"], "IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJH=a=b");
+  EXPECT_EQ(ini["default"]["aws_session_token"],
+            "IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJH=a=b");
 }
 
 TEST(S3ParseIni, NestedIndentedBlocksAreIgnored) {
@@ -112,10 +113,18 @@ TEST(S3ParseIni, NoTrailingNewlineAndJunk) {
 
 // ---- resolve ----
 
-const char* const kVars[] = {"AWS_ACCESS_KEY_ID",   "AWS_SECRET_ACCESS_KEY",       "AWS_SESSION_TOKEN",
-                             "AWS_PROFILE",         "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE",
-                             "AWS_REGION",          "AWS_DEFAULT_REGION",          "AWS_ENDPOINT_URL_S3",
-                             "AWS_ENDPOINT_URL",    "AWS_CA_BUNDLE",               "HOME"};
+const char* const kVars[] = {"AWS_ACCESS_KEY_ID",
+                             "AWS_SECRET_ACCESS_KEY",
+                             "AWS_SESSION_TOKEN",
+                             "AWS_PROFILE",
+                             "AWS_SHARED_CREDENTIALS_FILE",
+                             "AWS_CONFIG_FILE",
+                             "AWS_REGION",
+                             "AWS_DEFAULT_REGION",
+                             "AWS_ENDPOINT_URL_S3",
+                             "AWS_ENDPOINT_URL",
+                             "AWS_CA_BUNDLE",
+                             "HOME"};
 
 class S3Resolve : public ::testing::Test {
  protected:
@@ -170,7 +179,8 @@ TEST_F(S3Resolve, NothingConfiguredGivesAwsDefaultsAndNoCredentials) {
   EXPECT_EQ(r.credentials_source, "none");
   EXPECT_EQ(r.credentials.access_key_id, "");
   EXPECT_EQ(r.credentials.secret_access_key, "");
-  EXPECT_TRUE(contains(r.missing_credentials_hint, "AWS_ACCESS_KEY_ID")) << r.missing_credentials_hint;
+  EXPECT_TRUE(contains(r.missing_credentials_hint, "AWS_ACCESS_KEY_ID"))
+      << r.missing_credentials_hint;
   EXPECT_EQ(r.region, "us-east-1");
   EXPECT_EQ(r.endpoint, "https://s3.us-east-1.amazonaws.com");
   EXPECT_EQ(r.endpoint_scheme, "https");
@@ -329,7 +339,8 @@ TEST_F(S3Resolve, FilesFromEnvironmentPaths) {
 }
 
 TEST_F(S3Resolve, ExplicitlyChosenProfileThatExistsNowhereIsAnError) {
-  credentials_file("[default]\naws_access_key_id = AKIDDEFAULT\naws_secret_access_key = SECRETDEFAULT\n");
+  credentials_file(
+      "[default]\naws_access_key_id = AKIDDEFAULT\naws_secret_access_key = SECRETDEFAULT\n");
   config_file("[default]\nregion = eu-west-1\n");
   ::setenv("AWS_PROFILE", "ghost", 1);
   Error e = fails();
@@ -367,7 +378,8 @@ TEST_F(S3Resolve, RegionOrder) {
 
 TEST_F(S3Resolve, RegionFromCredentialsFileIsNotUsed) {
   // region is a config-file setting; the credentials file only holds keys.
-  credentials_file("[default]\naws_access_key_id = A\naws_secret_access_key = B\nregion = eu-west-2\n");
+  credentials_file(
+      "[default]\naws_access_key_id = A\naws_secret_access_key = B\nregion = eu-west-2\n");
   EXPECT_EQ(ok().region, "us-east-1");
 }
 
@@ -455,7 +467,8 @@ TEST_F(S3Resolve, NoCredentialsHintNamesTheProfileAndFile) {
   c.profile = "dev";
   Resolved r = ok(c);
   EXPECT_EQ(r.credentials_source, "none");
-  EXPECT_TRUE(contains(r.missing_credentials_hint, "AWS_ACCESS_KEY_ID")) << r.missing_credentials_hint;
+  EXPECT_TRUE(contains(r.missing_credentials_hint, "AWS_ACCESS_KEY_ID"))
+      << r.missing_credentials_hint;
   EXPECT_TRUE(contains(r.missing_credentials_hint, "dev")) << r.missing_credentials_hint;
   EXPECT_TRUE(contains(r.missing_credentials_hint, (home_ / ".aws" / "credentials").string()))
       << r.missing_credentials_hint;
@@ -465,7 +478,8 @@ TEST_F(S3Resolve, WithoutHomeTheHintNamesTheDefaultFile) {
   ::unsetenv("HOME");
   Resolved r = ok();
   EXPECT_EQ(r.credentials_source, "none");
-  EXPECT_TRUE(contains(r.missing_credentials_hint, "~/.aws/credentials")) << r.missing_credentials_hint;
+  EXPECT_TRUE(contains(r.missing_credentials_hint, "~/.aws/credentials"))
+      << r.missing_credentials_hint;
   EXPECT_EQ(r.region, "us-east-1");
 }
 
@@ -484,7 +498,8 @@ TEST_F(S3Resolve, SecretNeverAppearsInSourcesOrHints) {
     EXPECT_FALSE(contains(r.endpoint_source, secret));
     EXPECT_FALSE(contains(r.region_source, secret));
   };
-  credentials_file("[default]\naws_access_key_id = AKIDEXAMPLE\naws_secret_access_key = " + secret + "\n");
+  credentials_file("[default]\naws_access_key_id = AKIDEXAMPLE\naws_secret_access_key = " + secret +
+                   "\n");
   Resolved f = ok();
   EXPECT_EQ(f.credentials.secret_access_key, secret);
   check(f);

@@ -1,6 +1,6 @@
 // The S3 XML documents: error bodies, ListObjectsV2 / ListBuckets pages, multipart and copy results
-// (including <Error> bodies under HTTP 200), DeleteObjects outcomes, the request bodies omnio builds,
-// and EncodingType=url decoding.
+// (including <Error> bodies under HTTP 200), DeleteObjects outcomes, the request bodies omnio
+// builds, and EncodingType=url decoding.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -47,7 +47,8 @@ TEST(S3Xml, ParseErrorRejectsNonXmlAndOtherDocuments) {
   EXPECT_FALSE(parse_error("<ListBucketResult><Name>b</Name></ListBucketResult>").has_value());
   // <Error> entries nested in a DeleteResult are not an error document.
   EXPECT_FALSE(
-      parse_error("<DeleteResult><Error><Key>k</Key><Code>AccessDenied</Code></Error></DeleteResult>")
+      parse_error(
+          "<DeleteResult><Error><Key>k</Key><Code>AccessDenied</Code></Error></DeleteResult>")
           .has_value());
 }
 
@@ -121,7 +122,8 @@ TEST(S3Xml, ListV2TruncatedWithoutTokenIsAnError) {
       "<ListBucketResult><IsTruncated>true</IsTruncated>"
       "<Contents><Key>k1</Key><Size>5</Size></Contents></ListBucketResult>");
   ASSERT_FALSE(page.ok());
-  EXPECT_TRUE(contains(page.error().message(), "NextContinuationToken")) << page.error().to_string();
+  EXPECT_TRUE(contains(page.error().message(), "NextContinuationToken"))
+      << page.error().to_string();
 }
 
 TEST(S3Xml, ListV2UrlEncodingTypeDecodesKeysAndPrefixes) {
@@ -138,7 +140,9 @@ TEST(S3Xml, ListV2UrlEncodingTypeDecodesKeysAndPrefixes) {
   ASSERT_EQ(page->objects.size(), 3u);
   EXPECT_EQ(page->objects[0].key, "dir/my file.txt");
   EXPECT_EQ(page->objects[1].key, "dir/a+b.txt");
-  EXPECT_EQ(page->objects[2].key, "dir/gr\xC3\xBC\xC3\x9F" "e x%y");  // "grüße x%y"
+  EXPECT_EQ(page->objects[2].key,
+            "dir/gr\xC3\xBC\xC3\x9F"
+            "e x%y");  // "grüße x%y"
   EXPECT_EQ(page->common_prefixes, (std::vector<std::string>{"dir/sub dir/", "dir/\xC3\xBC+/"}));
   EXPECT_EQ(page->next_continuation_token, "a+b%2B");
 }
@@ -205,7 +209,8 @@ TEST(S3Xml, InitiateMultipartReadsUploadId) {
 
 TEST(S3Xml, InitiateMultipartWithoutUploadIdIsAnError) {
   auto missing = parse_initiate_multipart(
-      "<InitiateMultipartUploadResult><Bucket>b</Bucket><Key>k</Key></InitiateMultipartUploadResult>");
+      "<InitiateMultipartUploadResult><Bucket>b</Bucket><Key>k</Key></"
+      "InitiateMultipartUploadResult>");
   ASSERT_FALSE(missing.ok());
   EXPECT_TRUE(contains(missing.error().message(), "UploadId")) << missing.error().to_string();
   auto empty = parse_initiate_multipart(
@@ -353,7 +358,9 @@ TEST(S3Xml, BuildDeleteRequestEscapesKeys) {
 
 TEST(S3Xml, BuildDeleteRequestKeysRoundTripThroughDeleteResultParser) {
   // The escaped keys must read back as the original bytes with an XML parser.
-  const std::vector<std::string> keys = {"x & y", "<tag>", "q\"uote's", "gr\xC3\xBC\xC3\x9F" "e"};
+  const std::vector<std::string> keys = {"x & y", "<tag>", "q\"uote's",
+                                         "gr\xC3\xBC\xC3\x9F"
+                                         "e"};
   std::string x = build_delete_request(keys);
   // Reuse the DeleteResult parser as an XML reader: same <Key> elements under a renamed root.
   auto s = x.find("<Delete ");
@@ -371,10 +378,15 @@ TEST(S3Xml, BuildDeleteRequestKeysRoundTripThroughDeleteResultParser) {
 }
 
 TEST(S3Xml, BuildCompleteMultipartListsPartsInOrder) {
-  const std::string x = build_complete_multipart({{1, "\"etag-one\""}, {2, "\"etag-two\""}, {10, "e&3"}});
+  const std::string x =
+      build_complete_multipart({{1, "\"etag-one\""}, {2, "\"etag-two\""}, {10, "e&3"}});
   EXPECT_TRUE(contains(x, "<CompleteMultipartUpload")) << x;
-  EXPECT_TRUE(contains(x, "<Part><PartNumber>1</PartNumber><ETag>&quot;etag-one&quot;</ETag></Part>")) << x;
-  EXPECT_TRUE(contains(x, "<Part><PartNumber>2</PartNumber><ETag>&quot;etag-two&quot;</ETag></Part>")) << x;
+  EXPECT_TRUE(
+      contains(x, "<Part><PartNumber>1</PartNumber><ETag>&quot;etag-one&quot;</ETag></Part>"))
+      << x;
+  EXPECT_TRUE(
+      contains(x, "<Part><PartNumber>2</PartNumber><ETag>&quot;etag-two&quot;</ETag></Part>"))
+      << x;
   EXPECT_TRUE(contains(x, "<Part><PartNumber>10</PartNumber><ETag>e&amp;3</ETag></Part>")) << x;
   EXPECT_LT(x.find("<PartNumber>1<"), x.find("<PartNumber>2<"));
   EXPECT_LT(x.find("<PartNumber>2<"), x.find("<PartNumber>10<"));

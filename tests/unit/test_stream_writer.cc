@@ -1,6 +1,5 @@
 // StreamWriter against an in-memory RawSink (unit test of our own logic).
 #include <gtest/gtest.h>
-
 #include <zstd.h>
 
 #include <vector>
@@ -18,7 +17,8 @@ struct MemorySink : RawSink {
   int fail_after = -1;
   int appends = 0;
   Status append(std::span<const std::byte> d) override {
-    if (fail_after >= 0 && appends++ >= fail_after) return Error(ErrorCode::kResourceExhausted, "full");
+    if (fail_after >= 0 && appends++ >= fail_after)
+      return Error(ErrorCode::kResourceExhausted, "full");
     out->insert(out->end(), d.begin(), d.end());
     return ok_status();
   }

@@ -88,10 +88,10 @@ TEST(Uri, S3KeysAreLiteral) {
 TEST(Uri, S3Malformed) {
   EXPECT_NE(parse_err("s3:///key").find("bucket name is empty"), std::string::npos);
   parse_err("s3://");
-  parse_err("s3:/bucket/key");   // missing slash
-  parse_err("s3:bucket/key");    // missing slashes
-  parse_err("s3//bucket/key");   // missing colon
-  parse_err("s3://bu cket/key"); // space in bucket
+  parse_err("s3:/bucket/key");    // missing slash
+  parse_err("s3:bucket/key");     // missing slashes
+  parse_err("s3//bucket/key");    // missing colon
+  parse_err("s3://bu cket/key");  // space in bucket
   std::string m = parse_err("s3://bucket:9000/key");
   EXPECT_NE(m.find("s3://bucket/key"), std::string::npos) << m;
 }

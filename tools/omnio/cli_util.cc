@@ -1,5 +1,6 @@
 #include "cli_util.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -9,8 +10,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <mutex>
-
-#include <fmt/format.h>
 
 #include "omnio/constants.h"
 #include "omnio/uri.h"
@@ -25,7 +24,8 @@ Result<std::string> to_uri(const std::string& arg) {
   if (arg.empty()) return Error(ErrorCode::kInvalidArgument, "empty path");
   std::error_code ec;
   std::filesystem::path p = std::filesystem::absolute(arg, ec);
-  if (ec) return Error(ErrorCode::kInvalidArgument, fmt::format("bad path '{}': {}", arg, ec.message()));
+  if (ec)
+    return Error(ErrorCode::kInvalidArgument, fmt::format("bad path '{}': {}", arg, ec.message()));
   std::string s = p.lexically_normal().string();
   if (arg.back() == '/' && s.back() != '/') s += '/';
   return "file://" + s;
@@ -40,25 +40,36 @@ Result<std::uint64_t> parse_size(const std::string& text, const std::string& wha
   };
   std::string digits, unit;
   std::size_t i = 0;
-  for (; i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '_'); ++i) {
+  for (; i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '_');
+       ++i) {
     if (text[i] != '_') digits += text[i];
   }
-  for (; i < text.size(); ++i) unit += static_cast<char>(std::tolower(static_cast<unsigned char>(text[i])));
+  for (; i < text.size(); ++i)
+    unit += static_cast<char>(std::tolower(static_cast<unsigned char>(text[i])));
   if (digits.empty()) return bad("no number");
   if (digits.size() > 19) return bad("too large");
   std::uint64_t n = std::stoull(digits);
   if (!unit.empty() && unit.back() == 'b') unit.pop_back();
   std::uint64_t mult = 1;
   if (unit.empty()) {
-  } else if (unit == "k") mult = 1000ull;
-  else if (unit == "m") mult = 1000ull * 1000;
-  else if (unit == "g") mult = 1000ull * 1000 * 1000;
-  else if (unit == "t") mult = 1000ull * 1000 * 1000 * 1000;
-  else if (unit == "ki") mult = 1ull << 10;
-  else if (unit == "mi") mult = 1ull << 20;
-  else if (unit == "gi") mult = 1ull << 30;
-  else if (unit == "ti") mult = 1ull << 40;
-  else return bad(fmt::format("unknown unit '{}'", unit));
+  } else if (unit == "k")
+    mult = 1000ull;
+  else if (unit == "m")
+    mult = 1000ull * 1000;
+  else if (unit == "g")
+    mult = 1000ull * 1000 * 1000;
+  else if (unit == "t")
+    mult = 1000ull * 1000 * 1000 * 1000;
+  else if (unit == "ki")
+    mult = 1ull << 10;
+  else if (unit == "mi")
+    mult = 1ull << 20;
+  else if (unit == "gi")
+    mult = 1ull << 30;
+  else if (unit == "ti")
+    mult = 1ull << 40;
+  else
+    return bad(fmt::format("unknown unit '{}'", unit));
   if (n != 0 && mult > UINT64_MAX / n) return bad("too large");
   return n * mult;
 }
@@ -170,7 +181,8 @@ void Progress::draw(bool) {
   if (total > 0 && rate > 0) {
     const double pct = 100.0 * done / static_cast<double>(total);
     const double eta = (static_cast<double>(total) - done) / rate;
-    line += fmt::format(", {:.0f}% of {}, ETA {:.0f}s", pct, human_bytes(static_cast<double>(total)), eta);
+    line += fmt::format(", {:.0f}% of {}, ETA {:.0f}s", pct,
+                        human_bytes(static_cast<double>(total)), eta);
   }
   line += ")";
   std::fprintf(stderr, "\r\033[K%s", line.c_str());

@@ -1,9 +1,8 @@
 // ls, stat, rm, mb, rb.
+#include <fmt/format.h>
 #include <fnmatch.h>
 
 #include <nlohmann/json.hpp>
-
-#include <fmt/format.h>
 
 #include "commands.h"
 #include "omnio/store_factory.h"
@@ -21,8 +20,10 @@ void report_transfer(const Globals& g, const std::string& op, std::uint64_t byte
                      std::uint64_t objects) {
   const double rate = seconds > 0 ? static_cast<double>(bytes) / seconds : 0;
   if (g.json) {
-    nlohmann::json j{{"op", op},           {"bytes", bytes},
-                     {"objects", objects}, {"seconds", seconds},
+    nlohmann::json j{{"op", op},
+                     {"bytes", bytes},
+                     {"objects", objects},
+                     {"seconds", seconds},
                      {"bytes_per_second", rate}};
     print_line(j.dump());
   } else if (!g.quiet) {
@@ -59,7 +60,8 @@ Status cmd_ls(const LsArgs& a, const Globals& g) {
     if (g.json) {
       line = nlohmann::json{{"uri", e.uri}, {"size", e.size}, {"is_dir", e.is_dir}}.dump();
     } else if (a.long_format) {
-      line = e.is_dir ? fmt::format("{:>14}  {}", "DIR", e.uri) : fmt::format("{:>14}  {}", e.size, e.uri);
+      line = e.is_dir ? fmt::format("{:>14}  {}", "DIR", e.uri)
+                      : fmt::format("{:>14}  {}", e.size, e.uri);
     } else {
       line = e.uri;
     }

@@ -1,12 +1,11 @@
 // get, put, cp: whole objects stream with bounded memory through the library's transfer helpers.
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "commands.h"
 #include "omnio/constants.h"
@@ -25,7 +24,7 @@ std::string basename_of(const std::string& uri) {
 
 bool is_local_dir(const std::string& uri) {
   if (uri.rfind("file://", 0) != 0 && uri.rfind("direct://", 0) != 0) return false;
-  struct stat st{};
+  struct stat st {};
   std::string path = uri.substr(uri.find("://") + 3);
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
@@ -69,8 +68,8 @@ Status cmd_get(const GetArgs& a, const Globals& g) {
   const CancellationToken& cancel = interrupt_token();
   const bool to_stdout = !a.discard && (a.dest.empty() || a.dest == "-");
 
-  const bool many = a.recursive ||
-                    (a.discard && (a.jobs_given || (!uri.empty() && uri.back() == '/')));
+  const bool many =
+      a.recursive || (a.discard && (a.jobs_given || (!uri.empty() && uri.back() == '/')));
   if (many) {
     if (a.offset || a.length) {
       return Error(ErrorCode::kInvalidArgument,
@@ -120,23 +119,27 @@ Status cmd_get(const GetArgs& a, const Globals& g) {
     bool closed = false;
     ReadOptions ro;
     ro.cancel = cancel;
-    Status s = store->get_to_sink(uri, [&](std::uint64_t, Bytes b) -> Status {
-      progress.add(b.size());
-      if (a.discard) return ok_status();
-      OMNIO_ASSIGN_OR_RETURN(bool open, write_stdout(b.data(), b.size()));
-      if (!open) {
-        closed = true;
-        return Error(ErrorCode::kCancelled, "stdout closed");
-      }
-      return ok_status();
-    }, ro);
+    Status s = store->get_to_sink(
+        uri,
+        [&](std::uint64_t, Bytes b) -> Status {
+          progress.add(b.size());
+          if (a.discard) return ok_status();
+          OMNIO_ASSIGN_OR_RETURN(bool open, write_stdout(b.data(), b.size()));
+          if (!open) {
+            closed = true;
+            return Error(ErrorCode::kCancelled, "stdout closed");
+          }
+          return ok_status();
+        },
+        ro);
     progress.finish();
     if (!s.ok() && !closed) return s;
   } else {
     OMNIO_ASSIGN_OR_RETURN(std::string dst, to_uri(a.dest));
     dst = resolve_dest(uri, dst);
     OMNIO_ASSIGN_OR_RETURN(auto dstore, store_for_uri(dst, cli_config()));
-    OMNIO_TRY(copy_object(*store, uri, *dstore, dst, cancel, [&](std::uint64_t n) { progress.add(n); }));
+    OMNIO_TRY(
+        copy_object(*store, uri, *dstore, dst, cancel, [&](std::uint64_t n) { progress.add(n); }));
     progress.finish();
   }
   report_transfer(g, "get", progress.bytes(), progress.seconds(), 1);
@@ -165,7 +168,8 @@ Status cmd_put(const PutArgs& a, const Globals& g) {
   Progress progress("put", std::nullopt, g);
   if (a.src == "-") {
     if (!uri.empty() && uri.back() == '/') {
-      return Error(ErrorCode::kInvalidArgument, "put from stdin needs an object name, not a prefix");
+      return Error(ErrorCode::kInvalidArgument,
+                   "put from stdin needs an object name, not a prefix");
     }
     OMNIO_ASSIGN_OR_RETURN(auto w, store->create_writer(uri, wo));
     std::vector<std::byte> buf(kDefaultFileIoBlockSize);
@@ -190,8 +194,9 @@ Status cmd_put(const PutArgs& a, const Globals& g) {
     OMNIO_ASSIGN_OR_RETURN(std::string src, to_uri(a.src));
     uri = resolve_dest(src, uri);
     OMNIO_ASSIGN_OR_RETURN(auto sstore, store_for_uri(src, cli_config()));
-    OMNIO_TRY(copy_object(*sstore, src, *store, uri, interrupt_token(),
-                          [&](std::uint64_t n) { progress.add(n); }, wo));
+    OMNIO_TRY(copy_object(
+        *sstore, src, *store, uri, interrupt_token(), [&](std::uint64_t n) { progress.add(n); },
+        wo));
   }
   progress.finish();
   report_transfer(g, "put", progress.bytes(), progress.seconds(), 1);
@@ -208,7 +213,8 @@ Status cmd_cp(const CpArgs& a, const Globals& g) {
   if (!a.recursive) {
     dst = resolve_dest(src, dst);
     Progress progress("cp", std::nullopt, g);
-    OMNIO_TRY(copy_object(*sstore, src, *dstore, dst, cancel, [&](std::uint64_t n) { progress.add(n); }));
+    OMNIO_TRY(
+        copy_object(*sstore, src, *dstore, dst, cancel, [&](std::uint64_t n) { progress.add(n); }));
     progress.finish();
     report_transfer(g, "cp", progress.bytes(), progress.seconds(), 1);
     return ok_status();

@@ -1,11 +1,10 @@
 // put -n (generated objects) and get --discard over many objects: parse, call the library's
 // workload runners, print the progress line and the final table.
-#include <fstream>
-#include <sstream>
-
-#include <nlohmann/json.hpp>
-
 #include <fmt/format.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "commands.h"
 #include "omnio/store_factory.h"
@@ -34,9 +33,9 @@ Result<std::uint64_t> parse_seed(const std::string& text) {
     used = 0;
   }
   if (used == 0 || used != text.size() || text.front() == '-') {
-    return Error(ErrorCode::kInvalidArgument,
-                 fmt::format("--seed '{}': expected an unsigned 64-bit integer (decimal or 0x hex)",
-                             text));
+    return Error(
+        ErrorCode::kInvalidArgument,
+        fmt::format("--seed '{}': expected an unsigned 64-bit integer (decimal or 0x hex)", text));
   }
   return v;
 }
@@ -65,10 +64,10 @@ void report_workload(const Globals& g, const std::string& op, const WorkloadRepo
   }
   if (g.quiet) return;
   fmt::print(stderr, "{:<5} {:>10} {:>16} {:>10} {:>11} {:>8} {:>10} {:>10} {:>9}\n", "op",
-             "objects", "bytes", "seconds", "objects/s", "GB/s", "cpu_user", "cpu_sys",
-             "cpu_s/GB");
-  fmt::print(stderr, "{:<5} {:>10} {:>16} {:>10.3f} {:>11.1f} {:>8.3f} {:>10.2f} {:>10.2f} {:>9.3f}\n",
-             op, r.objects, r.bytes, r.seconds, static_cast<double>(r.objects) / secs, gb / secs,
+             "objects", "bytes", "seconds", "objects/s", "GB/s", "cpu_user", "cpu_sys", "cpu_s/GB");
+  fmt::print(stderr,
+             "{:<5} {:>10} {:>16} {:>10.3f} {:>11.1f} {:>8.3f} {:>10.2f} {:>10.2f} {:>9.3f}\n", op,
+             r.objects, r.bytes, r.seconds, static_cast<double>(r.objects) / secs, gb / secs,
              r.cpu_user_seconds, r.cpu_system_seconds, cpu_per_gb);
   if (seed) fmt::print(stderr, "seed: {} (--seed {} reproduces the bytes)\n", *seed, *seed);
 }
@@ -92,9 +91,9 @@ Status run_and_report(const Globals& g, const std::string& op, std::optional<std
 
 Status cmd_put_workload(const PutArgs& a, const Globals& g) {
   if (!a.uri.empty()) {
-    return Error(ErrorCode::kInvalidArgument,
-                 fmt::format("put -n takes one URI prefix, not two arguments ('{}' '{}')", a.src,
-                             a.uri));
+    return Error(
+        ErrorCode::kInvalidArgument,
+        fmt::format("put -n takes one URI prefix, not two arguments ('{}' '{}')", a.src, a.uri));
   }
   if (!a.size) return Error(ErrorCode::kInvalidArgument, "put -n needs -s SIZE (e.g. -s 8MiB)");
   if (a.zstd) return Error(ErrorCode::kInvalidArgument, "--zstd cannot be combined with -n");

@@ -69,7 +69,8 @@ Status finish_op_log(const Globals& g);
 Status check_jobs(std::size_t j);
 /// Prints one line to stdout; false when stdout is closed.
 bool print_line(const std::string& line);
-/// "get: 2.00 GiB in 1.23 s (1.63 GiB/s)" on stderr unless quiet; a JSON object on stdout with --json.
+/// "get: 2.00 GiB in 1.23 s (1.63 GiB/s)" on stderr unless quiet; a JSON object on stdout with
+/// --json.
 void report_transfer(const Globals& g, const std::string& op, std::uint64_t bytes, double seconds,
                      std::uint64_t objects);
 

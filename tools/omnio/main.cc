@@ -1,10 +1,9 @@
 // omnio: one CLI over file://, direct://, s3://, az://, gs://. Parses arguments, calls the library,
 // prints. The only place that prints an error and picks the exit code.
-#include <CLI/CLI.hpp>
-
-#include <cstdio>
-
 #include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
 
 #include "commands.h"
 #include "omnio/env.h"
@@ -22,7 +21,8 @@ constexpr int kExitInterrupted = 130;
 int main(int argc, char** argv) {
   using namespace omnio::cli;
   install_signal_handlers();
-  CLI::App app{"omnio: fast storage I/O for AI/ML workloads (file://, direct://, s3://, az://, gs://)"};
+  CLI::App app{
+      "omnio: fast storage I/O for AI/ML workloads (file://, direct://, s3://, az://, gs://)"};
   app.require_subcommand(1);
   app.fallthrough();  // global flags work after the subcommand too
   app.set_version_flag("--version", "omnio 0.1.0");
@@ -33,25 +33,34 @@ int main(int argc, char** argv) {
   app.add_option("--endpoint-url", g.endpoint_url,
                  "S3 endpoint, e.g. http://127.0.0.1:9000 (default: AWS_ENDPOINT_URL_S3, "
                  "AWS_ENDPOINT_URL, the profile, else AWS)");
-  app.add_option("--region", g.region, "S3 region (default: AWS_REGION, AWS_DEFAULT_REGION, the profile, else us-east-1)");
-  app.add_option("--azure-endpoint", g.azure_endpoint,
-                 "Azure blob endpoint, e.g. Azurite's http://127.0.0.1:10000 (default: the connection "
-                 "string's BlobEndpoint, AZURE_STORAGE_ENDPOINT, else https://<account>.blob.core.windows.net)");
-  app.add_option("--profile", g.profile, "profile of ~/.aws/credentials and ~/.aws/config (default: AWS_PROFILE, else default)");
+  app.add_option(
+      "--region", g.region,
+      "S3 region (default: AWS_REGION, AWS_DEFAULT_REGION, the profile, else us-east-1)");
+  app.add_option(
+      "--azure-endpoint", g.azure_endpoint,
+      "Azure blob endpoint, e.g. Azurite's http://127.0.0.1:10000 (default: the connection "
+      "string's BlobEndpoint, AZURE_STORAGE_ENDPOINT, else "
+      "https://<account>.blob.core.windows.net)");
+  app.add_option(
+      "--profile", g.profile,
+      "profile of ~/.aws/credentials and ~/.aws/config (default: AWS_PROFILE, else default)");
   app.add_option("--range-chunk", g.range_chunk,
                  "bytes per ranged GET of a large object on network stores (default 8MiB)");
   app.add_option("--max-ranges", g.max_ranges,
                  "ranged GETs of one object in flight on network stores (default 32)");
-  app.add_option("--op-log", g.op_log, "write one TSV line per storage operation to FILE "
-                                        "(zstd-compressed when FILE ends in .zst)");
+  app.add_option("--op-log", g.op_log,
+                 "write one TSV line per storage operation to FILE "
+                 "(zstd-compressed when FILE ends in .zst)");
   app.add_flag("--op-log-lossless", g.op_log_lossless,
                "never drop op-log records: wait for the writer when it falls behind");
 
   LsArgs ls;
   auto* c_ls = app.add_subcommand("ls", "list objects under a prefix (string-prefix semantics)");
-  c_ls->add_option("uri", ls.uri, "URI or local path; a trailing '/' lists a directory")->required();
+  c_ls->add_option("uri", ls.uri, "URI or local path; a trailing '/' lists a directory")
+      ->required();
   c_ls->add_flag("-r,--recursive", ls.recursive, "everything below, not just one level");
-  c_ls->add_option("--glob", ls.glob, "keep names matching this shell glob (relative to the prefix)");
+  c_ls->add_option("--glob", ls.glob,
+                   "keep names matching this shell glob (relative to the prefix)");
   c_ls->add_flag("-l,--long", ls.long_format, "show sizes");
   c_ls->add_flag("--summary", ls.summary, "print 'Total objects: N' on stderr");
 
@@ -60,8 +69,10 @@ int main(int argc, char** argv) {
   c_stat->add_option("uri", stat_uri, "object URI or local path")->required();
 
   GetArgs get;
-  auto* c_get = app.add_subcommand("get", "read an object to stdout, a file, or nowhere (--discard)");
-  c_get->add_option("uri", get.uri, "object URI (a prefix with -r, a trailing '/', or --discard -j)");
+  auto* c_get =
+      app.add_subcommand("get", "read an object to stdout, a file, or nowhere (--discard)");
+  c_get->add_option("uri", get.uri,
+                    "object URI (a prefix with -r, a trailing '/', or --discard -j)");
   c_get->add_option("dest", get.dest, "local path or URI; '-' or absent = stdout");
   c_get->add_option("--offset", get.offset, "first byte to read (e.g. 4096, 1MiB)");
   c_get->add_option("--length", get.length, "bytes to read (default: to the end)");
@@ -87,14 +98,18 @@ int main(int argc, char** argv) {
   c_put->add_option("--format", put.format, "with -n: raw (default), npy, npz or tfrecord");
   c_put->add_option("--samples", put.samples,
                     "with -n: arrays (npz) or records (tfrecord) per object (default 1)");
-  c_put->add_flag("--index", put.index, "with -n --format tfrecord: also write DALI's <object>.idx");
+  c_put->add_flag("--index", put.index,
+                  "with -n --format tfrecord: also write DALI's <object>.idx");
   c_put->add_option("--dedup", put.dedup, "with -n: dedup ratio (default 1 = every block unique)");
   c_put->add_option("--compress", put.compress,
                     "with -n: zstd compression ratio 1-64 (default 1 = incompressible)");
-  c_put->add_option("--seed", put.seed, "with -n: seed for reproducible bytes (default: random, printed)");
+  c_put->add_option("--seed", put.seed,
+                    "with -n: seed for reproducible bytes (default: random, printed)");
   c_put->add_option("-j,--jobs", put.jobs, "with -n: objects in parallel (default 32, max 4096)");
-  auto* zopt = c_put->add_option("--zstd", zstd_level, "compress with zstd at this level (1-22); "
-                                                       "the object gets a .zst suffix")
+  auto* zopt = c_put
+                   ->add_option("--zstd", zstd_level,
+                                "compress with zstd at this level (1-22); "
+                                "the object gets a .zst suffix")
                    ->expected(0, 1)
                    ->default_str("3");
   c_put->add_option("--content-type", put.content_type, "Content-Type of the object");
@@ -103,7 +118,8 @@ int main(int argc, char** argv) {
   auto* c_cp = app.add_subcommand("cp", "copy objects between any two stores");
   c_cp->add_option("src", cp.src, "source URI or local path")->required();
   c_cp->add_option("dst", cp.dst, "destination URI or local path")->required();
-  c_cp->add_flag("-r,--recursive", cp.recursive, "copy everything under SRC/ into DST/, keeping paths");
+  c_cp->add_flag("-r,--recursive", cp.recursive,
+                 "copy everything under SRC/ into DST/, keeping paths");
   c_cp->add_option("-j,--jobs", cp.jobs, "objects in parallel (default 32, max 4096)");
 
   std::string rm_uri;
@@ -119,19 +135,24 @@ int main(int argc, char** argv) {
   c_rb->add_option("uri", rb_uri, "container URI")->required();
 
   ReplayArgs replay;
-  auto* c_replay = app.add_subcommand("replay", "re-run the operations of an op-log with their timing");
+  auto* c_replay =
+      app.add_subcommand("replay", "re-run the operations of an op-log with their timing");
   c_replay->add_option("log", replay.log, "op-log file (TSV, plain or .zst)")->required();
-  c_replay->add_option("--target", replay.target, "URI prefix that replaces the log's common prefix "
-                                                  "(or --source)");
-  c_replay->add_option("--source", replay.source, "prefix of the logged URIs that --target replaces "
-                                                  "(default: their longest common prefix up to a '/')");
-  c_replay->add_option("--speed", replay.speed, "time scale: 2 = twice as fast, 0.5 = half speed "
-                                                "(default 1; must be > 0)");
+  c_replay->add_option("--target", replay.target,
+                       "URI prefix that replaces the log's common prefix "
+                       "(or --source)");
+  c_replay->add_option("--source", replay.source,
+                       "prefix of the logged URIs that --target replaces "
+                       "(default: their longest common prefix up to a '/')");
+  c_replay->add_option("--speed", replay.speed,
+                       "time scale: 2 = twice as fast, 0.5 = half speed "
+                       "(default 1; must be > 0)");
   c_replay->add_flag("--continue-on-error", replay.continue_on_error,
                      "count failures and go on (default: stop at the first)");
   c_replay->add_option("--ops", replay.ops, "replay only these ops, e.g. GET,PUT");
   c_replay->add_option("-j,--jobs", replay.jobs, "operations in flight (default 64)");
-  c_replay->add_option("--seed", replay.seed, "seed of the data generated for PUTs (default: random)");
+  c_replay->add_option("--seed", replay.seed,
+                       "seed of the data generated for PUTs (default: random)");
 
   try {
     app.parse(argc, argv);
@@ -153,36 +174,49 @@ int main(int argc, char** argv) {
     auto chunk = parse_size(g.range_chunk, "--range-chunk");
     if (!chunk.ok() || *chunk == 0) {
       fmt::print(stderr, "omnio: error: {}\n",
-                 chunk.ok() ? "--range-chunk must be at least 1 byte (e.g. 8MiB)" : chunk.error().to_string());
+                 chunk.ok() ? "--range-chunk must be at least 1 byte (e.g. 8MiB)"
+                            : chunk.error().to_string());
       return kExitUsage;
     }
-    for (omnio::RangeEngineConfig* re : {&cli_config().s3.range_engine, &cli_config().azure.range_engine,
-                                  &cli_config().gcs.range_engine}) {
+    for (omnio::RangeEngineConfig* re :
+         {&cli_config().s3.range_engine, &cli_config().azure.range_engine,
+          &cli_config().gcs.range_engine}) {
       re->chunk_size = static_cast<std::size_t>(*chunk);
     }
   }
   if (g.max_ranges > 0) {
-    for (omnio::RangeEngineConfig* re : {&cli_config().s3.range_engine, &cli_config().azure.range_engine,
-                                  &cli_config().gcs.range_engine}) {
+    for (omnio::RangeEngineConfig* re :
+         {&cli_config().s3.range_engine, &cli_config().azure.range_engine,
+          &cli_config().gcs.range_engine}) {
       re->max_concurrent_ranges = g.max_ranges;
     }
   }
   get.jobs_given = get_jobs->count() > 0;
   cli_config().azure.endpoint = g.azure_endpoint;
-  if (zopt->count() > 0) put.zstd = zopt->results().empty() || zopt->results()[0].empty() ? 3 : zstd_level;
+  if (zopt->count() > 0)
+    put.zstd = zopt->results().empty() || zopt->results()[0].empty() ? 3 : zstd_level;
 
   // --op-log wraps every store the command builds; it is finished even when the command fails.
   omnio::Status s = start_op_log(g);
   if (s.ok()) {
-    if (*c_ls) s = cmd_ls(ls, g);
-    else if (*c_stat) s = cmd_stat(stat_uri, g);
-    else if (*c_get) s = cmd_get(get, g);
-    else if (*c_put) s = cmd_put(put, g);
-    else if (*c_cp) s = cmd_cp(cp, g);
-    else if (*c_rm) s = cmd_rm(rm_uri, rm_recursive, g);
-    else if (*c_mb) s = cmd_mb(mb_uri, g);
-    else if (*c_rb) s = cmd_rb(rb_uri, g);
-    else if (*c_replay) s = cmd_replay(replay, g);
+    if (*c_ls)
+      s = cmd_ls(ls, g);
+    else if (*c_stat)
+      s = cmd_stat(stat_uri, g);
+    else if (*c_get)
+      s = cmd_get(get, g);
+    else if (*c_put)
+      s = cmd_put(put, g);
+    else if (*c_cp)
+      s = cmd_cp(cp, g);
+    else if (*c_rm)
+      s = cmd_rm(rm_uri, rm_recursive, g);
+    else if (*c_mb)
+      s = cmd_mb(mb_uri, g);
+    else if (*c_rb)
+      s = cmd_rb(rb_uri, g);
+    else if (*c_replay)
+      s = cmd_replay(replay, g);
   }
   if (omnio::Status fs = finish_op_log(g); !fs.ok() && s.ok()) s = fs;
 

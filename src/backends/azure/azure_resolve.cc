@@ -1,9 +1,9 @@
 #include "backends/azure/azure_resolve.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
-
-#include <fmt/format.h>
 
 #include "http/encoding.h"
 #include "omnio/env.h"
@@ -20,9 +20,11 @@ std::string trim(std::string_view s) {
 // An IP address or localhost: Azurite and other emulators serve accounts path-style there.
 bool path_style_host(std::string_view host) {
   auto colon = host.rfind(':');
-  if (colon != std::string_view::npos && host.find(']') == std::string_view::npos) host = host.substr(0, colon);
+  if (colon != std::string_view::npos && host.find(']') == std::string_view::npos)
+    host = host.substr(0, colon);
   if (host == "localhost" || host.front() == '[') return true;
-  return std::all_of(host.begin(), host.end(), [](unsigned char c) { return std::isdigit(c) || c == '.'; });
+  return std::all_of(host.begin(), host.end(),
+                     [](unsigned char c) { return std::isdigit(c) || c == '.'; });
 }
 
 // Checks and normalises an endpoint: "http(s)://host[:port][/account]".
@@ -33,11 +35,13 @@ Status set_endpoint(std::string url, std::string source, Resolved* r) {
   if (scheme != "http" && scheme != "https") {
     return Error(ErrorCode::kInvalidArgument,
                  fmt::format("Azure endpoint '{}' ({}) must start with http:// or https://, e.g. "
-                             "http://127.0.0.1:10000", url, source));
+                             "http://127.0.0.1:10000",
+                             url, source));
   }
   std::string rest = url.substr(sep + 3);
   if (rest.empty() || rest.front() == '/') {
-    return Error(ErrorCode::kInvalidArgument, fmt::format("Azure endpoint '{}' ({}) has no host", url, source));
+    return Error(ErrorCode::kInvalidArgument,
+                 fmt::format("Azure endpoint '{}' ({}) has no host", url, source));
   }
   auto slash = rest.find('/');
   const std::string host = rest.substr(0, slash);
@@ -80,7 +84,8 @@ std::map<std::string, std::string> parse_connection_string(std::string_view s) {
   std::size_t pos = 0;
   while (pos < s.size()) {
     std::size_t semi = s.find(';', pos);
-    std::string_view part = s.substr(pos, semi == std::string_view::npos ? std::string_view::npos : semi - pos);
+    std::string_view part =
+        s.substr(pos, semi == std::string_view::npos ? std::string_view::npos : semi - pos);
     pos = semi == std::string_view::npos ? s.size() : semi + 1;
     auto eq = part.find('=');
     if (eq == std::string_view::npos) continue;
@@ -117,31 +122,39 @@ Result<Resolved> resolve(const AzureConfig& c) {
   if (!cs.empty()) {
     auto kv = parse_connection_string(cs);
     if (kv.empty()) {
-      return Error(ErrorCode::kInvalidArgument, fmt::format("the Azure {} has no Name=value pairs", cs_source));
+      return Error(ErrorCode::kInvalidArgument,
+                   fmt::format("the Azure {} has no Name=value pairs", cs_source));
     }
     if (r.account.empty() && kv.count("AccountName")) r.account = kv["AccountName"];
     if (r.endpoint.empty()) {
       if (kv.count("BlobEndpoint")) {
         OMNIO_TRY(set_endpoint(kv["BlobEndpoint"], cs_source, &r));
       } else if (kv.count("EndpointSuffix") && !r.account.empty()) {
-        const std::string proto = kv.count("DefaultEndpointsProtocol") ? kv["DefaultEndpointsProtocol"] : "https";
-        OMNIO_TRY(set_endpoint(fmt::format("{}://{}.blob.{}", proto, r.account, kv["EndpointSuffix"]), cs_source, &r));
+        const std::string proto =
+            kv.count("DefaultEndpointsProtocol") ? kv["DefaultEndpointsProtocol"] : "https";
+        OMNIO_TRY(set_endpoint(
+            fmt::format("{}://{}.blob.{}", proto, r.account, kv["EndpointSuffix"]), cs_source, &r));
       }
     }
     if (r.auth == AuthKind::kNone) {
-      if (kv.count("AccountKey")) OMNIO_TRY(set_key(kv["AccountKey"], cs_source, &r));
-      else if (kv.count("SharedAccessSignature")) set_sas(kv["SharedAccessSignature"], cs_source, &r);
+      if (kv.count("AccountKey"))
+        OMNIO_TRY(set_key(kv["AccountKey"], cs_source, &r));
+      else if (kv.count("SharedAccessSignature"))
+        set_sas(kv["SharedAccessSignature"], cs_source, &r);
     }
   }
 
   // 3. AZURE_STORAGE_* variables.
   if (r.account.empty()) r.account = env::get("AZURE_STORAGE_ACCOUNT").value_or("");
   if (r.endpoint.empty()) {
-    if (auto e = env::get("AZURE_STORAGE_ENDPOINT")) OMNIO_TRY(set_endpoint(*e, "AZURE_STORAGE_ENDPOINT", &r));
+    if (auto e = env::get("AZURE_STORAGE_ENDPOINT"))
+      OMNIO_TRY(set_endpoint(*e, "AZURE_STORAGE_ENDPOINT", &r));
   }
   if (r.auth == AuthKind::kNone) {
-    if (auto k = env::get("AZURE_STORAGE_KEY")) OMNIO_TRY(set_key(*k, "AZURE_STORAGE_KEY", &r));
-    else if (auto s = env::get("AZURE_STORAGE_SAS_TOKEN")) set_sas(*s, "AZURE_STORAGE_SAS_TOKEN", &r);
+    if (auto k = env::get("AZURE_STORAGE_KEY"))
+      OMNIO_TRY(set_key(*k, "AZURE_STORAGE_KEY", &r));
+    else if (auto s = env::get("AZURE_STORAGE_SAS_TOKEN"))
+      set_sas(*s, "AZURE_STORAGE_SAS_TOKEN", &r);
   }
 
   // 4. Entra ID client secret.
@@ -162,7 +175,8 @@ Result<Resolved> resolve(const AzureConfig& c) {
                  "(AZURE_TENANT_ID, AZURE_CLIENT_ID)");
   }
   if (r.auth == AuthKind::kNone) r.credentials_source = "none";
-  if (r.endpoint_source.empty()) r.endpoint_source = "default (https://<account>.blob.core.windows.net)";
+  if (r.endpoint_source.empty())
+    r.endpoint_source = "default (https://<account>.blob.core.windows.net)";
   return r;
 }
 

@@ -18,7 +18,8 @@ enum class AuthKind { kNone, kSharedKey, kSas, kEntra };
 struct Resolved {
   /// Configured account, or empty (then each URI names its own).
   std::string account;
-  /// Configured endpoint without a trailing '/', or empty (https://<account>.blob.core.windows.net).
+  /// Configured endpoint without a trailing '/', or empty
+  /// (https://<account>.blob.core.windows.net).
   std::string endpoint;
   /// True when `endpoint` takes the account as its first path segment (Azurite, IP endpoints).
   bool path_style = false;

@@ -1,19 +1,17 @@
 // az:// store: request signing (SharedKey, SAS, Entra ID bearer), error mapping, the read path
 // (shared with s3://: the first ranged GET learns the size, later ranges carry If-Match), Get Blob
 // Properties, List Blobs, deletes and containers.
-#include "backends/azure/azure_store_impl.h"
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <charconv>
 #include <condition_variable>
 #include <mutex>
 
-#include <fmt/format.h>
-
-#include "core/failures.h"
-
+#include "backends/azure/azure_store_impl.h"
 #include "backends/azure/azure_xml.h"
 #include "backends/azure/shared_key.h"
+#include "core/failures.h"
 #include "http/encoding.h"
 #include "http/http_date.h"
 #include "omnio/log.h"
@@ -43,27 +41,51 @@ Error azure_error(const http::Response& resp, const std::string& what) {
   const std::string request_id(resp.header("x-ms-request-id"));
   ErrorCode ec = ErrorCode::kInternal;
   switch (status) {
-    case 400: ec = ErrorCode::kInvalidArgument; break;
-    case 401: ec = ErrorCode::kUnauthenticated; break;
-    case 403: ec = ErrorCode::kPermissionDenied; break;
-    case 404: ec = ErrorCode::kNotFound; break;
-    case 409: ec = code == "ContainerBeingDeleted" ? ErrorCode::kUnavailable : ErrorCode::kAlreadyExists; break;
-    case 412: ec = ErrorCode::kDataLoss; break;
-    case 416: ec = ErrorCode::kOutOfRange; break;
-    case 429: ec = ErrorCode::kResourceExhausted; break;
-    case 501: ec = ErrorCode::kUnimplemented; break;
-    case 503: ec = code == "ServerBusy" || code.empty() ? ErrorCode::kResourceExhausted : ErrorCode::kUnavailable; break;
-    default: ec = status >= 500 ? ErrorCode::kUnavailable : ErrorCode::kInternal;
+    case 400:
+      ec = ErrorCode::kInvalidArgument;
+      break;
+    case 401:
+      ec = ErrorCode::kUnauthenticated;
+      break;
+    case 403:
+      ec = ErrorCode::kPermissionDenied;
+      break;
+    case 404:
+      ec = ErrorCode::kNotFound;
+      break;
+    case 409:
+      ec = code == "ContainerBeingDeleted" ? ErrorCode::kUnavailable : ErrorCode::kAlreadyExists;
+      break;
+    case 412:
+      ec = ErrorCode::kDataLoss;
+      break;
+    case 416:
+      ec = ErrorCode::kOutOfRange;
+      break;
+    case 429:
+      ec = ErrorCode::kResourceExhausted;
+      break;
+    case 501:
+      ec = ErrorCode::kUnimplemented;
+      break;
+    case 503:
+      ec = code == "ServerBusy" || code.empty() ? ErrorCode::kResourceExhausted
+                                                : ErrorCode::kUnavailable;
+      break;
+    default:
+      ec = status >= 500 ? ErrorCode::kUnavailable : ErrorCode::kInternal;
   }
   std::string detail;
   if (status == 412) {
-    detail = "the blob changed while it was being read (If-Match precondition failed); "
-             "nothing was returned";
+    detail =
+        "the blob changed while it was being read (If-Match precondition failed); "
+        "nothing was returned";
   } else if (status == 503 && ec == ErrorCode::kResourceExhausted) {
     detail = fmt::format("throttled by the server ({})", code.empty() ? "503" : code);
   } else if (!code.empty()) {
     std::string msg = doc ? doc->message : std::string();
-    if (auto nl = msg.find('\n'); nl != std::string::npos) msg.resize(nl);  // drop "RequestId:..." lines
+    if (auto nl = msg.find('\n'); nl != std::string::npos)
+      msg.resize(nl);  // drop "RequestId:..." lines
     detail = msg.empty() ? code : fmt::format("{}: {}", code, msg);
     if (status == 403 && (code == "AuthenticationFailed" || code == "AuthorizationFailure")) {
       detail += " (check the account key, SAS token or Entra ID credentials)";
@@ -80,33 +102,40 @@ Error azure_error(const http::Response& resp, const std::string& what) {
 
 // ---- construction and requests ------------------------------------------------------------------
 
-AzureStore::AzureStore(AzureConfig config, Resolved resolved, std::shared_ptr<http::HttpClient> client)
+AzureStore::AzureStore(AzureConfig config, Resolved resolved,
+                       std::shared_ptr<http::HttpClient> client)
     : cfg_(std::move(config)),
       res_(std::move(resolved)),
       http_(std::move(client)),
       budget_(std::make_shared<http::RetryBudget>(kRetryBudgetTokens)),
       reader_(cfg_.range_engine) {
   if (res_.auth == AuthKind::kEntra) {
-    tokens_ = std::make_unique<TokenProvider>(
-        http_, cfg_.retry,
-        ClientSecretCredential{res_.authority_host, res_.tenant_id, res_.client_id, res_.client_secret});
+    tokens_ =
+        std::make_unique<TokenProvider>(http_, cfg_.retry,
+                                        ClientSecretCredential{res_.authority_host, res_.tenant_id,
+                                                               res_.client_id, res_.client_secret});
   }
 }
 
 Result<Target> AzureStore::target(std::string_view uri, bool need_key) const {
   OMNIO_ASSIGN_OR_RETURN(Uri u, Uri::parse(uri));
   if (u.scheme != Scheme::kAzure) {
-    return Error(ErrorCode::kInvalidArgument,
-                 fmt::format("'{}' is not an az:// URI (expected az://account/container/blob)", uri));
+    return Error(
+        ErrorCode::kInvalidArgument,
+        fmt::format("'{}' is not an az:// URI (expected az://account/container/blob)", uri));
   }
   if (need_key && u.key.empty()) {
-    return Error(ErrorCode::kInvalidArgument,
-                 fmt::format("'{}' names a container, not a blob (expected az://account/container/blob)", uri));
+    return Error(
+        ErrorCode::kInvalidArgument,
+        fmt::format("'{}' names a container, not a blob (expected az://account/container/blob)",
+                    uri));
   }
   return Target{u.account, u.bucket, u.key};
 }
 
-std::string AzureStore::uri_of(const Target& t) { return "az://" + t.account + "/" + t.container + "/" + t.key; }
+std::string AzureStore::uri_of(const Target& t) {
+  return "az://" + t.account + "/" + t.container + "/" + t.key;
+}
 
 std::string AzureStore::path_of(const Target& t) const {
   std::string p = url_path(account_url(res_, t.account));
@@ -134,9 +163,11 @@ Result<http::Request> AzureStore::sign(const Call& c, const std::string& bearer)
   const std::string path = path_of(t);
   std::string query;
   for (const auto& [k, v] : c.query) {
-    query += (query.empty() ? "?" : "&") + http::uri_encode(k, true) + "=" + http::uri_encode(v, true);
+    query +=
+        (query.empty() ? "?" : "&") + http::uri_encode(k, true) + "=" + http::uri_encode(v, true);
   }
-  if (res_.auth == AuthKind::kSas && !res_.sas.empty()) query += (query.empty() ? "?" : "&") + res_.sas;
+  if (res_.auth == AuthKind::kSas && !res_.sas.empty())
+    query += (query.empty() ? "?" : "&") + res_.sas;
   const std::string base = account_url(res_, t.account);
   http::Request r;
   c.fill(r);
@@ -178,9 +209,10 @@ void AzureStore::submit(Call call, http::Completion done) {
     counters->requests.fetch_add(1, std::memory_order_relaxed);
     if (attempt > 1) counters->retries.fetch_add(1, std::memory_order_relaxed);
     const std::string& m = call.method;
-    const bool listing = std::any_of(call.query.begin(), call.query.end(),
-                                     [](const auto& q) { return q.first == "comp" && q.second == "list"; });
-    auto& n = listing        ? counters->lists
+    const bool listing = std::any_of(call.query.begin(), call.query.end(), [](const auto& q) {
+      return q.first == "comp" && q.second == "list";
+    });
+    auto& n = listing         ? counters->lists
               : m == "GET"    ? counters->gets
               : m == "HEAD"   ? counters->heads
               : m == "DELETE" ? counters->deletes
@@ -272,26 +304,31 @@ Result<std::uint64_t> AzureStore::get_into(std::string_view uri, std::uint64_t o
   return reader_.get_into(source(t), offset, dest, opts);
 }
 
-Status AzureStore::get_to_sink(std::string_view uri, const ChunkSink& sink, const ReadOptions& opts) {
+Status AzureStore::get_to_sink(std::string_view uri, const ChunkSink& sink,
+                               const ReadOptions& opts) {
   OMNIO_ASSIGN_OR_RETURN(Target t, target(uri, true));
   return reader_.get_to_sink(source(t), sink, opts);
 }
 
-// ---- metadata and namespace ----------------------------------------------------------------------
+// ---- metadata and namespace
+// ----------------------------------------------------------------------
 
 Result<ObjectMetadata> AzureStore::stat(std::string_view uri) {
   OMNIO_ASSIGN_OR_RETURN(Target t, target(uri, true));
   return properties(t, "GET PROPERTIES " + uri_of(t));
 }
 
-Result<std::vector<ListEntry>> AzureStore::list_entries(std::string_view prefix_uri, bool recursive) {
+Result<std::vector<ListEntry>> AzureStore::list_entries(std::string_view prefix_uri,
+                                                        bool recursive) {
   OMNIO_ASSIGN_OR_RETURN(Target t, target(prefix_uri, false));
   std::vector<ListEntry> out;
   std::string marker;
   do {
     Call c;
     c.target = {t.account, t.container, ""};
-    c.query = {{"restype", "container"}, {"comp", "list"}, {"maxresults", std::to_string(cfg_.list_page_size)}};
+    c.query = {{"restype", "container"},
+               {"comp", "list"},
+               {"maxresults", std::to_string(cfg_.list_page_size)}};
     if (!t.key.empty()) c.query.emplace_back("prefix", t.key);
     if (!recursive) c.query.emplace_back("delimiter", "/");
     if (!marker.empty()) c.query.emplace_back("marker", marker);
@@ -299,11 +336,13 @@ Result<std::vector<ListEntry>> AzureStore::list_entries(std::string_view prefix_
     OMNIO_ASSIGN_OR_RETURN(http::Response r, perform(std::move(c)));
     auto page = parse_list_blobs(r.body);
     if (!page.ok()) return page.error().wrap(fmt::format("LIST {}", prefix_uri));
-    for (auto& b : page->blobs) out.push_back({uri_of({t.account, t.container, b.name}), b.size, false});
+    for (auto& b : page->blobs)
+      out.push_back({uri_of({t.account, t.container, b.name}), b.size, false});
     for (auto& p : page->prefixes) out.push_back({uri_of({t.account, t.container, p}), 0, true});
     marker = page->next_marker;
   } while (!marker.empty());
-  std::sort(out.begin(), out.end(), [](const ListEntry& a, const ListEntry& b) { return a.uri < b.uri; });
+  std::sort(out.begin(), out.end(),
+            [](const ListEntry& a, const ListEntry& b) { return a.uri < b.uri; });
   return out;
 }
 
@@ -314,8 +353,10 @@ Result<std::vector<std::string>> AzureStore::list_containers(std::string_view ro
   std::string account(rest.substr(0, rest.find('/')));
   if (account.empty()) account = res_.account;
   if (account.empty()) {
-    return Error(ErrorCode::kInvalidArgument,
-                 fmt::format("'{}': no storage account (use az://account or set AZURE_STORAGE_ACCOUNT)", root_uri));
+    return Error(
+        ErrorCode::kInvalidArgument,
+        fmt::format("'{}': no storage account (use az://account or set AZURE_STORAGE_ACCOUNT)",
+                    root_uri));
   }
   std::vector<std::string> out;
   std::string marker;
@@ -370,8 +411,10 @@ Result<std::uint64_t> AzureStore::delete_prefix(std::string_view prefix_uri) {
     c.what = "DELETE " + uri_of(b);
     submit(std::move(c), [&, key = b.key](Result<http::Response> r) {
       std::lock_guard g(mu);
-      if (r.ok()) ++deleted;
-      else failed.push_back(fmt::format("{} ({})", key, r.error().to_string()));
+      if (r.ok())
+        ++deleted;
+      else
+        failed.push_back(fmt::format("{} ({})", key, r.error().to_string()));
       --inflight;
       cv.notify_all();
     });
@@ -382,8 +425,8 @@ Result<std::uint64_t> AzureStore::delete_prefix(std::string_view prefix_uri) {
     std::sort(failed.begin(), failed.end());
     const std::string names = name_failures(failed);
     return Error(ErrorCode::kUnavailable,
-                 fmt::format("delete_prefix {}: {} of {} deletes failed ({} deleted): {}", prefix_uri,
-                             failed.size(), blobs.size(), deleted, names));
+                 fmt::format("delete_prefix {}: {} of {} deletes failed ({} deleted): {}",
+                             prefix_uri, failed.size(), blobs.size(), deleted, names));
   }
   return static_cast<std::uint64_t>(deleted);
 }
@@ -412,7 +455,8 @@ Status AzureStore::create_container(std::string_view container_uri) {
   if (!r.ok()) {
     // Idempotent: an existing container is success (409 ContainerAlreadyExists).
     // Also when an earlier attempt created it and its answer was lost (the cause says so).
-    if (r.error().http_status() == 409 && r.error().to_string().find("ContainerAlreadyExists") != std::string::npos) {
+    if (r.error().http_status() == 409 &&
+        r.error().to_string().find("ContainerAlreadyExists") != std::string::npos) {
       return ok_status();
     }
     return std::move(r).error();
@@ -432,9 +476,11 @@ Status AzureStore::delete_container(std::string_view container_uri) {
   auto page = parse_list_blobs(r.body);
   if (!page.ok()) return page.error().wrap("DELETE CONTAINER " + name);
   if (!page->blobs.empty()) {
-    return Error(ErrorCode::kInvalidArgument,
-                 fmt::format("DELETE CONTAINER {}: the container is not empty (delete its blobs first: "
-                             "omnio rm -r {}/)", name, name));
+    return Error(
+        ErrorCode::kInvalidArgument,
+        fmt::format("DELETE CONTAINER {}: the container is not empty (delete its blobs first: "
+                    "omnio rm -r {}/)",
+                    name, name));
   }
   Call c;
   c.method = "DELETE";
@@ -452,7 +498,8 @@ namespace omnio {
 Result<std::shared_ptr<ObjectStore>> make_azure_store(const AzureConfig& config) {
   OMNIO_TRY(config.validate());
   OMNIO_ASSIGN_OR_RETURN(azure::Resolved res, azure::resolve(config));
-  OMNIO_ASSIGN_OR_RETURN(auto client, http::HttpClient::create(http::http_config_from(config.http, config.http.ca_bundle)));
+  OMNIO_ASSIGN_OR_RETURN(auto client, http::HttpClient::create(http::http_config_from(
+                                          config.http, config.http.ca_bundle)));
   log::debug("az store: endpoint {} ({}), account '{}', credentials from {}",
              res.endpoint.empty() ? "https://<account>.blob.core.windows.net" : res.endpoint,
              res.endpoint_source, res.account, res.credentials_source);
@@ -472,8 +519,9 @@ Status AzureConfig::validate() const {
     return Error(ErrorCode::kInvalidArgument, "max_blocks_in_flight must be at least 1");
   }
   if (block_size && (*block_size < kAzureMinBlockSize || *block_size > kAzureMaxBlockSize)) {
-    return Error(ErrorCode::kInvalidArgument,
-                 fmt::format("block_size {} is outside Azure's limits (1 byte .. 4000 MiB)", *block_size));
+    return Error(
+        ErrorCode::kInvalidArgument,
+        fmt::format("block_size {} is outside Azure's limits (1 byte .. 4000 MiB)", *block_size));
   }
   if (single_put_threshold > kAzureMaxSinglePutSize) {
     return Error(ErrorCode::kInvalidArgument,
@@ -481,10 +529,11 @@ Status AzureConfig::validate() const {
                              single_put_threshold));
   }
   if (list_page_size == 0 || list_page_size > kAzureListPageSize) {
-    return Error(ErrorCode::kInvalidArgument,
-                 fmt::format("list_page_size {} is outside 1..{}", list_page_size, kAzureListPageSize));
+    return Error(ErrorCode::kInvalidArgument, fmt::format("list_page_size {} is outside 1..{}",
+                                                          list_page_size, kAzureListPageSize));
   }
-  if (http.event_loops == 0) return Error(ErrorCode::kInvalidArgument, "http.event_loops must be at least 1");
+  if (http.event_loops == 0)
+    return Error(ErrorCode::kInvalidArgument, "http.event_loops must be at least 1");
   return ok_status();
 }
 

@@ -21,7 +21,7 @@ struct AzureStoreStats {
   std::uint64_t puts = 0;      ///< Put Blob, Put Block, Put Block List, Copy Blob, containers
   std::uint64_t deletes = 0;
   std::uint64_t lists = 0;
-  std::uint64_t retries = 0;   ///< attempts after the first
+  std::uint64_t retries = 0;  ///< attempts after the first
 };
 /// Stats of a store made by make_azure_store (zeros for other stores).
 AzureStoreStats azure_store_stats(const ObjectStore& store);

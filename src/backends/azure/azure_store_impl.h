@@ -46,8 +46,8 @@ class AzureStore final : public ObjectStore, public std::enable_shared_from_this
   Status get_to_sink(std::string_view uri, const ChunkSink& sink, const ReadOptions& opts) override;
 
   Status put(std::string_view uri, const Bytes& data, const PutOptions& opts) override;
-  Status put_multipart(std::string_view uri, const Bytes& data, std::optional<std::size_t> part_size,
-                       const PutOptions& opts) override;
+  Status put_multipart(std::string_view uri, const Bytes& data,
+                       std::optional<std::size_t> part_size, const PutOptions& opts) override;
   Result<std::unique_ptr<ObjectWriter>> create_writer(std::string_view uri,
                                                       const WriterOptions& opts) override;
 
@@ -90,7 +90,8 @@ class AzureStore final : public ObjectStore, public std::enable_shared_from_this
   std::unique_ptr<TokenProvider> tokens_;  // Entra ID only
   http::RangedReader reader_;
   struct Counters {
-    std::atomic<std::uint64_t> requests{0}, gets{0}, heads{0}, puts{0}, deletes{0}, lists{0}, retries{0};
+    std::atomic<std::uint64_t> requests{0}, gets{0}, heads{0}, puts{0}, deletes{0}, lists{0},
+        retries{0};
   };
   std::shared_ptr<Counters> counters_ = std::make_shared<Counters>();
 };

@@ -30,7 +30,8 @@ struct ClientSecretCredential {
 
 class TokenProvider {
  public:
-  TokenProvider(std::shared_ptr<http::HttpClient> client, RetryPolicy retry, ClientSecretCredential cred);
+  TokenProvider(std::shared_ptr<http::HttpClient> client, RetryPolicy retry,
+                ClientSecretCredential cred);
 
   /// A valid access token: the cached one, or a fresh one when none is cached or it expires within
   /// the refresh margin. Thread-safe; concurrent callers share one token request.

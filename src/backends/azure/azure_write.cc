@@ -1,13 +1,13 @@
 // az:// writes: Put Blob, staged uploads (Put Block with a bounded number of blocks in flight, the
 // permit taken BEFORE a block is sent, then Put Block List — never after an error), the streaming
 // writer, and Copy Blob.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <map>
 #include <mutex>
 #include <random>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "backends/azure/azure_store_impl.h"
 #include "backends/azure/azure_xml.h"
@@ -22,7 +22,8 @@ namespace {
 
 void add_put_headers(Call& c, const PutOptions& opts, bool block_list) {
   if (!opts.content_type.empty()) {
-    c.headers.emplace_back(block_list ? "x-ms-blob-content-type" : "Content-Type", opts.content_type);
+    c.headers.emplace_back(block_list ? "x-ms-blob-content-type" : "Content-Type",
+                           opts.content_type);
   }
   for (const auto& [k, v] : opts.metadata) c.headers.emplace_back("x-ms-meta-" + k, v);
 }
@@ -63,8 +64,11 @@ std::uint32_t upload_nonce() {
 class BlockUpload {
  public:
   BlockUpload(std::shared_ptr<AzureStore> store, Target t, PutOptions opts)
-      : store_(std::move(store)), t_(std::move(t)), opts_(std::move(opts)),
-        uri_(AzureStore::uri_of(t_)), nonce_(upload_nonce()),
+      : store_(std::move(store)),
+        t_(std::move(t)),
+        opts_(std::move(opts)),
+        uri_(AzureStore::uri_of(t_)),
+        nonce_(upload_nonce()),
         blocks_(store_->config().max_blocks_in_flight, opts_.cancel.child(), uri_) {}
 
   ~BlockUpload() { blocks_.cancel_and_wait(); }
@@ -80,8 +84,9 @@ class BlockUpload {
   // sending once anything failed.
   Status send_block(int n, std::span<const std::byte> body, std::shared_ptr<const void> owner) {
     if (static_cast<std::size_t>(n) > kAzureMaxBlocks) {
-      return Error(ErrorCode::kInvalidArgument,
-                   fmt::format("{}: more than {} blocks (use a larger block size)", uri_, kAzureMaxBlocks));
+      return Error(
+          ErrorCode::kInvalidArgument,
+          fmt::format("{}: more than {} blocks (use a larger block size)", uri_, kAzureMaxBlocks));
     }
     OMNIO_TRY(blocks_.acquire());
     Call c;
@@ -136,8 +141,9 @@ class BlockUpload {
 
 Status AzureStore::put_blob(const Target& t, const Bytes& data, const PutOptions& opts) {
   if (data.size() > kAzureMaxSinglePutSize) {
-    return Error(ErrorCode::kInvalidArgument,
-                 fmt::format("{}: {} bytes exceed one Put Blob (5000 MiB)", uri_of(t), data.size()));
+    return Error(
+        ErrorCode::kInvalidArgument,
+        fmt::format("{}: {} bytes exceed one Put Blob (5000 MiB)", uri_of(t), data.size()));
   }
   Call c;
   c.method = "PUT";
@@ -157,10 +163,11 @@ Status AzureStore::put(std::string_view uri, const Bytes& data, const PutOptions
   return put_blob(t, data, opts);
 }
 
-Status AzureStore::put_multipart(std::string_view uri, const Bytes& data, std::optional<std::size_t> part_size,
-                                 const PutOptions& opts) {
+Status AzureStore::put_multipart(std::string_view uri, const Bytes& data,
+                                 std::optional<std::size_t> part_size, const PutOptions& opts) {
   OMNIO_ASSIGN_OR_RETURN(Target t, target(uri, true));
-  const std::size_t bs = block_size_for(data.size(), part_size.value_or(cfg_.block_size.value_or(kDefaultAzureBlockSize)));
+  const std::size_t bs = block_size_for(
+      data.size(), part_size.value_or(cfg_.block_size.value_or(kDefaultAzureBlockSize)));
   if (data.size() <= bs) return put_blob(t, data, opts);
   BlockUpload up(shared_from_this(), t, opts);
   int n = 0;
@@ -178,32 +185,37 @@ Status AzureStore::put_multipart(std::string_view uri, const Bytes& data, std::o
 
 // ---- streaming writer ---------------------------------------------------------------------------
 
-Result<std::unique_ptr<ObjectWriter>> AzureStore::create_writer(std::string_view uri, const WriterOptions& opts) {
+Result<std::unique_ptr<ObjectWriter>> AzureStore::create_writer(std::string_view uri,
+                                                                const WriterOptions& opts) {
   OMNIO_TRY(target(uri, true));
-  const std::size_t block = opts.part_size.value_or(cfg_.block_size.value_or(kDefaultAzureBlockSize));
+  const std::size_t block =
+      opts.part_size.value_or(cfg_.block_size.value_or(kDefaultAzureBlockSize));
   if (block < kAzureMinBlockSize || block > kAzureMaxBlockSize) {
-    return Error(ErrorCode::kInvalidArgument,
-                 fmt::format("block size {} is outside Azure's limits (1 byte .. 4000 MiB)", block));
+    return Error(
+        ErrorCode::kInvalidArgument,
+        fmt::format("block size {} is outside Azure's limits (1 byte .. 4000 MiB)", block));
   }
   auto self = shared_from_this();
-  return make_stream_writer(std::string(uri), opts, [self, opts, block](const std::string& final_uri)
-                                                        -> Result<std::unique_ptr<RawSink>> {
-    OMNIO_ASSIGN_OR_RETURN(Target t, self->target(final_uri, true));
-    auto up = std::make_shared<BlockUpload>(self, t, opts.put);
-    PartSink::Ops ops;
-    ops.part_size = [block](std::size_t n) { return streaming_block_size(block, n); };
-    ops.start = [] { return ok_status(); };  // a staged upload has no "create" request
-    ops.send_part = [up](int n, std::span<const std::byte> body, std::shared_ptr<const void> owner) {
-      return up->send_block(n, body, std::move(owner));
-    };
-    ops.complete = [up](std::uint64_t, int parts) { return up->commit(parts); };
-    ops.single_put = [self, final_uri, put = opts.put](const Bytes& data) {
-      return self->put(final_uri, data, put);
-    };
-    ops.abort = [up] { return up->abort(); };
-    ops.parts_in_flight = self->config().max_blocks_in_flight;
-    return std::unique_ptr<RawSink>(std::make_unique<PartSink>(std::move(ops)));
-  });
+  return make_stream_writer(
+      std::string(uri), opts,
+      [self, opts, block](const std::string& final_uri) -> Result<std::unique_ptr<RawSink>> {
+        OMNIO_ASSIGN_OR_RETURN(Target t, self->target(final_uri, true));
+        auto up = std::make_shared<BlockUpload>(self, t, opts.put);
+        PartSink::Ops ops;
+        ops.part_size = [block](std::size_t n) { return streaming_block_size(block, n); };
+        ops.start = [] { return ok_status(); };  // a staged upload has no "create" request
+        ops.send_part = [up](int n, std::span<const std::byte> body,
+                             std::shared_ptr<const void> owner) {
+          return up->send_block(n, body, std::move(owner));
+        };
+        ops.complete = [up](std::uint64_t, int parts) { return up->commit(parts); };
+        ops.single_put = [self, final_uri, put = opts.put](const Bytes& data) {
+          return self->put(final_uri, data, put);
+        };
+        ops.abort = [up] { return up->abort(); };
+        ops.parts_in_flight = self->config().max_blocks_in_flight;
+        return std::unique_ptr<RawSink>(std::make_unique<PartSink>(std::move(ops)));
+      });
 }
 
 // ---- server-side copy ---------------------------------------------------------------------------
@@ -227,7 +239,8 @@ Status AzureStore::copy(std::string_view src_uri, std::string_view dst_uri) {
   // Within one account Azure copies synchronously; across accounts the copy may be pending: poll.
   for (int i = 0; status == "pending"; ++i) {
     if (i == kCopyPolls) {
-      return Error(ErrorCode::kDeadlineExceeded, fmt::format("{}: still pending after {} polls", what, i));
+      return Error(ErrorCode::kDeadlineExceeded,
+                   fmt::format("{}: still pending after {} polls", what, i));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(std::min(100 << std::min(i, 5), 2000)));
     Call h;
@@ -238,7 +251,8 @@ Status AzureStore::copy(std::string_view src_uri, std::string_view dst_uri) {
     status = std::string(p.header("x-ms-copy-status"));
   }
   if (!status.empty() && status != "success") {
-    return Error(ErrorCode::kUnavailable, fmt::format("{}: copy ended with status '{}'", what, status));
+    return Error(ErrorCode::kUnavailable,
+                 fmt::format("{}: copy ended with status '{}'", what, status));
   }
   return ok_status();
 }

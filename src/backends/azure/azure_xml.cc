@@ -1,6 +1,7 @@
 #include "backends/azure/azure_xml.h"
 
 #include <fmt/format.h>
+
 #include <pugixml.hpp>
 
 #include "http/encoding.h"
@@ -62,9 +63,11 @@ Result<BlobPage> parse_list_blobs(std::string_view body) {
 Result<ContainerPage> parse_list_containers(std::string_view body) {
   OMNIO_ASSIGN_OR_RETURN(auto doc, http::load_xml(body, "List Containers"));
   pugi::xml_node root = doc.child("EnumerationResults");
-  if (!root) return Error(ErrorCode::kInternal, "List Containers response has no EnumerationResults");
+  if (!root)
+    return Error(ErrorCode::kInternal, "List Containers response has no EnumerationResults");
   ContainerPage page;
-  for (pugi::xml_node c : root.child("Containers").children("Container")) page.names.push_back(name_of(c));
+  for (pugi::xml_node c : root.child("Containers").children("Container"))
+    page.names.push_back(name_of(c));
   page.next_marker = xml_text(root, "NextMarker");
   return page;
 }

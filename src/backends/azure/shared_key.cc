@@ -1,10 +1,10 @@
 #include "backends/azure/shared_key.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
 #include <map>
-
-#include <fmt/format.h>
 
 #include "http/encoding.h"
 

@@ -61,7 +61,8 @@ struct AccessToken {
 class TokenSource {
  public:
   using Fetch = std::function<Result<AccessToken>()>;
-  TokenSource(std::string description, Fetch fetch) : what_(std::move(description)), fetch_(std::move(fetch)) {}
+  TokenSource(std::string description, Fetch fetch)
+      : what_(std::move(description)), fetch_(std::move(fetch)) {}
   /// A token valid for at least kGcsTokenRefreshMargin (fetching one if needed). When a refresh
   /// fails but the cached token has not expired yet, the cached one is returned.
   Result<std::string> token();

@@ -1,8 +1,8 @@
 #include "backends/gcs/gcs_json.h"
 
-#include <charconv>
-
 #include <fmt/format.h>
+
+#include <charconv>
 #include <nlohmann/json.hpp>
 
 #include "http/encoding.h"
@@ -34,7 +34,8 @@ Result<Json> parse(std::string_view text, std::string_view what) {
     if (!j.is_object()) throw std::runtime_error("not an object");
     return j;
   } catch (const std::exception& e) {
-    return Error(ErrorCode::kInternal, fmt::format("unreadable {} from the server: {}", what, e.what()));
+    return Error(ErrorCode::kInternal,
+                 fmt::format("unreadable {} from the server: {}", what, e.what()));
   }
 }
 
@@ -144,7 +145,8 @@ std::optional<std::uint32_t> crc32c_from_goog_hash(std::string_view v) {
       auto raw = http::base64_decode(item.substr(7));
       if (!raw || raw->size() != 4) return std::nullopt;
       const auto* b = reinterpret_cast<const unsigned char*>(raw->data());
-      return (std::uint32_t{b[0]} << 24) | (std::uint32_t{b[1]} << 16) | (std::uint32_t{b[2]} << 8) | b[3];
+      return (std::uint32_t{b[0]} << 24) | (std::uint32_t{b[1]} << 16) |
+             (std::uint32_t{b[2]} << 8) | b[3];
     }
     if (comma == std::string_view::npos) break;
     v.remove_prefix(comma + 1);

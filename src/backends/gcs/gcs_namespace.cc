@@ -1,10 +1,10 @@
 // gs:// namespace operations: list (every page), deletes (concurrent, every failure reported),
 // buckets, and server-side copy (rewrite, called until done).
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <condition_variable>
 #include <mutex>
-
-#include <fmt/format.h>
 
 #include "backends/gcs/gcs_store_impl.h"
 #include "http/encoding.h"
@@ -17,11 +17,14 @@ namespace {
 // (501 or 404 under /storage/v1): used as a fallback on custom endpoints.
 constexpr const char* kEmulatorBuckets = "/b";
 
-std::string bucket_path(const std::string& bucket) { return "/storage/v1/b/" + http::percent_encode(bucket); }
+std::string bucket_path(const std::string& bucket) {
+  return "/storage/v1/b/" + http::percent_encode(bucket);
+}
 
 Status need_bucket_uri(const Target& t, std::string_view uri) {
   if (t.key.empty()) return ok_status();
-  return Error(ErrorCode::kInvalidArgument, fmt::format("'{}' is not a bucket URI (expected gs://bucket)", uri));
+  return Error(ErrorCode::kInvalidArgument,
+               fmt::format("'{}' is not a bucket URI (expected gs://bucket)", uri));
 }
 
 }  // namespace
@@ -47,12 +50,15 @@ Result<std::vector<ListEntry>> GcsStore::list_entries(std::string_view prefix_ur
     for (auto& p : page->prefixes) out.push_back({uri_of(t.bucket, p), 0, true});
     // Every page, until the service stops handing out tokens (the original stopped at 1,000).
     if (!page->next_page_token.empty() && page->next_page_token == token) {
-      return Error(ErrorCode::kInternal, fmt::format("{}: the server repeated page token '{}'", what, token));
+      return Error(ErrorCode::kInternal,
+                   fmt::format("{}: the server repeated page token '{}'", what, token));
     }
     token = page->next_page_token;
   } while (!token.empty());
-  std::sort(out.begin(), out.end(), [](const ListEntry& a, const ListEntry& b) { return a.uri < b.uri; });
-  out.erase(std::unique(out.begin(), out.end(), [](const ListEntry& a, const ListEntry& b) { return a.uri == b.uri; }),
+  std::sort(out.begin(), out.end(),
+            [](const ListEntry& a, const ListEntry& b) { return a.uri < b.uri; });
+  out.erase(std::unique(out.begin(), out.end(),
+                        [](const ListEntry& a, const ListEntry& b) { return a.uri == b.uri; }),
             out.end());
   return out;
 }
@@ -71,7 +77,8 @@ Result<std::vector<std::string>> GcsStore::list_containers(std::string_view /*ro
     c.what = "LIST gs:// (buckets)";
     auto resp = perform(std::move(c));
     if (!resp.ok() && res_.custom_endpoint && path != kEmulatorBuckets && out.empty() &&
-        (resp.error().code() == ErrorCode::kNotFound || resp.error().code() == ErrorCode::kUnimplemented)) {
+        (resp.error().code() == ErrorCode::kNotFound ||
+         resp.error().code() == ErrorCode::kUnimplemented)) {
       path = kEmulatorBuckets;  // the firebase emulator lists buckets at GET /b only
       continue;
     }
@@ -141,8 +148,9 @@ Result<std::uint64_t> GcsStore::delete_prefix(std::string_view prefix_uri) {
     std::string names;
     for (std::size_t i = 0; i < failed.size() && i < 10; ++i) names += (i ? "; " : "") + failed[i];
     if (failed.size() > 10) names += fmt::format("; ... ({} more)", failed.size() - 10);
-    return Error(ErrorCode::kUnavailable, fmt::format("delete_prefix {}: {} of {} deletes failed ({} deleted): {}",
-                                                      prefix_uri, failed.size(), keys.size(), deleted, names));
+    return Error(ErrorCode::kUnavailable,
+                 fmt::format("delete_prefix {}: {} of {} deletes failed ({} deleted): {}",
+                             prefix_uri, failed.size(), keys.size(), deleted, names));
   }
   return static_cast<std::uint64_t>(deleted);
 }
@@ -151,8 +159,11 @@ Status GcsStore::create_container(std::string_view container_uri) {
   OMNIO_ASSIGN_OR_RETURN(Target t, target(container_uri, false));
   OMNIO_TRY(need_bucket_uri(t, container_uri));
   if (res_.project.empty() && !res_.custom_endpoint) {
-    return Error(ErrorCode::kInvalidArgument,
-                 fmt::format("creating gs://{} needs a project: set GOOGLE_CLOUD_PROJECT or GcsConfig::project", t.bucket));
+    return Error(
+        ErrorCode::kInvalidArgument,
+        fmt::format(
+            "creating gs://{} needs a project: set GOOGLE_CLOUD_PROJECT or GcsConfig::project",
+            t.bucket));
   }
   std::string body = fmt::format("{{\"name\":\"{}\"}}", t.bucket);  // bucket names are [a-z0-9._-]
   Call c;
@@ -173,8 +184,10 @@ Status GcsStore::create_container(std::string_view container_uri) {
       if (perform(std::move(g)).ok()) return ok_status();
     }
     if (r.error().code() == ErrorCode::kUnimplemented) {
-      return r.error().wrap(fmt::format("CREATE BUCKET gs://{}: the server cannot create buckets (the firebase "
-                                        "emulator creates them on the first upload)", t.bucket));
+      return r.error().wrap(
+          fmt::format("CREATE BUCKET gs://{}: the server cannot create buckets (the firebase "
+                      "emulator creates them on the first upload)",
+                      t.bucket));
     }
     return std::move(r).error();
   }
@@ -190,7 +203,8 @@ Status GcsStore::delete_container(std::string_view container_uri) {
   c.what = "DELETE BUCKET gs://" + t.bucket;
   auto r = perform(std::move(c));
   if (!r.ok() && r.error().http_status() == 409) {
-    return Error(ErrorCode::kInvalidArgument, fmt::format("DELETE BUCKET gs://{}: the bucket is not empty", t.bucket))
+    return Error(ErrorCode::kInvalidArgument,
+                 fmt::format("DELETE BUCKET gs://{}: the bucket is not empty", t.bucket))
         .with_http_status(409)
         .with_cause(std::move(r).error());
   }
@@ -201,7 +215,8 @@ Status GcsStore::delete_container(std::string_view container_uri) {
 Status GcsStore::copy(std::string_view src_uri, std::string_view dst_uri) {
   OMNIO_ASSIGN_OR_RETURN(Target src, target(src_uri, true));
   OMNIO_ASSIGN_OR_RETURN(Target dst, target(dst_uri, true));
-  const std::string what = fmt::format("COPY {} -> {}", uri_of(src.bucket, src.key), uri_of(dst.bucket, dst.key));
+  const std::string what =
+      fmt::format("COPY {} -> {}", uri_of(src.bucket, src.key), uri_of(dst.bucket, dst.key));
   std::string path = object_path(src) + "/rewriteTo/b/" + http::percent_encode(dst.bucket) + "/o/" +
                      http::percent_encode(dst.key);
   std::string token;
@@ -216,7 +231,8 @@ Status GcsStore::copy(std::string_view src_uri, std::string_view dst_uri) {
     c.body = std::as_bytes(std::span<const char>(kEmpty, 2));
     c.what = fmt::format("{} (rewrite call {})", what, call);
     auto resp = perform(std::move(c));
-    if (!resp.ok() && resp.error().code() == ErrorCode::kUnimplemented && res_.custom_endpoint && !legacy) {
+    if (!resp.ok() && resp.error().code() == ErrorCode::kUnimplemented && res_.custom_endpoint &&
+        !legacy) {
       legacy = true;  // the firebase emulator rewrites under /b/... only
       path = path.substr(std::string_view("/storage/v1").size());
       --call;
@@ -226,11 +242,13 @@ Status GcsStore::copy(std::string_view src_uri, std::string_view dst_uri) {
     auto st = parse_rewrite(r.body);
     if (!st.ok()) return st.error().wrap(what);
     if (st->done) return ok_status();
-    if (st->rewrite_token.empty()) return Error(ErrorCode::kInternal, what + ": not done and no rewriteToken");
+    if (st->rewrite_token.empty())
+      return Error(ErrorCode::kInternal, what + ": not done and no rewriteToken");
     log::debug("{}: {} of {} bytes rewritten", what, st->bytes_rewritten, st->object_size);
     token = st->rewrite_token;
   }
-  return Error(ErrorCode::kDeadlineExceeded, fmt::format("{}: not done after {} rewrite calls", what, kGcsMaxRewriteCalls));
+  return Error(ErrorCode::kDeadlineExceeded,
+               fmt::format("{}: not done after {} rewrite calls", what, kGcsMaxRewriteCalls));
 }
 
 }  // namespace omnio::gcs

@@ -1,7 +1,7 @@
 // gs:// store: requests (token, retries, error mapping), the read path (no metadata GET: the first
 // ranged GET learns the size, generation and CRC32C; later ranges are pinned to that generation),
 // CRC32C verification of whole-object reads, and stat.
-#include "backends/gcs/gcs_store_impl.h"
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <charconv>
@@ -10,8 +10,7 @@
 #include <mutex>
 #include <optional>
 
-#include <fmt/format.h>
-
+#include "backends/gcs/gcs_store_impl.h"
 #include "http/content_range.h"
 #include "http/encoding.h"
 #include "omnio/crc32c.h"
@@ -35,7 +34,8 @@ Bytes view_of(std::shared_ptr<AlignedBuffer> buf, std::size_t n) {
 }
 
 std::optional<std::uint32_t> crc_of_response(const http::Response& r) {
-  if (r.header("x-goog-stored-content-encoding") == "gzip") return std::nullopt;  // hash of stored bytes
+  if (r.header("x-goog-stored-content-encoding") == "gzip")
+    return std::nullopt;  // hash of stored bytes
   for (const auto& [k, v] : r.headers) {
     if (k != "x-goog-hash") continue;
     if (auto c = crc32c_from_goog_hash(v)) return c;
@@ -45,29 +45,55 @@ std::optional<std::uint32_t> crc_of_response(const http::Response& r) {
 
 }  // namespace
 
-// ---- errors --------------------------------------------------------------------------------------
+// ---- errors
+// --------------------------------------------------------------------------------------
 
 Error gcs_error(const http::Response& resp, const std::string& what, const std::string& endpoint) {
   const int status = static_cast<int>(resp.status);
   auto doc = parse_error(resp.body);
   ErrorCode ec = ErrorCode::kInternal;
   switch (status) {
-    case 400: ec = ErrorCode::kInvalidArgument; break;
-    case 401: ec = ErrorCode::kUnauthenticated; break;
-    case 403: ec = ErrorCode::kPermissionDenied; break;
-    case 404: ec = ErrorCode::kNotFound; break;
-    case 408: ec = ErrorCode::kUnavailable; break;
-    case 409: ec = ErrorCode::kAlreadyExists; break;
-    case 412: ec = ErrorCode::kDataLoss; break;
-    case 413: ec = ErrorCode::kInvalidArgument; break;
-    case 416: ec = ErrorCode::kOutOfRange; break;
-    case 429: ec = ErrorCode::kResourceExhausted; break;
-    case 501: ec = ErrorCode::kUnimplemented; break;
-    default: ec = status >= 500 ? ErrorCode::kUnavailable : ErrorCode::kInternal;
+    case 400:
+      ec = ErrorCode::kInvalidArgument;
+      break;
+    case 401:
+      ec = ErrorCode::kUnauthenticated;
+      break;
+    case 403:
+      ec = ErrorCode::kPermissionDenied;
+      break;
+    case 404:
+      ec = ErrorCode::kNotFound;
+      break;
+    case 408:
+      ec = ErrorCode::kUnavailable;
+      break;
+    case 409:
+      ec = ErrorCode::kAlreadyExists;
+      break;
+    case 412:
+      ec = ErrorCode::kDataLoss;
+      break;
+    case 413:
+      ec = ErrorCode::kInvalidArgument;
+      break;
+    case 416:
+      ec = ErrorCode::kOutOfRange;
+      break;
+    case 429:
+      ec = ErrorCode::kResourceExhausted;
+      break;
+    case 501:
+      ec = ErrorCode::kUnimplemented;
+      break;
+    default:
+      ec = status >= 500 ? ErrorCode::kUnavailable : ErrorCode::kInternal;
   }
   std::string detail;
   if (status == 412) {
-    detail = "the object changed while it was being read (generation precondition failed); nothing was returned";
+    detail =
+        "the object changed while it was being read (generation precondition failed); nothing was "
+        "returned";
   } else if (status == 429) {
     detail = fmt::format("throttled by the server: {}", doc ? doc->message : "too many requests");
   } else if (doc && !doc->message.empty()) {
@@ -79,7 +105,8 @@ Error gcs_error(const http::Response& resp, const std::string& what, const std::
     std::replace(body.begin(), body.end(), '\n', ' ');
     detail = fmt::format("HTTP {}{}{}", status, body.empty() ? "" : ": ", body);
   }
-  return Error(ec, fmt::format("{}: {} (endpoint {})", what, detail, endpoint)).with_http_status(status);
+  return Error(ec, fmt::format("{}: {} (endpoint {})", what, detail, endpoint))
+      .with_http_status(status);
 }
 
 bool object_changed(const Error& e) {
@@ -155,12 +182,23 @@ void GcsStore::submit(Call call, http::Completion done) {
   GcsStore* self = this;
   auto counters = counters_;
   switch (call.kind) {
-    case Call::Kind::kMedia: ++counters->media_gets; break;
-    case Call::Kind::kMetadata: ++counters->metadata_gets; break;
-    case Call::Kind::kUpload: ++counters->uploads; break;
-    case Call::Kind::kDelete: ++counters->deletes; break;
-    case Call::Kind::kList: ++counters->lists; break;
-    case Call::Kind::kOther: break;
+    case Call::Kind::kMedia:
+      ++counters->media_gets;
+      break;
+    case Call::Kind::kMetadata:
+      ++counters->metadata_gets;
+      break;
+    case Call::Kind::kUpload:
+      ++counters->uploads;
+      break;
+    case Call::Kind::kDelete:
+      ++counters->deletes;
+      break;
+    case Call::Kind::kList:
+      ++counters->lists;
+      break;
+    case Call::Kind::kOther:
+      break;
   }
   auto shared = std::make_shared<Call>(std::move(call));
   http::RetryingCall rc;
@@ -227,7 +265,8 @@ Result<ObjectResource> GcsStore::get_object_resource(const Target& t, const std:
   return o;
 }
 
-Result<GcsStore::Probe> GcsStore::probe(const Target& t, std::uint64_t offset, std::span<std::byte> dest,
+Result<GcsStore::Probe> GcsStore::probe(const Target& t, std::uint64_t offset,
+                                        std::span<std::byte> dest,
                                         const CancellationToken& cancel) {
   const std::string uri = uri_of(t.bucket, t.key);
   Call c;
@@ -253,7 +292,8 @@ Result<GcsStore::Probe> GcsStore::probe(const Target& t, std::uint64_t offset, s
     OMNIO_ASSIGN_OR_RETURN(ObjectResource o, get_object_resource(t, "GET metadata " + uri));
     if (offset > o.size) {
       return Error(ErrorCode::kOutOfRange,
-                   fmt::format("{}: offset {} is beyond the end of the object ({} bytes)", uri, offset, o.size));
+                   fmt::format("{}: offset {} is beyond the end of the object ({} bytes)", uri,
+                               offset, o.size));
     }
     if (offset < o.size) return std::move(r).error();  // the server refused a valid range
     return Probe{o.size, 0, o.generation, std::nullopt};
@@ -265,13 +305,15 @@ Result<GcsStore::Probe> GcsStore::probe(const Target& t, std::uint64_t offset, s
   if (r->status == 206) {
     std::uint64_t first = 0, last = 0;
     std::int64_t total = -1;
-    if (!http::parse_content_range(r->header("content-range"), &first, &last, &total) || total < 0) {
-      return Error(ErrorCode::kDataLoss, fmt::format("{}: unusable Content-Range '{}'", what, r->header("content-range")));
+    if (!http::parse_content_range(r->header("content-range"), &first, &last, &total) ||
+        total < 0) {
+      return Error(ErrorCode::kDataLoss, fmt::format("{}: unusable Content-Range '{}'", what,
+                                                     r->header("content-range")));
     }
     if (first != offset || last - first + 1 != r->body_bytes) {
       return Error(ErrorCode::kDataLoss,
-                   fmt::format("{}: server sent bytes {}-{} ({} body bytes) for the range asked", what, first, last,
-                               r->body_bytes));
+                   fmt::format("{}: server sent bytes {}-{} ({} body bytes) for the range asked",
+                               what, first, last, r->body_bytes));
     }
     p.total = static_cast<std::uint64_t>(total);
     return p;
@@ -282,12 +324,14 @@ Result<GcsStore::Probe> GcsStore::probe(const Target& t, std::uint64_t offset, s
     std::from_chars(cl.data(), cl.data() + cl.size(), len);
   }
   if (len != r->body_bytes) {
-    return Error(ErrorCode::kDataLoss, fmt::format("{}: {} of {} body bytes arrived", what, r->body_bytes, len));
+    return Error(ErrorCode::kDataLoss,
+                 fmt::format("{}: {} of {} body bytes arrived", what, r->body_bytes, len));
   }
   p.total = len;
   if (offset > len) {
-    return Error(ErrorCode::kOutOfRange,
-                 fmt::format("{}: offset {} is beyond the end of the object ({} bytes)", uri, offset, len));
+    return Error(
+        ErrorCode::kOutOfRange,
+        fmt::format("{}: offset {} is beyond the end of the object ({} bytes)", uri, offset, len));
   }
   if (offset > 0) {  // keep only the range asked for, at the front of dest
     p.got = len - offset;
@@ -298,7 +342,8 @@ Result<GcsStore::Probe> GcsStore::probe(const Target& t, std::uint64_t offset, s
 
 RangeReadFn GcsStore::range_reader(const Target& t, std::uint64_t base, std::string generation) {
   GcsStore* self = this;  // the RangeEngine waits for every range before returning
-  return [self, t, base, generation](std::uint64_t off, std::span<std::byte> dest, const CancellationToken& cancel,
+  return [self, t, base, generation](std::uint64_t off, std::span<std::byte> dest,
+                                     const CancellationToken& cancel,
                                      std::function<void(Status)> done) {
     const std::uint64_t at = base + off;
     Call c;
@@ -316,29 +361,36 @@ RangeReadFn GcsStore::range_reader(const Target& t, std::uint64_t base, std::str
     c.cancel = cancel;
     c.kind = Call::Kind::kMedia;
     c.what = fmt::format("GET {} bytes={}-{}", uri_of(t.bucket, t.key), at, at + dest.size() - 1);
-    self->submit(std::move(c), [at, n = dest.size(), generation, done = std::move(done)](Result<http::Response> r) {
+    self->submit(std::move(c), [at, n = dest.size(), generation,
+                                done = std::move(done)](Result<http::Response> r) {
       if (!r.ok()) {
         if (r.error().code() == ErrorCode::kNotFound && !generation.empty()) {
-          Error e(ErrorCode::kDataLoss, fmt::format("generation {} is gone: the object changed while it was being read",
-                                                    generation));
+          Error e(ErrorCode::kDataLoss,
+                  fmt::format("generation {} is gone: the object changed while it was being read",
+                              generation));
           return done(std::move(e.with_http_status(412).with_cause(std::move(r).error())));
         }
         return done(std::move(r).error());
       }
       std::uint64_t first = 0, last = 0;
       std::int64_t total = -1;
-      if (r->status != 206 || !http::parse_content_range(r->header("content-range"), &first, &last, &total) ||
+      if (r->status != 206 ||
+          !http::parse_content_range(r->header("content-range"), &first, &last, &total) ||
           first != at || last - first + 1 != n) {
-        return done(Error(ErrorCode::kDataLoss,
-                          fmt::format("range at {} ({} bytes): server answered HTTP {} with Content-Range '{}'", at, n,
-                                      r->status, r->header("content-range"))));
+        return done(Error(
+            ErrorCode::kDataLoss,
+            fmt::format("range at {} ({} bytes): server answered HTTP {} with Content-Range '{}'",
+                        at, n, r->status, r->header("content-range"))));
       }
-      if (std::string_view g = r->header("x-goog-generation"); !generation.empty() && !g.empty() && g != generation) {
-        // A server that ignores the pin (emulators ignore preconditions) must still not mix versions.
-        return done(Error(ErrorCode::kDataLoss,
-                          fmt::format("range at {}: generation {} answered for {}: the object changed", at, g,
-                                      generation))
-                        .with_http_status(412));
+      if (std::string_view g = r->header("x-goog-generation");
+          !generation.empty() && !g.empty() && g != generation) {
+        // A server that ignores the pin (emulators ignore preconditions) must still not mix
+        // versions.
+        return done(
+            Error(ErrorCode::kDataLoss,
+                  fmt::format("range at {}: generation {} answered for {}: the object changed", at,
+                              g, generation))
+                .with_http_status(412));
       }
       done(ok_status());
     });
@@ -347,21 +399,24 @@ RangeReadFn GcsStore::range_reader(const Target& t, std::uint64_t base, std::str
 
 Status GcsStore::verify_crc(const Target& t, const Probe& p, std::uint32_t crc) const {
   if (!cfg_.verify_crc32c || !p.crc || *p.crc == crc) return ok_status();
-  return Error(ErrorCode::kDataLoss,
-               fmt::format("GET {}: CRC32C mismatch: the server's x-goog-hash says {:08x}, the {} bytes read "
-                           "have {:08x}",
-                           uri_of(t.bucket, t.key), *p.crc, p.total, crc));
+  return Error(
+      ErrorCode::kDataLoss,
+      fmt::format(
+          "GET {}: CRC32C mismatch: the server's x-goog-hash says {:08x}, the {} bytes read "
+          "have {:08x}",
+          uri_of(t.bucket, t.key), *p.crc, p.total, crc));
 }
 
-Result<Bytes> GcsStore::read_from(const Target& t, std::uint64_t offset, std::optional<std::uint64_t> length,
-                                  const ReadOptions& opts) {
+Result<Bytes> GcsStore::read_from(const Target& t, std::uint64_t offset,
+                                  std::optional<std::uint64_t> length, const ReadOptions& opts) {
   const std::string uri = uri_of(t.bucket, t.key);
   const std::uint64_t first = std::min<std::uint64_t>(chunk(), length.value_or(UINT64_MAX));
   if (first == 0) {  // length 0: only the range rule to check
     OMNIO_ASSIGN_OR_RETURN(ObjectResource o, get_object_resource(t, "GET metadata " + uri));
     if (offset > o.size) {
       return Error(ErrorCode::kOutOfRange,
-                   fmt::format("{}: offset {} is beyond the end of the object ({} bytes)", uri, offset, o.size));
+                   fmt::format("{}: offset {} is beyond the end of the object ({} bytes)", uri,
+                               offset, o.size));
     }
     return Bytes();
   }
@@ -382,7 +437,8 @@ Result<Bytes> GcsStore::read_from(const Target& t, std::uint64_t offset, std::op
   std::memcpy(out.data(), buf->data(), p.got);
   buf.reset();
   auto dest = out.span().subspan(p.got);
-  OMNIO_TRY(engine_.download_into(dest.size(), dest, range_reader(t, offset + p.got, p.generation), opts.cancel));
+  OMNIO_TRY(engine_.download_into(dest.size(), dest, range_reader(t, offset + p.got, p.generation),
+                                  opts.cancel));
   if (whole) OMNIO_TRY(verify_crc(t, p, crc32c(std::span<const std::byte>(out.data(), want))));
   return Bytes::from_aligned(std::move(out));
 }
@@ -391,8 +447,8 @@ Result<Bytes> GcsStore::get(std::string_view uri, const ReadOptions& opts) {
   return get_range(uri, 0, std::nullopt, opts);
 }
 
-Result<Bytes> GcsStore::get_range(std::string_view uri, std::uint64_t offset, std::optional<std::uint64_t> length,
-                                  const ReadOptions& opts) {
+Result<Bytes> GcsStore::get_range(std::string_view uri, std::uint64_t offset,
+                                  std::optional<std::uint64_t> length, const ReadOptions& opts) {
   OMNIO_ASSIGN_OR_RETURN(Target t, target(uri, true));
   for (int i = 1;; ++i) {
     auto r = read_from(t, offset, length, opts);
@@ -401,8 +457,8 @@ Result<Bytes> GcsStore::get_range(std::string_view uri, std::uint64_t offset, st
   }
 }
 
-Result<std::uint64_t> GcsStore::get_into(std::string_view uri, std::uint64_t offset, std::span<std::byte> dest,
-                                         const ReadOptions& opts) {
+Result<std::uint64_t> GcsStore::get_into(std::string_view uri, std::uint64_t offset,
+                                         std::span<std::byte> dest, const ReadOptions& opts) {
   OMNIO_ASSIGN_OR_RETURN(Target t, target(uri, true));
   if (dest.empty()) {
     OMNIO_TRY(read_from(t, offset, 0, opts));
@@ -417,7 +473,8 @@ Result<std::uint64_t> GcsStore::get_into(std::string_view uri, std::uint64_t off
     Status st;
     if (offset + p.got < end) {
       auto rest = dest.subspan(p.got, static_cast<std::size_t>(end - offset - p.got));
-      auto r = engine_.download_into(rest.size(), rest, range_reader(t, offset + p.got, p.generation), opts.cancel);
+      auto r = engine_.download_into(rest.size(), rest,
+                                     range_reader(t, offset + p.got, p.generation), opts.cancel);
       if (!r.ok()) st = std::move(r).error();
     }
     if (st.ok() && whole) st = verify_crc(t, p, crc32c(dest.first(n)));
@@ -433,7 +490,8 @@ Status GcsStore::get_to_sink(std::string_view uri, const ChunkSink& sink, const 
   OMNIO_ASSIGN_OR_RETURN(Probe p, probe(t, 0, buf->span(), opts.cancel));
   const std::uint64_t got = p.got;
   // The sink sees the chunks in order: the CRC32C of the whole object accumulates on the way.
-  std::uint32_t crc = crc32c(std::span<const std::byte>(buf->data(), static_cast<std::size_t>(got)));
+  std::uint32_t crc =
+      crc32c(std::span<const std::byte>(buf->data(), static_cast<std::size_t>(got)));
   OMNIO_TRY(sink(0, view_of(std::move(buf), static_cast<std::size_t>(got))));
   if (got < p.total) {
     auto alloc = [](std::size_t n) { return AlignedBuffer::allocate(n, kBufferAlignment); };
@@ -441,14 +499,16 @@ Status GcsStore::get_to_sink(std::string_view uri, const ChunkSink& sink, const 
       crc = crc32c_update(crc, chunk.span());
       return sink(got + off, std::move(chunk));
     };
-    OMNIO_TRY(engine_.download_to_sink(p.total - got, range_reader(t, got, p.generation), shifted, alloc, opts.cancel));
+    OMNIO_TRY(engine_.download_to_sink(p.total - got, range_reader(t, got, p.generation), shifted,
+                                       alloc, opts.cancel));
   }
   return verify_crc(t, p, crc);
 }
 
 Result<ObjectMetadata> GcsStore::stat(std::string_view uri) {
   OMNIO_ASSIGN_OR_RETURN(Target t, target(uri, true));
-  OMNIO_ASSIGN_OR_RETURN(ObjectResource o, get_object_resource(t, "GET metadata " + uri_of(t.bucket, t.key)));
+  OMNIO_ASSIGN_OR_RETURN(ObjectResource o,
+                         get_object_resource(t, "GET metadata " + uri_of(t.bucket, t.key)));
   return o.meta;
 }
 
@@ -469,10 +529,10 @@ Result<std::shared_ptr<ObjectStore>> make_gcs_store(const GcsConfig& config) {
   hc.event_loops = 1;  // tokens: a few requests an hour
   OMNIO_ASSIGN_OR_RETURN(auto token_client, http::HttpClient::create(hc));
   OMNIO_ASSIGN_OR_RETURN(gcs::Resolved res, gcs::resolve(config, token_client));
-  log::debug("gs store: endpoint {} ({}), project '{}', credentials: {}", res.endpoint, res.endpoint_source,
-             res.project, res.auth_source);
-  return std::shared_ptr<ObjectStore>(
-      std::make_shared<gcs::GcsStore>(config, std::move(res), std::move(client), std::move(token_client)));
+  log::debug("gs store: endpoint {} ({}), project '{}', credentials: {}", res.endpoint,
+             res.endpoint_source, res.project, res.auth_source);
+  return std::shared_ptr<ObjectStore>(std::make_shared<gcs::GcsStore>(
+      config, std::move(res), std::move(client), std::move(token_client)));
 }
 
 GcsStoreStats gcs_store_stats(const ObjectStore& store) {
@@ -483,10 +543,14 @@ GcsStoreStats gcs_store_stats(const ObjectStore& store) {
 Status GcsConfig::validate() const {
   OMNIO_TRY(range_engine.validate());
   OMNIO_TRY(retry.validate());
-  if (http.event_loops == 0) return Error(ErrorCode::kInvalidArgument, "http.event_loops must be at least 1");
-  if (upload_chunk_size == 0) return Error(ErrorCode::kInvalidArgument, "upload_chunk_size must be at least 1");
-  if (delete_concurrency == 0) return Error(ErrorCode::kInvalidArgument, "delete_concurrency must be at least 1");
-  if (metadata_timeout.count() <= 0) return Error(ErrorCode::kInvalidArgument, "metadata_timeout must be positive");
+  if (http.event_loops == 0)
+    return Error(ErrorCode::kInvalidArgument, "http.event_loops must be at least 1");
+  if (upload_chunk_size == 0)
+    return Error(ErrorCode::kInvalidArgument, "upload_chunk_size must be at least 1");
+  if (delete_concurrency == 0)
+    return Error(ErrorCode::kInvalidArgument, "delete_concurrency must be at least 1");
+  if (metadata_timeout.count() <= 0)
+    return Error(ErrorCode::kInvalidArgument, "metadata_timeout must be positive");
   return ok_status();
 }
 

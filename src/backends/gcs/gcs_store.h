@@ -19,10 +19,10 @@ struct GcsStoreStats {
   std::uint64_t requests = 0;  ///< every attempt sent
   std::uint64_t media_gets = 0;
   std::uint64_t metadata_gets = 0;
-  std::uint64_t uploads = 0;   ///< single-request uploads and resumable chunks
+  std::uint64_t uploads = 0;  ///< single-request uploads and resumable chunks
   std::uint64_t deletes = 0;
   std::uint64_t lists = 0;
-  std::uint64_t retries = 0;   ///< attempts after the first
+  std::uint64_t retries = 0;  ///< attempts after the first
 };
 /// Stats of a store made by make_gcs_store (zeros for other stores).
 GcsStoreStats gcs_store_stats(const ObjectStore& store);

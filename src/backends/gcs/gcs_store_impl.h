@@ -63,8 +63,8 @@ class GcsStore final : public ObjectStore, public std::enable_shared_from_this<G
   Status get_to_sink(std::string_view uri, const ChunkSink& sink, const ReadOptions& opts) override;
 
   Status put(std::string_view uri, const Bytes& data, const PutOptions& opts) override;
-  Status put_multipart(std::string_view uri, const Bytes& data, std::optional<std::size_t> part_size,
-                       const PutOptions& opts) override;
+  Status put_multipart(std::string_view uri, const Bytes& data,
+                       std::optional<std::size_t> part_size, const PutOptions& opts) override;
   Result<std::unique_ptr<ObjectWriter>> create_writer(std::string_view uri,
                                                       const WriterOptions& opts) override;
 
@@ -101,8 +101,8 @@ class GcsStore final : public ObjectStore, public std::enable_shared_from_this<G
   struct Probe;
   Result<Probe> probe(const Target& t, std::uint64_t offset, std::span<std::byte> dest,
                       const CancellationToken& cancel);
-  Result<Bytes> read_from(const Target& t, std::uint64_t offset, std::optional<std::uint64_t> length,
-                          const ReadOptions& opts);
+  Result<Bytes> read_from(const Target& t, std::uint64_t offset,
+                          std::optional<std::uint64_t> length, const ReadOptions& opts);
   RangeReadFn range_reader(const Target& t, std::uint64_t base, std::string generation);
   Status verify_crc(const Target& t, const Probe& p, std::uint32_t crc) const;
   Result<http::Request> build(const Call& c) const;

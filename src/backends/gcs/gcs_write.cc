@@ -2,13 +2,13 @@
 // resumable uploads in chunks of a multiple of 256 KiB (one chunk in flight while the next fills:
 // peak memory ~2 x chunk), resumed from the committed offset after a failed chunk, and cancelled
 // (the session deleted) on error or cancel: a partial object never becomes visible.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cstring>
 #include <random>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "backends/gcs/gcs_store_impl.h"
 #include "core/stream_writer.h"
@@ -20,7 +20,9 @@ namespace {
 
 constexpr std::size_t kBufferAlignment = 64;
 
-std::string upload_path(const Target& t) { return "/upload/storage/v1/b/" + http::percent_encode(t.bucket) + "/o"; }
+std::string upload_path(const Target& t) {
+  return "/upload/storage/v1/b/" + http::percent_encode(t.bucket) + "/o";
+}
 
 std::span<const std::byte> as_span(const std::string& s) {
   return std::as_bytes(std::span<const char>(s.data(), s.size()));
@@ -37,7 +39,9 @@ std::uint64_t committed_from(const http::Response& r) {
   return last + 1;
 }
 
-bool retryable(const Error& e) { return RetryPolicy::is_retryable(e) || e.code() == ErrorCode::kDataLoss; }
+bool retryable(const Error& e) {
+  return RetryPolicy::is_retryable(e) || e.code() == ErrorCode::kDataLoss;
+}
 
 }  // namespace
 
@@ -45,7 +49,10 @@ bool retryable(const Error& e) { return RetryPolicy::is_retryable(e) || e.code()
 class ResumableUpload {
  public:
   ResumableUpload(GcsStore* store, Target t, PutOptions opts)
-      : store_(store), t_(std::move(t)), opts_(std::move(opts)), uri_(GcsStore::uri_of(t_.bucket, t_.key)),
+      : store_(store),
+        t_(std::move(t)),
+        opts_(std::move(opts)),
+        uri_(GcsStore::uri_of(t_.bucket, t_.key)),
         cancel_(opts_.cancel.child()) {}
 
   ~ResumableUpload() {
@@ -62,44 +69,51 @@ class ResumableUpload {
     c.path = upload_path(t_);
     c.query = {{"uploadType", "resumable"}, {"name", t_.key}};
     c.headers = {{"Content-Type", "application/json; charset=UTF-8"}};
-    if (!opts_.content_type.empty()) c.headers.emplace_back("X-Upload-Content-Type", opts_.content_type);
+    if (!opts_.content_type.empty())
+      c.headers.emplace_back("X-Upload-Content-Type", opts_.content_type);
     c.body = as_span(meta);
     c.cancel = cancel_;
     c.what = "START RESUMABLE UPLOAD " + uri_;
     OMNIO_ASSIGN_OR_RETURN(http::Response r, store_->perform(std::move(c)));
     session_ = std::string(r.header("location"));
-    if (session_.empty()) return Error(ErrorCode::kInternal, "START RESUMABLE UPLOAD " + uri_ + ": no Location header");
+    if (session_.empty())
+      return Error(ErrorCode::kInternal, "START RESUMABLE UPLOAD " + uri_ + ": no Location header");
     log::debug("{}: resumable session started", uri_);
     return ok_status();
   }
 
   // Sends bytes [offset, offset + data.size()) of the object. `total`: the object's size when this
   // is the last chunk. A failed chunk is resumed from the offset the server committed.
-  Status send(std::uint64_t offset, std::span<const std::byte> data, std::optional<std::uint64_t> total) {
+  Status send(std::uint64_t offset, std::span<const std::byte> data,
+              std::optional<std::uint64_t> total) {
     if (finished_) return Error(ErrorCode::kInternal, uri_ + ": upload already finished");
     const std::uint64_t end = offset + data.size();
     std::uint64_t at = offset;
     int failures = 0;
     for (;;) {
-      if (cancel_.is_cancelled()) return Error(ErrorCode::kCancelled, fmt::format("upload of {} cancelled", uri_));
+      if (cancel_.is_cancelled())
+        return Error(ErrorCode::kCancelled, fmt::format("upload of {} cancelled", uri_));
       auto part = data.subspan(static_cast<std::size_t>(at - offset));
       auto r = put_chunk(at, part, total);
       if (r.ok()) {
         if (r->status != 308) {  // finalized
           if (!total) {
             (void)discard_early_object();
-            return Error(ErrorCode::kDataLoss,
-                         fmt::format("{}: the server finalized the upload at byte {} before the last chunk (it does "
-                                     "not support multi-chunk resumable uploads; raise single_upload_threshold)",
-                                     uri_, end));
+            return Error(
+                ErrorCode::kDataLoss,
+                fmt::format(
+                    "{}: the server finalized the upload at byte {} before the last chunk (it does "
+                    "not support multi-chunk resumable uploads; raise single_upload_threshold)",
+                    uri_, end));
           }
           return finish(*r, *total);
         }
         const std::uint64_t committed = committed_from(*r);
         if (committed >= end && !total) return ok_status();
         if (committed < at || committed > end) {
-          return Error(ErrorCode::kDataLoss, fmt::format("{}: the server committed {} bytes after a chunk ending at {}",
-                                                         uri_, committed, end));
+          return Error(ErrorCode::kDataLoss,
+                       fmt::format("{}: the server committed {} bytes after a chunk ending at {}",
+                                   uri_, committed, end));
         }
         at = committed;  // it kept fewer bytes than sent: send the rest
         continue;
@@ -109,15 +123,18 @@ class ResumableUpload {
         return err.wrap(fmt::format("UPLOAD {} bytes {}-{}", uri_, at, end));
       }
       backoff(failures + 1);
-      // Where did the server stop? Resume from there (the bytes before `offset` are gone from memory).
+      // Where did the server stop? Resume from there (the bytes before `offset` are gone from
+      // memory).
       OMNIO_ASSIGN_OR_RETURN(http::Response st, query_status());
       if (st.status != 308) return finish(st, total.value_or(end));
       const std::uint64_t committed = committed_from(st);
       if (committed < offset || committed > end) {
-        return Error(ErrorCode::kDataLoss, fmt::format("{}: cannot resume at byte {}: the chunk held bytes {}-{}",
-                                                       uri_, committed, offset, end));
+        return Error(ErrorCode::kDataLoss,
+                     fmt::format("{}: cannot resume at byte {}: the chunk held bytes {}-{}", uri_,
+                                 committed, offset, end));
       }
-      log::debug("{}: chunk at {} failed ({}); resuming at byte {}", uri_, at, err.to_string(), committed);
+      log::debug("{}: chunk at {} failed ({}); resuming at byte {}", uri_, at, err.to_string(),
+                 committed);
       at = committed;
       if (at == end && !total) return ok_status();
     }
@@ -135,20 +152,23 @@ class ResumableUpload {
     c.what = "CANCEL RESUMABLE UPLOAD " + uri_;
     auto r = store_->perform(std::move(c));
     if (!r.ok() && r.error().code() != ErrorCode::kNotFound) {
-      log::warn("{}: {} (the session expires by itself within a week)", c.what, r.error().to_string());
+      log::warn("{}: {} (the session expires by itself within a week)", c.what,
+                r.error().to_string());
       return std::move(r).error();
     }
     return ok_status();
   }
 
  private:
-  Result<http::Response> put_chunk(std::uint64_t at, std::span<const std::byte> part, std::optional<std::uint64_t> total) {
+  Result<http::Response> put_chunk(std::uint64_t at, std::span<const std::byte> part,
+                                   std::optional<std::uint64_t> total) {
     Call c;
     c.method = "PUT";
     c.path = session_;
     const std::string size = total ? std::to_string(*total) : "*";
     c.headers.emplace_back("Content-Range", part.empty() ? fmt::format("bytes */{}", size)
-                                                         : fmt::format("bytes {}-{}/{}", at, at + part.size() - 1, size));
+                                                         : fmt::format("bytes {}-{}/{}", at,
+                                                                       at + part.size() - 1, size));
     c.body = part;
     c.also_ok = 308;
     c.idempotent = false;  // resumed by hand from the committed offset
@@ -173,8 +193,9 @@ class ResumableUpload {
     finished_ = true;
     auto o = parse_object(r.body);
     if (o.ok() && o->size != total) {
-      return Error(ErrorCode::kDataLoss, fmt::format("{}: the finalized object has {} bytes, {} were uploaded", uri_,
-                                                     o->size, total));
+      return Error(ErrorCode::kDataLoss,
+                   fmt::format("{}: the finalized object has {} bytes, {} were uploaded", uri_,
+                               o->size, total));
     }
     return ok_status();
   }
@@ -186,7 +207,8 @@ class ResumableUpload {
 
   void backoff(int attempt) {
     thread_local std::mt19937_64 rng{std::random_device{}()};
-    auto d = store_->config().retry.backoff(attempt, std::uniform_real_distribution<double>(0, 1)(rng));
+    auto d =
+        store_->config().retry.backoff(attempt, std::uniform_real_distribution<double>(0, 1)(rng));
     const auto until = std::chrono::steady_clock::now() + d;
     while (std::chrono::steady_clock::now() < until && !cancel_.is_cancelled()) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -206,8 +228,10 @@ class ResumableUpload {
 
 Status GcsStore::put(std::string_view uri, const Bytes& data, const PutOptions& opts) {
   OMNIO_ASSIGN_OR_RETURN(Target t, target(uri, true));
-  if (data.size() > cfg_.single_upload_threshold) return put_multipart(uri, data, std::nullopt, opts);
-  const std::string content_type = opts.content_type.empty() ? "application/octet-stream" : opts.content_type;
+  if (data.size() > cfg_.single_upload_threshold)
+    return put_multipart(uri, data, std::nullopt, opts);
+  const std::string content_type =
+      opts.content_type.empty() ? "application/octet-stream" : opts.content_type;
   Call c;
   c.method = "POST";
   c.path = upload_path(t);
@@ -221,35 +245,40 @@ Status GcsStore::put(std::string_view uri, const Bytes& data, const PutOptions& 
     c.body = data.span();
   } else {
     static constexpr const char* kBoundary = "omnio-9f2b4c7e1d3a5b8c";
-    body = fmt::format("--{}\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n{}\r\n--{}\r\nContent-Type: {}\r\n\r\n",
-                       kBoundary, upload_metadata(t.key, opts), kBoundary, content_type);
+    body = fmt::format(
+        "--{}\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n{}\r\n--{}\r\nContent-Type: "
+        "{}\r\n\r\n",
+        kBoundary, upload_metadata(t.key, opts), kBoundary, content_type);
     body.append(data.as_string_view());
     body += fmt::format("\r\n--{}--\r\n", kBoundary);
     c.query = {{"uploadType", "multipart"}};
-    c.headers.emplace_back("Content-Type", fmt::format("multipart/related; boundary={}", kBoundary));
+    c.headers.emplace_back("Content-Type",
+                           fmt::format("multipart/related; boundary={}", kBoundary));
     c.body = as_span(body);
   }
   OMNIO_ASSIGN_OR_RETURN(http::Response r, perform(std::move(c)));
   if (auto o = parse_object(r.body); o.ok() && o->size != data.size()) {
-    return Error(ErrorCode::kDataLoss, fmt::format("UPLOAD {}: the server stored {} bytes of {}", uri, o->size,
-                                                   data.size()));
+    return Error(ErrorCode::kDataLoss, fmt::format("UPLOAD {}: the server stored {} bytes of {}",
+                                                   uri, o->size, data.size()));
   }
   return ok_status();
 }
 
-Status GcsStore::put_multipart(std::string_view uri, const Bytes& data, std::optional<std::size_t> part_size,
-                               const PutOptions& opts) {
+Status GcsStore::put_multipart(std::string_view uri, const Bytes& data,
+                               std::optional<std::size_t> part_size, const PutOptions& opts) {
   OMNIO_ASSIGN_OR_RETURN(Target t, target(uri, true));
   if (data.size() <= cfg_.single_upload_threshold) return put(uri, data, opts);
   const std::size_t q = kGcsResumableChunkQuantum;
-  const std::size_t chunk = part_size ? std::max<std::size_t>(q, (*part_size + q - 1) / q * q) : upload_chunk();
+  const std::size_t chunk =
+      part_size ? std::max<std::size_t>(q, (*part_size + q - 1) / q * q) : upload_chunk();
   ResumableUpload up(this, t, opts);
   OMNIO_TRY(up.start());
   Status st;
   for (std::size_t off = 0; off < data.size() && st.ok(); off += chunk) {
     const std::size_t n = std::min(chunk, data.size() - off);
     const bool last = off + n == data.size();
-    st = up.send(off, data.span().subspan(off, n), last ? std::optional<std::uint64_t>(data.size()) : std::nullopt);
+    st = up.send(off, data.span().subspan(off, n),
+                 last ? std::optional<std::uint64_t>(data.size()) : std::nullopt);
   }
   if (!st.ok()) {
     (void)up.cancel();
@@ -268,7 +297,10 @@ namespace {
 class GcsSink final : public RawSink {
  public:
   GcsSink(std::shared_ptr<GcsStore> store, Target t, PutOptions opts, std::size_t chunk)
-      : store_(std::move(store)), opts_(std::move(opts)), chunk_(chunk), up_(store_.get(), std::move(t), opts_) {}
+      : store_(std::move(store)),
+        opts_(std::move(opts)),
+        chunk_(chunk),
+        up_(store_.get(), std::move(t), opts_) {}
 
   ~GcsSink() override { (void)wait_inflight(); }
 
@@ -290,7 +322,8 @@ class GcsSink final : public RawSink {
 
   Status commit() override {
     OMNIO_TRY(wait_inflight());
-    auto body = buf_ ? std::span<const std::byte>(buf_->data(), fill_) : std::span<const std::byte>();
+    auto body =
+        buf_ ? std::span<const std::byte>(buf_->data(), fill_) : std::span<const std::byte>();
     if (!up_.started() && fill_ <= store_->config().single_upload_threshold) {
       Bytes b = buf_ ? Bytes::from_shared(buf_, buf_->data(), fill_) : Bytes();
       buf_.reset();
@@ -318,7 +351,8 @@ class GcsSink final : public RawSink {
     sent_ += fill_;
     fill_ = 0;
     inflight_ = std::jthread([this, chunk, at] {
-      inflight_status_ = up_.send(at, std::span<const std::byte>(chunk->data(), chunk->size()), std::nullopt);
+      inflight_status_ =
+          up_.send(at, std::span<const std::byte>(chunk->data(), chunk->size()), std::nullopt);
     });
     return ok_status();
   }
@@ -349,16 +383,19 @@ class GcsSink final : public RawSink {
 
 }  // namespace
 
-Result<std::unique_ptr<ObjectWriter>> GcsStore::create_writer(std::string_view uri, const WriterOptions& opts) {
+Result<std::unique_ptr<ObjectWriter>> GcsStore::create_writer(std::string_view uri,
+                                                              const WriterOptions& opts) {
   OMNIO_TRY(target(uri, true));
   const std::size_t q = kGcsResumableChunkQuantum;
-  const std::size_t chunk = opts.part_size ? std::max<std::size_t>(q, (*opts.part_size + q - 1) / q * q) : upload_chunk();
+  const std::size_t chunk =
+      opts.part_size ? std::max<std::size_t>(q, (*opts.part_size + q - 1) / q * q) : upload_chunk();
   auto self = shared_from_this();
-  return make_stream_writer(std::string(uri), opts, [self, opts, chunk](const std::string& final_uri)
-                                                        -> Result<std::unique_ptr<RawSink>> {
-    OMNIO_ASSIGN_OR_RETURN(Target t, self->target(final_uri, true));
-    return std::unique_ptr<RawSink>(std::make_unique<GcsSink>(self, t, opts.put, chunk));
-  });
+  return make_stream_writer(
+      std::string(uri), opts,
+      [self, opts, chunk](const std::string& final_uri) -> Result<std::unique_ptr<RawSink>> {
+        OMNIO_ASSIGN_OR_RETURN(Target t, self->target(final_uri, true));
+        return std::unique_ptr<RawSink>(std::make_unique<GcsSink>(self, t, opts.put, chunk));
+      });
 }
 
 }  // namespace omnio::gcs

@@ -1,9 +1,9 @@
 #include "backends/s3/s3_resolve.h"
 
+#include <fmt/format.h>
+
 #include <fstream>
 #include <sstream>
-
-#include <fmt/format.h>
 
 #include "omnio/constants.h"
 #include "omnio/env.h"
@@ -13,7 +13,8 @@ namespace {
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -70,7 +71,8 @@ Profile load_profile(const S3Config& c) {
   } else {
     p.name = "default";
   }
-  p.credentials_path = env::get("AWS_SHARED_CREDENTIALS_FILE").value_or(home_path(".aws/credentials"));
+  p.credentials_path =
+      env::get("AWS_SHARED_CREDENTIALS_FILE").value_or(home_path(".aws/credentials"));
   p.config_path = env::get("AWS_CONFIG_FILE").value_or(home_path(".aws/config"));
   std::string text;
   if (!p.credentials_path.empty() && read_file(p.credentials_path, &text)) {
@@ -94,7 +96,8 @@ Status split_endpoint(const std::string& url, Resolved* r) {
   auto sep = url.find("://");
   if (sep == std::string::npos) return bad("has no scheme");
   r->endpoint_scheme = url.substr(0, sep);
-  if (r->endpoint_scheme != "http" && r->endpoint_scheme != "https") return bad("has an unsupported scheme");
+  if (r->endpoint_scheme != "http" && r->endpoint_scheme != "https")
+    return bad("has an unsupported scheme");
   std::string rest = url.substr(sep + 3);
   while (!rest.empty() && rest.back() == '/') rest.pop_back();
   if (rest.empty()) return bad("has no host");
@@ -112,13 +115,15 @@ IniFile parse_ini(std::string_view text) {
   std::size_t pos = 0;
   while (pos <= text.size()) {
     std::size_t nl = text.find('\n', pos);
-    std::string_view raw = text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
+    std::string_view raw =
+        text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
     pos = nl == std::string_view::npos ? text.size() + 1 : nl + 1;
     if (!raw.empty() && (raw.front() == ' ' || raw.front() == '\t')) continue;  // nested section
     std::string_view line = trim(raw);
     if (line.empty() || line.front() == '#' || line.front() == ';') continue;
     // "[name]", possibly followed by a comment (as the AWS CLI's configparser reads it).
-    if (std::size_t close = line.rfind(']'); line.front() == '[' && close != std::string_view::npos) {
+    if (std::size_t close = line.rfind(']');
+        line.front() == '[' && close != std::string_view::npos) {
       section = std::string(trim(line.substr(1, close - 1)));
       out[section];
       continue;
@@ -224,8 +229,9 @@ Result<Resolved> resolve(const S3Config& c) {
     r.endpoint_source = "default (AWS)";
   }
 
-  r.ca_bundle = !c.http.ca_bundle.empty() ? c.http.ca_bundle
-                                          : env::get("AWS_CA_BUNDLE").value_or(p.config_value("ca_bundle"));
+  r.ca_bundle = !c.http.ca_bundle.empty()
+                    ? c.http.ca_bundle
+                    : env::get("AWS_CA_BUNDLE").value_or(p.config_value("ca_bundle"));
   return r;
 }
 

@@ -1,7 +1,6 @@
 // s3:// store: request signing, error mapping, the read path (no HEAD: the first ranged GET learns
 // the size, later ranges carry If-Match), stat, listing, deletes, buckets and server-side copy.
-#include "backends/s3/s3_store_impl.h"
-
+#include <fmt/format.h>
 #include <openssl/evp.h>
 #include <openssl/md5.h>
 
@@ -13,12 +12,10 @@
 #include <map>
 #include <mutex>
 
-#include <fmt/format.h>
-
-#include "core/failures.h"
-
+#include "backends/s3/s3_store_impl.h"
 #include "backends/s3/s3_xml.h"
 #include "backends/s3/sigv4.h"
+#include "core/failures.h"
 #include "http/ranged_read.h"
 #include "omnio/log.h"
 #include "omnio/uri.h"
@@ -27,7 +24,8 @@ namespace omnio::s3 {
 namespace {
 
 // Lower-case hex SHA-256 of an empty body.
-constexpr const char* kEmptySha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+constexpr const char* kEmptySha256 =
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 std::string amz_date_now() {
   std::time_t t = std::time(nullptr);
@@ -62,68 +60,98 @@ Error s3_error(const http::Response& resp, const std::string& what, const std::s
   const int status = static_cast<int>(resp.status);
   auto doc = parse_error(resp.body);
   std::string code = doc ? doc->code : std::string();
-  std::string request_id = doc && !doc->request_id.empty() ? doc->request_id
-                                                          : std::string(resp.header("x-amz-request-id"));
+  std::string request_id = doc && !doc->request_id.empty()
+                               ? doc->request_id
+                               : std::string(resp.header("x-amz-request-id"));
   ErrorCode ec = ErrorCode::kInternal;
   switch (status) {
     case 400:
-      ec = code == "RequestTimeout"                                         ? ErrorCode::kUnavailable
-           : (code == "XAmzContentSHA256Mismatch" || code == "BadDigest") ? ErrorCode::kDataLoss
-                                                                           : ErrorCode::kInvalidArgument;
+      ec = code == "RequestTimeout" ? ErrorCode::kUnavailable
+           : (code == "XAmzContentSHA256Mismatch" || code == "BadDigest")
+               ? ErrorCode::kDataLoss
+               : ErrorCode::kInvalidArgument;
       break;
-    case 401: ec = ErrorCode::kUnauthenticated; break;
+    case 401:
+      ec = ErrorCode::kUnauthenticated;
+      break;
     case 403:
-      ec = (code == "InvalidAccessKeyId" || code == "SignatureDoesNotMatch" || code == "ExpiredToken" ||
-            code == "InvalidToken" || code == "TokenRefreshRequired")
+      ec = (code == "InvalidAccessKeyId" || code == "SignatureDoesNotMatch" ||
+            code == "ExpiredToken" || code == "InvalidToken" || code == "TokenRefreshRequired")
                ? ErrorCode::kUnauthenticated
                : ErrorCode::kPermissionDenied;
       break;
-    case 404: ec = ErrorCode::kNotFound; break;
-    case 409: ec = code == "BucketNotEmpty" ? ErrorCode::kInvalidArgument : ErrorCode::kAlreadyExists; break;
-    case 412: ec = ErrorCode::kDataLoss; break;
-    case 416: ec = ErrorCode::kOutOfRange; break;
-    case 429: ec = ErrorCode::kResourceExhausted; break;
-    case 501: ec = ErrorCode::kUnimplemented; break;
-    case 503: ec = code == "SlowDown" || code.empty() ? ErrorCode::kResourceExhausted : ErrorCode::kUnavailable; break;
+    case 404:
+      ec = ErrorCode::kNotFound;
+      break;
+    case 409:
+      ec = code == "BucketNotEmpty" ? ErrorCode::kInvalidArgument : ErrorCode::kAlreadyExists;
+      break;
+    case 412:
+      ec = ErrorCode::kDataLoss;
+      break;
+    case 416:
+      ec = ErrorCode::kOutOfRange;
+      break;
+    case 429:
+      ec = ErrorCode::kResourceExhausted;
+      break;
+    case 501:
+      ec = ErrorCode::kUnimplemented;
+      break;
+    case 503:
+      ec = code == "SlowDown" || code.empty() ? ErrorCode::kResourceExhausted
+                                              : ErrorCode::kUnavailable;
+      break;
     case 500:
     case 502:
-    case 504: ec = ErrorCode::kUnavailable; break;
-    default: ec = status >= 500 ? ErrorCode::kUnavailable : ErrorCode::kInternal;
+    case 504:
+      ec = ErrorCode::kUnavailable;
+      break;
+    default:
+      ec = status >= 500 ? ErrorCode::kUnavailable : ErrorCode::kInternal;
   }
   std::string detail;
   if (ec == ErrorCode::kDataLoss && status == 400) {
-    detail = fmt::format("{}: the request body arrived corrupted (the server's digest of it differs); "
-                         "nothing was stored", code);
+    detail = fmt::format(
+        "{}: the request body arrived corrupted (the server's digest of it differs); "
+        "nothing was stored",
+        code);
   } else if (status == 412) {
-    detail = "the object changed while it was being read (If-Match precondition failed); "
-             "nothing was returned";
+    detail =
+        "the object changed while it was being read (If-Match precondition failed); "
+        "nothing was returned";
   } else if (status == 503 && ec == ErrorCode::kResourceExhausted) {
     detail = fmt::format("throttled by the server ({}): {}", code.empty() ? "503" : code,
                          doc ? doc->message : "slow down");
   } else if (doc) {
     // Some servers (Ceph radosgw) send empty <Message>s: say what the common codes mean.
-    detail = fmt::format("{}: {}", code, doc->message.empty() ? explain_s3_code(code) : doc->message);
+    detail =
+        fmt::format("{}: {}", code, doc->message.empty() ? explain_s3_code(code) : doc->message);
   } else if (status == 404) {
     detail = "not found";
   } else {
     detail = "no error document";
   }
   std::string msg = fmt::format("{}: {}", what, detail);
-  if (!request_id.empty()) msg += fmt::format(" (request id {}, endpoint {})", request_id, endpoint);
-  else msg += fmt::format(" (endpoint {})", endpoint);
+  if (!request_id.empty())
+    msg += fmt::format(" (request id {}, endpoint {})", request_id, endpoint);
+  else
+    msg += fmt::format(" (endpoint {})", endpoint);
   return Error(ec, std::move(msg)).with_http_status(status);
 }
 
 std::string explain_s3_code(std::string_view code) {
   static const std::map<std::string_view, std::string_view> kText = {
       {"InvalidBucketName",
-       "bucket names are 3-63 characters of a-z, 0-9, '.' and '-', starting and ending with a letter or digit"},
+       "bucket names are 3-63 characters of a-z, 0-9, '.' and '-', starting and ending with a "
+       "letter or digit"},
       {"NoSuchBucket", "the bucket does not exist"},
       {"NoSuchKey", "the object does not exist"},
       {"BucketNotEmpty", "the bucket still holds objects (delete them first: omnio rm -r)"},
       {"BucketAlreadyExists", "the bucket name is taken by another account"},
       {"AccessDenied", "the credentials are not allowed to do this"},
-      {"SignatureDoesNotMatch", "the secret key does not match the access key id (or the clock is off)"},
+      {"SignatureDoesNotMatch",
+       "the secret key does not match the access key id (or the clock is off)"},
       {"InvalidAccessKeyId", "the server does not know this access key id"},
       {"EntityTooSmall", "a part other than the last is below the 5 MiB minimum"},
       {"InvalidPart", "a part of the multipart upload is missing or its ETag differs"},
@@ -162,7 +190,8 @@ std::string S3Store::uri_of(const std::string& bucket, const std::string& key) c
 
 Result<http::Request> S3Store::sign(const Call& c, const std::string& payload_hash) const {
   if (res_.credentials_source == "none") {
-    return Error(ErrorCode::kUnauthenticated, fmt::format("{}: {}", c.what, res_.missing_credentials_hint));
+    return Error(ErrorCode::kUnauthenticated,
+                 fmt::format("{}: {}", c.what, res_.missing_credentials_hint));
   }
   const bool path_style =
       cfg_.path_style.value_or(res_.custom_endpoint || c.bucket.find('.') != std::string::npos);
@@ -223,7 +252,8 @@ void S3Store::submit(Call call, http::Completion done) {
     counters->requests.fetch_add(1, std::memory_order_relaxed);
     if (attempt > 1) counters->retries.fetch_add(1, std::memory_order_relaxed);
     const std::string& m = call.method;
-    auto& c = m == "GET" ? (call.query.empty() || call.key.size() ? counters->gets : counters->lists)
+    auto& c = m == "GET"
+                  ? (call.query.empty() || call.key.size() ? counters->gets : counters->lists)
               : m == "HEAD" ? counters->heads
               : m == "PUT"  ? counters->puts
               : m == "POST" ? counters->posts
@@ -231,7 +261,8 @@ void S3Store::submit(Call call, http::Completion done) {
     c.fetch_add(1, std::memory_order_relaxed);
     return self->sign(call, payload_hash);
   };
-  rc.check = [what = rc.what, endpoint = res_.endpoint](Result<http::Response> r) -> Result<http::Response> {
+  rc.check = [what = rc.what,
+              endpoint = res_.endpoint](Result<http::Response> r) -> Result<http::Response> {
     if (!r.ok() || is_2xx(r->status)) return r;
     return s3_error(*r, what, endpoint);
   };
@@ -312,8 +343,8 @@ Result<Bytes> S3Store::get_range(std::string_view uri, std::uint64_t offset,
   return reader_.get_range(source(t), offset, length, opts);
 }
 
-Result<std::uint64_t> S3Store::get_into(std::string_view uri, std::uint64_t offset, std::span<std::byte> dest,
-                                        const ReadOptions& opts) {
+Result<std::uint64_t> S3Store::get_into(std::string_view uri, std::uint64_t offset,
+                                        std::span<std::byte> dest, const ReadOptions& opts) {
   OMNIO_ASSIGN_OR_RETURN(Target t, target(uri, true));
   return reader_.get_into(source(t), offset, dest, opts);
 }
@@ -323,7 +354,8 @@ Status S3Store::get_to_sink(std::string_view uri, const ChunkSink& sink, const R
   return reader_.get_to_sink(source(t), sink, opts);
 }
 
-// ---- metadata and namespace ----------------------------------------------------------------------
+// ---- metadata and namespace
+// ----------------------------------------------------------------------
 
 Result<ObjectMetadata> S3Store::stat(std::string_view uri) {
   OMNIO_ASSIGN_OR_RETURN(Target t, target(uri, true));
@@ -337,7 +369,8 @@ Result<std::vector<ListEntry>> S3Store::list_entries(std::string_view prefix_uri
   do {
     Call c;
     c.bucket = t.bucket;
-    c.query = {{"list-type", "2"}, {"prefix", t.key}, {"encoding-type", "url"}, {"max-keys", "1000"}};
+    c.query = {
+        {"list-type", "2"}, {"prefix", t.key}, {"encoding-type", "url"}, {"max-keys", "1000"}};
     if (!recursive) c.query.emplace_back("delimiter", "/");
     if (!token.empty()) c.query.emplace_back("continuation-token", token);
     c.what = fmt::format("LIST {}", prefix_uri);
@@ -348,7 +381,8 @@ Result<std::vector<ListEntry>> S3Store::list_entries(std::string_view prefix_uri
     for (auto& p : page->common_prefixes) out.push_back({uri_of(t.bucket, p), 0, true});
     token = page->truncated ? page->next_continuation_token : std::string();
   } while (!token.empty());
-  std::sort(out.begin(), out.end(), [](const ListEntry& a, const ListEntry& b) { return a.uri < b.uri; });
+  std::sort(out.begin(), out.end(),
+            [](const ListEntry& a, const ListEntry& b) { return a.uri < b.uri; });
   return out;
 }
 
@@ -392,8 +426,10 @@ Result<std::uint64_t> S3Store::delete_prefix(std::string_view prefix_uri) {
   std::vector<std::string> failed;  // "key (Code: message)"
   std::vector<std::string> bodies(batches);
   for (std::size_t b = 0; b < batches; ++b) {
-    std::vector<std::string> batch(keys.begin() + static_cast<std::ptrdiff_t>(b * kS3MaxDeleteBatch),
-                                   keys.begin() + static_cast<std::ptrdiff_t>(std::min(keys.size(), (b + 1) * kS3MaxDeleteBatch)));
+    std::vector<std::string> batch(
+        keys.begin() + static_cast<std::ptrdiff_t>(b * kS3MaxDeleteBatch),
+        keys.begin() +
+            static_cast<std::ptrdiff_t>(std::min(keys.size(), (b + 1) * kS3MaxDeleteBatch)));
     bodies[b] = build_delete_request(batch);
     {
       std::unique_lock lock(mu);
@@ -406,17 +442,20 @@ Result<std::uint64_t> S3Store::delete_prefix(std::string_view prefix_uri) {
     c.query = {{"delete", ""}};
     c.body = std::as_bytes(std::span<const char>(bodies[b].data(), bodies[b].size()));
     c.headers = {{"Content-Type", "application/xml"}, {"Content-MD5", base64_md5(bodies[b])}};
-    c.what = fmt::format("DELETE {} (batch {} of {}, {} keys)", prefix_uri, b + 1, batches, batch.size());
+    c.what = fmt::format("DELETE {} (batch {} of {}, {} keys)", prefix_uri, b + 1, batches,
+                         batch.size());
     submit(std::move(c), [&, batch = std::move(batch)](Result<http::Response> r) {
       std::vector<std::string> bad;
       std::size_t ok = 0;
       if (!r.ok()) {
         for (const auto& k : batch) bad.push_back(fmt::format("{} ({})", k, r.error().to_string()));
       } else if (auto res = parse_delete_result(r->body); !res.ok()) {
-        for (const auto& k : batch) bad.push_back(fmt::format("{} ({})", k, res.error().to_string()));
+        for (const auto& k : batch)
+          bad.push_back(fmt::format("{} ({})", k, res.error().to_string()));
       } else {
         ok = res->deleted.size();
-        for (const auto& e : res->errors) bad.push_back(fmt::format("{} ({}: {})", e.key, e.code, e.message));
+        for (const auto& e : res->errors)
+          bad.push_back(fmt::format("{} ({}: {})", e.key, e.code, e.message));
         if (res->deleted.size() + res->errors.size() != batch.size()) {
           bad.push_back(fmt::format("batch of {} keys: server reported {} deleted and {} errors",
                                     batch.size(), res->deleted.size(), res->errors.size()));
@@ -434,8 +473,8 @@ Result<std::uint64_t> S3Store::delete_prefix(std::string_view prefix_uri) {
   if (!failed.empty()) {
     const std::string names = name_failures(failed);
     return Error(ErrorCode::kUnavailable,
-                 fmt::format("delete_prefix {}: {} of {} deletes failed ({} deleted): {}", prefix_uri,
-                             failed.size(), keys.size(), deleted, names));
+                 fmt::format("delete_prefix {}: {} of {} deletes failed ({} deleted): {}",
+                             prefix_uri, failed.size(), keys.size(), deleted, names));
   }
   return static_cast<std::uint64_t>(deleted);
 }
@@ -454,7 +493,8 @@ Status S3Store::create_container(std::string_view container_uri) {
   c.what = "CREATE BUCKET s3://" + t.bucket;
   auto r = perform(std::move(c));
   if (!r.ok()) {
-    if (r.error().http_status() == 409 && r.error().message().find("BucketAlreadyOwnedByYou") != std::string::npos) {
+    if (r.error().http_status() == 409 &&
+        r.error().message().find("BucketAlreadyOwnedByYou") != std::string::npos) {
       return ok_status();
     }
     return std::move(r).error();
@@ -483,10 +523,12 @@ namespace omnio {
 Result<std::shared_ptr<ObjectStore>> make_s3_store(const S3Config& config) {
   OMNIO_TRY(config.validate());
   OMNIO_ASSIGN_OR_RETURN(s3::Resolved res, s3::resolve(config));
-  OMNIO_ASSIGN_OR_RETURN(auto client, http::HttpClient::create(http::http_config_from(config.http, res.ca_bundle)));
+  OMNIO_ASSIGN_OR_RETURN(
+      auto client, http::HttpClient::create(http::http_config_from(config.http, res.ca_bundle)));
   log::debug("s3 store: endpoint {} ({}), region {} ({}), credentials from {}", res.endpoint,
              res.endpoint_source, res.region, res.region_source, res.credentials_source);
-  return std::shared_ptr<ObjectStore>(std::make_shared<s3::S3Store>(config, std::move(res), std::move(client)));
+  return std::shared_ptr<ObjectStore>(
+      std::make_shared<s3::S3Store>(config, std::move(res), std::move(client)));
 }
 
 S3StoreStats s3_store_stats(const ObjectStore& store) {
@@ -504,7 +546,8 @@ Status S3Config::validate() const {
     return Error(ErrorCode::kInvalidArgument,
                  fmt::format("part_size {} is outside S3's limits (5 MiB .. 5 GiB)", *part_size));
   }
-  if (http.event_loops == 0) return Error(ErrorCode::kInvalidArgument, "http.event_loops must be at least 1");
+  if (http.event_loops == 0)
+    return Error(ErrorCode::kInvalidArgument, "http.event_loops must be at least 1");
   return ok_status();
 }
 

@@ -47,8 +47,8 @@ class S3Store final : public ObjectStore, public std::enable_shared_from_this<S3
   Status get_to_sink(std::string_view uri, const ChunkSink& sink, const ReadOptions& opts) override;
 
   Status put(std::string_view uri, const Bytes& data, const PutOptions& opts) override;
-  Status put_multipart(std::string_view uri, const Bytes& data, std::optional<std::size_t> part_size,
-                       const PutOptions& opts) override;
+  Status put_multipart(std::string_view uri, const Bytes& data,
+                       std::optional<std::size_t> part_size, const PutOptions& opts) override;
   Result<std::unique_ptr<ObjectWriter>> create_writer(std::string_view uri,
                                                       const WriterOptions& opts) override;
 

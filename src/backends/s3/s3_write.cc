@@ -1,11 +1,11 @@
 // s3:// writes: single PUT, multipart uploads with a bounded number of parts in flight (the permit
 // is taken BEFORE a part is dispatched), the streaming writer, and server-side copy.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstring>
 #include <map>
 #include <mutex>
-
-#include <fmt/format.h>
 
 #include "backends/s3/s3_store_impl.h"
 #include "backends/s3/s3_xml.h"
@@ -27,7 +27,8 @@ void add_put_headers(Call& c, const PutOptions& opts) {
 // 16 MiB base while small streams keep small parts.
 std::size_t streaming_part_size(std::size_t base, std::size_t n) {
   const std::size_t doublings = std::min<std::size_t>((n - 1) / 1000, 20);
-  return static_cast<std::size_t>(std::min<std::uint64_t>(kS3MaxPartSize, static_cast<std::uint64_t>(base) << doublings));
+  return static_cast<std::size_t>(
+      std::min<std::uint64_t>(kS3MaxPartSize, static_cast<std::uint64_t>(base) << doublings));
 }
 
 // A part size for a known total: at least `wanted` and S3's minimum, and large enough for 10,000
@@ -45,8 +46,11 @@ std::size_t part_size_for(std::uint64_t total, std::size_t wanted) {
 class MultipartUpload {
  public:
   MultipartUpload(std::shared_ptr<S3Store> store, Target t, PutOptions opts)
-      : store_(std::move(store)), t_(std::move(t)), opts_(std::move(opts)),
-        uri_(store_->uri_of(t_.bucket, t_.key)), cancel_(opts_.cancel.child()),
+      : store_(std::move(store)),
+        t_(std::move(t)),
+        opts_(std::move(opts)),
+        uri_(store_->uri_of(t_.bucket, t_.key)),
+        cancel_(opts_.cancel.child()),
         parts_(store_->config().max_parts_in_flight, cancel_, uri_) {}
 
   ~MultipartUpload() {
@@ -91,31 +95,36 @@ class MultipartUpload {
     c.cancel = cancel_;
     c.what = fmt::format("UPLOAD PART {} of {} ({} bytes)", n, uri_, body.size());
     const bool is_copy = !copy_source.empty();
-    store_->submit(std::move(c), [this, n, is_copy, owner = std::move(owner)](Result<http::Response> r) {
-      std::string etag;
-      Error err;
-      bool ok = r.ok();
-      if (ok) {
-        if (is_copy) {
-          auto e = parse_copy_result(r->body);
-          ok = e.ok();
-          if (ok) etag = *e; else err = e.error();
-        } else {
-          etag = std::string(r->header("etag"));
-          if (etag.empty()) {
-            ok = false;
-            err = Error(ErrorCode::kInternal, fmt::format("part {} of {}: the server returned no ETag", n, uri_));
+    store_->submit(
+        std::move(c), [this, n, is_copy, owner = std::move(owner)](Result<http::Response> r) {
+          std::string etag;
+          Error err;
+          bool ok = r.ok();
+          if (ok) {
+            if (is_copy) {
+              auto e = parse_copy_result(r->body);
+              ok = e.ok();
+              if (ok)
+                etag = *e;
+              else
+                err = e.error();
+            } else {
+              etag = std::string(r->header("etag"));
+              if (etag.empty()) {
+                ok = false;
+                err = Error(ErrorCode::kInternal,
+                            fmt::format("part {} of {}: the server returned no ETag", n, uri_));
+              }
+            }
+          } else {
+            err = std::move(r).error();
           }
-        }
-      } else {
-        err = std::move(r).error();
-      }
-      if (ok) {
-        std::lock_guard g(mu_);
-        etags_[n] = etag;
-      }
-      parts_.finish(ok ? ok_status() : Status(std::move(err)));
-    });
+          if (ok) {
+            std::lock_guard g(mu_);
+            etags_[n] = etag;
+          }
+          parts_.finish(ok ? ok_status() : Status(std::move(err)));
+        });
     return ok_status();
   }
 
@@ -126,7 +135,8 @@ class MultipartUpload {
     {
       std::lock_guard g(mu_);
       if (static_cast<int>(etags_.size()) != parts) {
-        return Error(ErrorCode::kInternal, fmt::format("{}: {} of {} parts acknowledged", uri_, etags_.size(), parts));
+        return Error(ErrorCode::kInternal,
+                     fmt::format("{}: {} of {} parts acknowledged", uri_, etags_.size(), parts));
       }
       for (const auto& [n, e] : etags_) list.emplace_back(n, e);
     }
@@ -148,11 +158,14 @@ class MultipartUpload {
     completed_ = true;
     if (store_->config().verify_after_complete) {
       auto m = store_->stat(uri_);
-      if (!m.ok()) return m.error().wrap(fmt::format("verifying {} after CompleteMultipartUpload", uri_));
+      if (!m.ok())
+        return m.error().wrap(fmt::format("verifying {} after CompleteMultipartUpload", uri_));
       if (m->size != expected_size) {
-        return Error(ErrorCode::kDataLoss,
-                     fmt::format("{}: after CompleteMultipartUpload the object has {} bytes, {} were "
-                                 "uploaded", uri_, m->size, expected_size));
+        return Error(
+            ErrorCode::kDataLoss,
+            fmt::format("{}: after CompleteMultipartUpload the object has {} bytes, {} were "
+                        "uploaded",
+                        uri_, m->size, expected_size));
       }
     }
     return ok_status();
@@ -171,7 +184,8 @@ class MultipartUpload {
     c.what = fmt::format("ABORT MULTIPART UPLOAD {} (upload id {})", uri_, upload_id_);
     auto r = store_->perform(std::move(c));
     if (!r.ok()) {
-      log::warn("{}: {}; the parts stay billed until a lifecycle rule removes them", c.what, r.error().to_string());
+      log::warn("{}: {}; the parts stay billed until a lifecycle rule removes them", c.what,
+                r.error().to_string());
       return std::move(r).error();
     }
     log::debug("{}: aborted", uri_);
@@ -209,10 +223,11 @@ Status S3Store::put(std::string_view uri, const Bytes& data, const PutOptions& o
   return ok_status();
 }
 
-Status S3Store::put_multipart(std::string_view uri, const Bytes& data, std::optional<std::size_t> part_size,
-                              const PutOptions& opts) {
+Status S3Store::put_multipart(std::string_view uri, const Bytes& data,
+                              std::optional<std::size_t> part_size, const PutOptions& opts) {
   OMNIO_ASSIGN_OR_RETURN(Target t, target(uri, true));
-  const std::size_t ps = part_size_for(data.size(), part_size.value_or(cfg_.part_size.value_or(kDefaultPartSize)));
+  const std::size_t ps =
+      part_size_for(data.size(), part_size.value_or(cfg_.part_size.value_or(kDefaultPartSize)));
   if (data.size() <= ps) {
     if (data.size() > kS3MaxSinglePutSize) {
       return Error(ErrorCode::kInvalidArgument, fmt::format("{}: object too large", uri));
@@ -244,8 +259,8 @@ namespace {
 
 // A PartSink over one multipart upload: a full part goes out as UploadPart (the upload starts with
 // the first full part); a stream that never fills a part is one PUT at commit.
-std::unique_ptr<RawSink> s3_sink(std::shared_ptr<S3Store> store, const Target& t, const PutOptions& opts,
-                                 std::size_t base_part) {
+std::unique_ptr<RawSink> s3_sink(std::shared_ptr<S3Store> store, const Target& t,
+                                 const PutOptions& opts, std::size_t base_part) {
   auto up = std::make_shared<MultipartUpload>(store, t, opts);
   PartSink::Ops ops;
   ops.part_size = [base_part](std::size_t n) { return streaming_part_size(base_part, n); };
@@ -254,7 +269,9 @@ std::unique_ptr<RawSink> s3_sink(std::shared_ptr<S3Store> store, const Target& t
     return up->send_part(n, body, std::move(owner));
   };
   ops.complete = [up](std::uint64_t total, int parts) { return up->complete(total, parts); };
-  ops.single_put = [store, uri = up->uri(), opts](const Bytes& data) { return store->put(uri, data, opts); };
+  ops.single_put = [store, uri = up->uri(), opts](const Bytes& data) {
+    return store->put(uri, data, opts);
+  };
   ops.abort = [up] { return up->abort(); };
   ops.parts_in_flight = store->config().max_parts_in_flight;
   return std::make_unique<PartSink>(std::move(ops));
@@ -262,7 +279,8 @@ std::unique_ptr<RawSink> s3_sink(std::shared_ptr<S3Store> store, const Target& t
 
 }  // namespace
 
-Result<std::unique_ptr<ObjectWriter>> S3Store::create_writer(std::string_view uri, const WriterOptions& opts) {
+Result<std::unique_ptr<ObjectWriter>> S3Store::create_writer(std::string_view uri,
+                                                             const WriterOptions& opts) {
   OMNIO_TRY(target(uri, true));
   std::size_t part = opts.part_size.value_or(cfg_.part_size.value_or(kDefaultPartSize));
   if (part < kS3MinPartSize || part > kS3MaxPartSize) {
@@ -270,11 +288,12 @@ Result<std::unique_ptr<ObjectWriter>> S3Store::create_writer(std::string_view ur
                  fmt::format("part size {} is outside S3's limits (5 MiB .. 5 GiB)", part));
   }
   auto self = shared_from_this();
-  return make_stream_writer(std::string(uri), opts, [self, opts, part](const std::string& final_uri)
-                                                        -> Result<std::unique_ptr<RawSink>> {
-    OMNIO_ASSIGN_OR_RETURN(Target t, self->target(final_uri, true));
-    return s3_sink(self, t, opts.put, part);
-  });
+  return make_stream_writer(
+      std::string(uri), opts,
+      [self, opts, part](const std::string& final_uri) -> Result<std::unique_ptr<RawSink>> {
+        OMNIO_ASSIGN_OR_RETURN(Target t, self->target(final_uri, true));
+        return s3_sink(self, t, opts.put, part);
+      });
 }
 
 // ---- server-side copy ---------------------------------------------------------------------------

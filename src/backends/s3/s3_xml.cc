@@ -1,6 +1,7 @@
 #include "backends/s3/s3_xml.h"
 
 #include <fmt/format.h>
+
 #include <pugixml.hpp>
 
 #include "http/xml_util.h"
@@ -10,13 +11,15 @@ namespace {
 
 using http::xml_text;
 
-Result<pugi::xml_document> load(std::string_view body, std::string_view what) { return http::load_xml(body, what); }
+Result<pugi::xml_document> load(std::string_view body, std::string_view what) {
+  return http::load_xml(body, what);
+}
 
 std::string text(const pugi::xml_node& n, const char* child) { return xml_text(n, child); }
 
 Error error_from(const ErrorDoc& e, std::string_view what) {
-  return Error(ErrorCode::kInternal, fmt::format("{} failed with {}: {} (request id {})", what, e.code,
-                                                 e.message, e.request_id));
+  return Error(ErrorCode::kInternal, fmt::format("{} failed with {}: {} (request id {})", what,
+                                                 e.code, e.message, e.request_id));
 }
 
 int hexval(char c) {
@@ -68,7 +71,8 @@ Result<ListPage> parse_list_v2(std::string_view body) {
     o.last_modified = text(c, "LastModified");
     page.objects.push_back(std::move(o));
   }
-  for (pugi::xml_node p : root.children("CommonPrefixes")) page.common_prefixes.push_back(dec(text(p, "Prefix")));
+  for (pugi::xml_node p : root.children("CommonPrefixes"))
+    page.common_prefixes.push_back(dec(text(p, "Prefix")));
   page.truncated = std::string_view(text(root, "IsTruncated")) == "true";
   page.next_continuation_token = text(root, "NextContinuationToken");
   if (page.truncated && page.next_continuation_token.empty()) {
@@ -81,7 +85,8 @@ Result<ListPage> parse_list_v2(std::string_view body) {
 Result<std::vector<std::string>> parse_list_buckets(std::string_view body) {
   OMNIO_ASSIGN_OR_RETURN(auto doc, load(body, "ListBuckets"));
   pugi::xml_node root = doc.child("ListAllMyBucketsResult");
-  if (!root) return Error(ErrorCode::kInternal, "ListBuckets response has no ListAllMyBucketsResult");
+  if (!root)
+    return Error(ErrorCode::kInternal, "ListBuckets response has no ListAllMyBucketsResult");
   std::vector<std::string> out;
   for (pugi::xml_node b : root.child("Buckets").children("Bucket")) out.push_back(text(b, "Name"));
   return out;
@@ -90,7 +95,8 @@ Result<std::vector<std::string>> parse_list_buckets(std::string_view body) {
 Result<std::string> parse_initiate_multipart(std::string_view body) {
   OMNIO_ASSIGN_OR_RETURN(auto doc, load(body, "CreateMultipartUpload"));
   std::string id = doc.child("InitiateMultipartUploadResult").child("UploadId").text().as_string();
-  if (id.empty()) return Error(ErrorCode::kInternal, "CreateMultipartUpload response has no UploadId");
+  if (id.empty())
+    return Error(ErrorCode::kInternal, "CreateMultipartUpload response has no UploadId");
   return id;
 }
 
@@ -111,8 +117,10 @@ Result<std::string> parse_copy_result(std::string_view body) {
   if (auto e = parse_error(body)) return error_from(*e, "CopyObject");
   OMNIO_ASSIGN_OR_RETURN(auto doc, load(body, "CopyObject"));
   pugi::xml_node root = doc.first_child();
-  if (std::string_view(root.name()) != "CopyObjectResult" && std::string_view(root.name()) != "CopyPartResult") {
-    return Error(ErrorCode::kInternal, fmt::format("CopyObject response has an unexpected <{}>", root.name()));
+  if (std::string_view(root.name()) != "CopyObjectResult" &&
+      std::string_view(root.name()) != "CopyPartResult") {
+    return Error(ErrorCode::kInternal,
+                 fmt::format("CopyObject response has an unexpected <{}>", root.name()));
   }
   return std::string(text(root, "ETag"));
 }
@@ -131,7 +139,8 @@ Result<DeleteResult> parse_delete_result(std::string_view body) {
 }
 
 std::string build_delete_request(const std::vector<std::string>& keys) {
-  std::string out = R"(<?xml version="1.0" encoding="UTF-8"?><Delete xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Quiet>false</Quiet>)";
+  std::string out =
+      R"(<?xml version="1.0" encoding="UTF-8"?><Delete xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Quiet>false</Quiet>)";
   for (const auto& k : keys) {
     out += "<Object><Key>";
     http::append_xml_escaped(out, k);
@@ -142,7 +151,8 @@ std::string build_delete_request(const std::vector<std::string>& keys) {
 }
 
 std::string build_complete_multipart(const std::vector<std::pair<int, std::string>>& parts) {
-  std::string out = R"(<?xml version="1.0" encoding="UTF-8"?><CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/">)";
+  std::string out =
+      R"(<?xml version="1.0" encoding="UTF-8"?><CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/">)";
   for (const auto& [n, etag] : parts) {
     out += fmt::format("<Part><PartNumber>{}</PartNumber><ETag>", n);
     http::append_xml_escaped(out, etag);
@@ -154,7 +164,8 @@ std::string build_complete_multipart(const std::vector<std::pair<int, std::strin
 
 std::string build_create_bucket(std::string_view region) {
   if (region.empty() || region == "us-east-1") return {};
-  std::string out = R"(<CreateBucketConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><LocationConstraint>)";
+  std::string out =
+      R"(<CreateBucketConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><LocationConstraint>)";
   http::append_xml_escaped(out, region);
   out += "</LocationConstraint></CreateBucketConfiguration>";
   return out;

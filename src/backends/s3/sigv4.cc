@@ -1,9 +1,9 @@
 #include "backends/s3/sigv4.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
-
-#include <fmt/format.h>
 
 #include "http/encoding.h"
 

@@ -12,7 +12,6 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-
 #include <nlohmann/json.hpp>
 
 #include "backends/gcs/gcs_auth.h"
@@ -23,9 +22,9 @@
 namespace omnio::gcs {
 namespace {
 
+using testing::ScriptedHttpServer;
 using testing::ScriptedReply;
 using testing::ScriptedRequest;
-using testing::ScriptedHttpServer;
 using Json = nlohmann::json;
 
 struct KeyPair {
@@ -100,7 +99,8 @@ std::map<std::string, std::string> parse_form(const std::string& body) {
 }
 
 std::string write_temp(const std::string& name, const std::string& text) {
-  auto path = std::filesystem::temp_directory_path() / (name + "-" + std::to_string(::getpid()) + ".json");
+  auto path =
+      std::filesystem::temp_directory_path() / (name + "-" + std::to_string(::getpid()) + ".json");
   std::ofstream(path) << text;
   return path.string();
 }
@@ -113,8 +113,10 @@ class ScopedEnv {
     ::setenv(name, value.c_str(), 1);
   }
   ~ScopedEnv() {
-    if (old_) ::setenv(name_, old_->c_str(), 1);
-    else ::unsetenv(name_);
+    if (old_)
+      ::setenv(name_, old_->c_str(), 1);
+    else
+      ::unsetenv(name_);
   }
 
  private:
@@ -123,7 +125,11 @@ class ScopedEnv {
 };
 
 std::string object_json(const std::string& name) {
-  return Json{{"name", name}, {"size", "3"}, {"generation", "7"}, {"etag", "CAE="}, {"updated", "2026-11-30T01:02:03.000Z"}}
+  return Json{{"name", name},
+              {"size", "3"},
+              {"generation", "7"},
+              {"etag", "CAE="},
+              {"updated", "2026-11-30T01:02:03.000Z"}}
       .dump();
 }
 
@@ -138,23 +144,28 @@ TEST(GcsEncoding, Base64AndPercent) {
 }
 
 TEST(GcsCredentials, ParsesBothTypesAndNamesWhatIsMissing) {
-  auto sa = parse_credentials(R"({"type":"service_account","client_email":"a@b","private_key":"K","project_id":"p"})", "f");
+  auto sa = parse_credentials(
+      R"({"type":"service_account","client_email":"a@b","private_key":"K","project_id":"p"})", "f");
   ASSERT_TRUE(sa.ok()) << sa.error().to_string();
   EXPECT_EQ(sa->service_account.token_uri, kGcsDefaultTokenUri);
   EXPECT_EQ(sa->service_account.project_id, "p");
-  auto au = parse_credentials(R"({"type":"authorized_user","client_id":"c","client_secret":"s","refresh_token":"r"})", "f");
+  auto au = parse_credentials(
+      R"({"type":"authorized_user","client_id":"c","client_secret":"s","refresh_token":"r"})", "f");
   ASSERT_TRUE(au.ok()) << au.error().to_string();
   EXPECT_EQ(au->authorized_user.refresh_token, "r");
-  auto missing = parse_credentials(R"({"type":"service_account","client_email":"a@b"})", "key.json");
+  auto missing =
+      parse_credentials(R"({"type":"service_account","client_email":"a@b"})", "key.json");
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().code(), ErrorCode::kInvalidArgument);
-  EXPECT_NE(missing.error().message().find("private_key"), std::string::npos) << missing.error().message();
+  EXPECT_NE(missing.error().message().find("private_key"), std::string::npos)
+      << missing.error().message();
   EXPECT_FALSE(parse_credentials(R"({"type":"external_account"})", "f").ok());
   EXPECT_FALSE(parse_credentials("not json", "f").ok());
 }
 
 TEST(GcsJwt, SignedWithTheKeyAndVerifiableWithItsPublicHalf) {
-  ServiceAccount sa{"svc@proj.iam.gserviceaccount.com", test_key().private_pem, "kid-1", "http://127.0.0.1:1/token", "proj"};
+  ServiceAccount sa{"svc@proj.iam.gserviceaccount.com", test_key().private_pem, "kid-1",
+                    "http://127.0.0.1:1/token", "proj"};
   auto jwt = make_jwt(sa, 1'800'000'000, kGcsOAuthScope);
   ASSERT_TRUE(jwt.ok()) << jwt.error().to_string();
   auto d1 = jwt->find('.'), d2 = jwt->rfind('.');
@@ -170,9 +181,11 @@ TEST(GcsJwt, SignedWithTheKeyAndVerifiableWithItsPublicHalf) {
   EXPECT_EQ(claims["iat"], 1'800'000'000);
   EXPECT_EQ(claims["exp"], 1'800'000'000 + 3600);
   EXPECT_EQ(jwt->find('='), std::string::npos) << "base64url without padding";
-  EXPECT_TRUE(verify_rs256(test_key().public_pem, jwt->substr(0, d2), b64url_decode(jwt->substr(d2 + 1))));
+  EXPECT_TRUE(
+      verify_rs256(test_key().public_pem, jwt->substr(0, d2), b64url_decode(jwt->substr(d2 + 1))));
   // Another key's signature does not verify.
-  EXPECT_FALSE(verify_rs256(generate_rsa().public_pem, jwt->substr(0, d2), b64url_decode(jwt->substr(d2 + 1))));
+  EXPECT_FALSE(verify_rs256(generate_rsa().public_pem, jwt->substr(0, d2),
+                            b64url_decode(jwt->substr(d2 + 1))));
   sa.private_key = "-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----\n";
   EXPECT_EQ(make_jwt(sa, 0, kGcsOAuthScope).error().code(), ErrorCode::kInvalidArgument);
 }
@@ -197,8 +210,10 @@ struct FakeGoogle {
       if (form["grant_type"] == "urn:ietf:params:oauth:grant-type:jwt-bearer") {
         const std::string& jwt = form["assertion"];
         auto d2 = jwt.rfind('.');
-        if (!verify_rs256(test_key().public_pem, jwt.substr(0, d2), b64url_decode(jwt.substr(d2 + 1)))) {
-          return {400, {}, R"({"error":"invalid_grant","error_description":"Invalid JWT Signature."})"};
+        if (!verify_rs256(test_key().public_pem, jwt.substr(0, d2),
+                          b64url_decode(jwt.substr(d2 + 1)))) {
+          return {
+              400, {}, R"({"error":"invalid_grant","error_description":"Invalid JWT Signature."})"};
         }
       } else if (form["grant_type"] == "refresh_token") {
         if (form["refresh_token"] != "rt-1" || form["client_secret"] != "cs") {
@@ -207,15 +222,22 @@ struct FakeGoogle {
       } else {
         return {400, {}, R"({"error":"unsupported_grant_type"})"};
       }
-      return {200, {{"Content-Type", "application/json"}},
-              Json{{"access_token", "tok-" + std::to_string(n)}, {"expires_in", expires_in.load()}, {"token_type", "Bearer"}}
+      return {200,
+              {{"Content-Type", "application/json"}},
+              Json{{"access_token", "tok-" + std::to_string(n)},
+                   {"expires_in", expires_in.load()},
+                   {"token_type", "Bearer"}}
                   .dump()};
     }
     ++api_requests;
     auto it = r.headers.find("authorization");
-    if (it == r.headers.end() || it->second != "Bearer tok-" + std::to_string(token_requests.load())) {
+    if (it == r.headers.end() ||
+        it->second != "Bearer tok-" + std::to_string(token_requests.load())) {
       ++unauthorized;
-      return {401, {}, R"({"error":{"code":401,"message":"Invalid Credentials","errors":[{"reason":"authError"}]}})"};
+      return {
+          401,
+          {},
+          R"({"error":{"code":401,"message":"Invalid Credentials","errors":[{"reason":"authError"}]}})"};
     }
     return {200, {{"Content-Type", "application/json"}}, object_json("k")};
   }
@@ -252,7 +274,8 @@ TEST(GcsAuth, ServiceAccountTokenIsFetchedOnceAndSentAsBearer) {
 
 TEST(GcsAuth, TokenIsRefreshedBeforeItExpires) {
   FakeGoogle g;
-  g.expires_in = static_cast<int>(kGcsTokenRefreshMargin.count()) - 10;  // inside the refresh margin at once
+  g.expires_in =
+      static_cast<int>(kGcsTokenRefreshMargin.count()) - 10;  // inside the refresh margin at once
   ScopedEnv env("GOOGLE_APPLICATION_CREDENTIALS", service_account_file(g));
   Config c;
   c.gcs.endpoint = g.server.url("");
@@ -269,10 +292,12 @@ TEST(GcsAuth, AuthorizedUserRefreshToken) {
   FakeGoogle g;
   Config c;
   c.gcs.endpoint = g.server.url("");
-  c.gcs.credentials_file =
-      write_temp("omnio-au", Json{{"type", "authorized_user"}, {"client_id", "cid"}, {"client_secret", "cs"},
-                                  {"refresh_token", "rt-1"}, {"token_uri", g.server.url("/token")}}
-                                 .dump());
+  c.gcs.credentials_file = write_temp("omnio-au", Json{{"type", "authorized_user"},
+                                                       {"client_id", "cid"},
+                                                       {"client_secret", "cs"},
+                                                       {"refresh_token", "rt-1"},
+                                                       {"token_uri", g.server.url("/token")}}
+                                                      .dump());
   auto store = store_for_uri("gs://b/k", c);
   ASSERT_TRUE(store.ok());
   auto m = (*store)->stat("gs://b/k");
@@ -286,16 +311,19 @@ TEST(GcsAuth, RejectedGrantIsUnauthenticatedWithTheReason) {
   FakeGoogle g;
   Config c;
   c.gcs.endpoint = g.server.url("");
-  c.gcs.credentials_file =
-      write_temp("omnio-au-bad", Json{{"type", "authorized_user"}, {"client_id", "cid"}, {"client_secret", "wrong"},
-                                      {"refresh_token", "rt-1"}, {"token_uri", g.server.url("/token")}}
-                                     .dump());
+  c.gcs.credentials_file = write_temp("omnio-au-bad", Json{{"type", "authorized_user"},
+                                                           {"client_id", "cid"},
+                                                           {"client_secret", "wrong"},
+                                                           {"refresh_token", "rt-1"},
+                                                           {"token_uri", g.server.url("/token")}}
+                                                          .dump());
   auto store = store_for_uri("gs://b/k", c);
   ASSERT_TRUE(store.ok());
   auto m = (*store)->stat("gs://b/k");
   ASSERT_FALSE(m.ok());
   EXPECT_EQ(m.error().code(), ErrorCode::kUnauthenticated) << m.error().to_string();
-  EXPECT_NE(m.error().to_string().find("invalid_grant"), std::string::npos) << m.error().to_string();
+  EXPECT_NE(m.error().to_string().find("invalid_grant"), std::string::npos)
+      << m.error().to_string();
   EXPECT_EQ(m.error().to_string().find("cs"), std::string::npos) << "never the secret";
   EXPECT_EQ(g.api_requests, 0);
   std::filesystem::remove(c.gcs.credentials_file);
@@ -325,10 +353,13 @@ TEST(GcsAuth, MetadataServerTokenWithFlavorHeader) {
   std::atomic<int> flavored{0};
   ScriptedHttpServer metadata([&](const ScriptedRequest& r) {
     auto it = r.headers.find("metadata-flavor");
-    if (it == r.headers.end() || it->second != "Google") return ScriptedReply{403, {}, "missing flavor"};
-    if (r.target != "/computeMetadata/v1/instance/service-accounts/default/token") return ScriptedReply{404, {}, ""};
+    if (it == r.headers.end() || it->second != "Google")
+      return ScriptedReply{403, {}, "missing flavor"};
+    if (r.target != "/computeMetadata/v1/instance/service-accounts/default/token")
+      return ScriptedReply{404, {}, ""};
     ++flavored;
-    return ScriptedReply{200, {}, R"({"access_token":"meta-tok","expires_in":3599,"token_type":"Bearer"})"};
+    return ScriptedReply{
+        200, {}, R"({"access_token":"meta-tok","expires_in":3599,"token_type":"Bearer"})"};
   });
   ScopedEnv meta("GCE_METADATA_HOST", metadata.url("").substr(7));
   GcsConfig c;
@@ -364,7 +395,8 @@ TEST(GcsAuth, SilentMetadataServerFailsFast) {
   auto t = r->tokens->token();
   EXPECT_FALSE(t.ok());
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(2000));
-  EXPECT_NE(t.error().to_string().find("GOOGLE_APPLICATION_CREDENTIALS"), std::string::npos) << t.error().to_string();
+  EXPECT_NE(t.error().to_string().find("GOOGLE_APPLICATION_CREDENTIALS"), std::string::npos)
+      << t.error().to_string();
 }
 
 TEST(GcsAuth, EndpointResolution) {

@@ -10,7 +10,8 @@ namespace omnio::gcs {
 namespace {
 
 TEST(GcsJson, ObjectResource) {
-  auto o = parse_object(R"({"kind":"storage#object","name":"a/b.bin","bucket":"bk","generation":"1796036552638",
+  auto o = parse_object(
+      R"({"kind":"storage#object","name":"a/b.bin","bucket":"bk","generation":"1796036552638",
     "contentType":"application/octet-stream","updated":"2026-11-30T11:02:32.638Z","storageClass":"STANDARD",
     "size":"10000","etag":"Ehz7gGlYpf0f9yq/sK1AuCXB10g","crc32c":"XZrsFA==","metadata":{"k":"v"}})");
   ASSERT_TRUE(o.ok()) << o.error().to_string();
@@ -40,7 +41,8 @@ TEST(GcsJson, ListPageWithPrefixesAndToken) {
 }
 
 TEST(GcsJson, RewriteAndBuckets) {
-  auto r = parse_rewrite(R"({"kind":"storage#rewriteResponse","totalBytesRewritten":"1048576","objectSize":"10485760",
+  auto r = parse_rewrite(
+      R"({"kind":"storage#rewriteResponse","totalBytesRewritten":"1048576","objectSize":"10485760",
     "done":false,"rewriteToken":"tok"})");
   ASSERT_TRUE(r.ok());
   EXPECT_FALSE(r->done);
@@ -53,7 +55,8 @@ TEST(GcsJson, RewriteAndBuckets) {
 }
 
 TEST(GcsJson, ErrorDocument) {
-  auto e = parse_error(R"({"error":{"code":404,"message":"No such object: bk/nope","errors":[{"reason":"notFound"}]}})");
+  auto e = parse_error(
+      R"({"error":{"code":404,"message":"No such object: bk/nope","errors":[{"reason":"notFound"}]}})");
   ASSERT_TRUE(e.has_value());
   EXPECT_EQ(e->message, "No such object: bk/nope");
   EXPECT_EQ(e->reason, "notFound");
@@ -73,7 +76,8 @@ TEST(GcsJson, UploadMetadata) {
   PutOptions o;
   o.content_type = "text/plain";
   o.metadata = {{"k", "v \"q\""}};
-  EXPECT_EQ(upload_metadata("a/b", o), R"({"contentType":"text/plain","metadata":{"k":"v \"q\""},"name":"a/b"})");
+  EXPECT_EQ(upload_metadata("a/b", o),
+            R"({"contentType":"text/plain","metadata":{"k":"v \"q\""},"name":"a/b"})");
 }
 
 TEST(GcsErrors, StatusMapping) {
@@ -94,8 +98,12 @@ TEST(GcsErrors, StatusMapping) {
   EXPECT_TRUE(RetryPolicy::is_retryable(code(500)));
   EXPECT_FALSE(RetryPolicy::is_retryable(code(404)));
   EXPECT_FALSE(RetryPolicy::is_retryable(code(403)));
-  Error e = code(403, R"({"error":{"code":403,"message":"x@y does not have storage.objects.get access","errors":[{"reason":"forbidden"}]}})");
-  EXPECT_NE(e.message().find("forbidden: x@y does not have storage.objects.get access"), std::string::npos) << e.message();
+  Error e = code(
+      403,
+      R"({"error":{"code":403,"message":"x@y does not have storage.objects.get access","errors":[{"reason":"forbidden"}]}})");
+  EXPECT_NE(e.message().find("forbidden: x@y does not have storage.objects.get access"),
+            std::string::npos)
+      << e.message();
   EXPECT_EQ(e.http_status(), 403);
 }
 
