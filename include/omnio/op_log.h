@@ -79,6 +79,26 @@ struct OpRecord {
   std::chrono::steady_clock::time_point end;
 };
 
+/// An OpRecord that borrows its strings: record(const OpRecordView&) copies them into the queue
+/// before it returns, so the store decorator logs an operation without building strings.
+struct OpRecordView {
+  std::string_view op;
+  std::string_view endpoint;
+  std::string_view file;
+  std::string_view error;
+  std::uint64_t n_objects = 1;
+  std::uint64_t bytes = 0;
+  std::chrono::steady_clock::time_point start;
+  std::optional<std::chrono::steady_clock::time_point> first_byte;
+  std::chrono::steady_clock::time_point end;
+};
+
+/// split_uri_for_log() without copying: true and the two columns as views into `uri` when the URI
+/// has no "user:password@" (the common case); false when it has, and the caller must use
+/// split_uri_for_log().
+bool split_uri_for_log_view(std::string_view uri, std::string_view* endpoint,
+                            std::string_view* file);
+
 /// Splits a URI into the log's endpoint and file columns so that endpoint + file == the URI after
 /// removing any "user:password@" and "?query" (which can carry SAS tokens or presigned
 /// signatures). endpoint is "scheme://authority" ("s3://bucket", "file://", "direct://",
@@ -103,6 +123,8 @@ class OpLog {
   /// Queues one record. Never fails and never throws; a record that cannot be queued (full queue in
   /// default mode, or after close()) is counted in dropped().
   void record(OpRecord rec);
+  /// The same, from borrowed strings (see OpRecordView).
+  void record(const OpRecordView& rec);
 
   /// Writes every queued record, the trailer, ends the zstd frame and closes the file. Idempotent
   /// and thread-safe (a second caller waits for the first and gets its result). Returns the first

@@ -2,6 +2,11 @@
 // content, not the name). The header maps columns by name (case-insensitive; "operation" is an
 // alias of "op"), so logs from warp with extra or reordered columns read too. Blank lines and lines
 // starting with '#' are skipped; the omnio trailer is parsed.
+//
+// JSON Lines logs (s3dlio's other format) are read too, detected from the content: when the first
+// line that is not blank or '#' starts with '{', every line is one JSON object whose keys are the
+// TSV column names (same aliases); numbers may be JSON numbers or decimal strings, times are
+// RFC 3339 strings, and there is no header line.
 #pragma once
 
 #include <cstdint>

@@ -8,30 +8,49 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// One operation being timed; commit() fills the remaining columns and queues the record.
+// One operation being timed; commit() fills the remaining columns and queues the record. The URI
+// columns are views into the caller's URI (valid for the call) unless `own` is set (a writer that
+// outlives the call) or the URI carries userinfo, which split_uri_for_log() removes.
 class Op {
  public:
-  Op(OpLog& log, const char* op, std::string_view uri) : log_(log), start_(Clock::now()) {
-    rec_.op = op;
-    std::tie(rec_.endpoint, rec_.file) = split_uri_for_log(uri);
-  }
-  Clock::time_point start() const { return start_; }
-  void set_first_byte(Clock::time_point t) { rec_.first_byte = t; }
-  void commit(const Error* error, std::uint64_t bytes, std::uint64_t n_objects = 1) {
-    rec_.end = Clock::now();
-    rec_.start = start_;
-    rec_.bytes = bytes;
-    rec_.n_objects = n_objects;
-    if (error != nullptr) {
-      rec_.error = redact_userinfo(error->to_string());
+  Op(OpLog& log, const char* op, std::string_view uri, bool own = false)
+      : log_(log), op_(op), start_(Clock::now()) {
+    if (own || !split_uri_for_log_view(uri, &endpoint_, &file_)) {
+      std::tie(owned_endpoint_, owned_file_) = split_uri_for_log(uri);
+      endpoint_ = owned_endpoint_;
+      file_ = owned_file_;
     }
-    log_.record(std::move(rec_));
+  }
+  Op(const Op&) = delete;
+  Op& operator=(const Op&) = delete;
+
+  Clock::time_point start() const { return start_; }
+  void set_first_byte(Clock::time_point t) { first_byte_ = t; }
+  void commit(const Error* error, std::uint64_t bytes, std::uint64_t n_objects = 1) {
+    OpRecordView v;
+    v.end = Clock::now();
+    v.op = op_;
+    v.endpoint = endpoint_;
+    v.file = file_;
+    v.start = start_;
+    v.first_byte = first_byte_;
+    v.bytes = bytes;
+    v.n_objects = n_objects;
+    std::string message;
+    if (error != nullptr) {
+      message = redact_userinfo(error->to_string());
+      v.error = message;
+    }
+    log_.record(v);
   }
 
  private:
   OpLog& log_;
+  const char* op_;
   Clock::time_point start_;
-  OpRecord rec_;
+  std::optional<Clock::time_point> first_byte_;
+  std::string_view endpoint_, file_;
+  std::string owned_endpoint_, owned_file_;
 };
 
 template <typename T>
@@ -43,7 +62,7 @@ const Error* error_of(const Result<T>& r) {
 class LoggedWriter final : public ObjectWriter {
  public:
   LoggedWriter(std::unique_ptr<ObjectWriter> inner, std::shared_ptr<OpLog> log, std::string uri)
-      : inner_(std::move(inner)), log_(std::move(log)), op_(*log_, "PUT", uri) {}
+      : inner_(std::move(inner)), log_(std::move(log)), op_(*log_, "PUT", uri, /*own=*/true) {}
   ~LoggedWriter() override {
     if (!logged_) {
       Error e(ErrorCode::kCancelled, "writer destroyed before finalize()");

@@ -11,7 +11,9 @@
 #include <cerrno>
 #include <climits>
 #include <condition_variable>
+#include <cstring>
 #include <ctime>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -73,7 +75,55 @@ struct Batch {
   }
 };
 
+// The writer's output buffer: lines are formatted straight into reserved space at its end
+// (tail() / commit()), with no zero-filling and no per-character capacity checks.
+class LineBuffer {
+ public:
+  const char* data() const { return buf_.get(); }
+  std::size_t size() const { return size_; }
+  void clear() { size_ = 0; }
+  // Room for `n` more bytes; write them at the returned pointer, then commit() how many.
+  char* tail(std::size_t n) {
+    if (size_ + n > cap_) {
+      const std::size_t cap = std::max(size_ + n, cap_ * 2);
+      auto bigger = std::make_unique_for_overwrite<char[]>(cap);
+      if (size_ > 0) std::memcpy(bigger.get(), buf_.get(), size_);
+      buf_ = std::move(bigger);
+      cap_ = cap;
+    }
+    return buf_.get() + size_;
+  }
+  void commit(std::size_t n) { size_ += n; }
+  void append(std::string_view s) {
+    std::memcpy(tail(s.size()), s.data(), s.size());
+    commit(s.size());
+  }
+  operator std::string_view() const { return {data(), size_}; }
+
+ private:
+  std::unique_ptr<char[]> buf_;
+  std::size_t size_ = 0;
+  std::size_t cap_ = 0;
+};
+
 }  // namespace
+
+bool split_uri_for_log_view(std::string_view uri, std::string_view* endpoint,
+                            std::string_view* file) {
+  uri = uri.substr(0, uri.find('?'));
+  const auto sep = uri.find("://");
+  if (sep == std::string_view::npos) {
+    *endpoint = {};
+    *file = uri;
+    return true;
+  }
+  auto auth_end = uri.find('/', sep + 3);
+  if (auth_end == std::string_view::npos) auth_end = uri.size();
+  if (uri.substr(sep + 3, auth_end - sep - 3).find('@') != std::string_view::npos) return false;
+  *endpoint = uri.substr(0, auth_end);
+  *file = uri.substr(auth_end);
+  return true;
+}
 
 std::pair<std::string, std::string> split_uri_for_log(std::string_view uri) {
   uri = uri.substr(0, uri.find('?'));
@@ -220,7 +270,7 @@ struct OpLog::Impl {
 
   // Writer-thread state.
   std::uint64_t next_idx = 0;
-  std::string text;  // formatted lines not yet compressed / written
+  LineBuffer text;   // formatted lines not yet compressed / written
   std::string zbuf;  // compressed output
   std::optional<Error> write_error;
 
@@ -266,12 +316,23 @@ struct OpLog::Impl {
     return ok_status();
   }
 
+  // The formatters below write through a raw pointer into space reserved for the whole line
+  // (line_bound()): no per-character capacity checks, which were most of the writer's cost.
+  static constexpr std::size_t kTimePrefixLen = 20;             // "2026-11-30T10:56:16."
+  static constexpr std::size_t kTimeLen = kTimePrefixLen + 10;  // + 9 digits + 'Z'
+
   // "YYYY-MM-DDTHH:MM:SS." of the last second formatted: gmtime_r and fmt run once per second of
   // log time, not three times per line (the writer's main cost otherwise).
   std::int64_t cached_second = INT64_MIN;
-  std::string cached_prefix;
+  char cached_prefix[kTimePrefixLen] = {};
 
-  void append_time(std::chrono::steady_clock::time_point t) {
+  static std::size_t line_bound(const Queued& r, std::size_t client_id_len) {
+    // 5 numbers of <= 20 digits, 3 times, 13 separators; escaped text at most doubles.
+    return 5 * 20 + 3 * kTimeLen + 13 + r.op_len + client_id_len +
+           2 * (std::size_t{r.endpoint_len} + r.file_len + r.error_len);
+  }
+
+  char* put_time(char* p, std::chrono::steady_clock::time_point t) {
     const std::int64_t ns = wall_ns(t);
     std::int64_t sec = ns / 1000000000, frac = ns % 1000000000;
     if (frac < 0) {
@@ -280,19 +341,40 @@ struct OpLog::Impl {
     }
     if (sec != cached_second) {
       const std::string full = format_rfc3339_ns(sec * 1000000000);
-      cached_prefix = full.substr(0, full.size() - 10);  // drop "000000000Z"
+      std::memcpy(cached_prefix, full.data(), kTimePrefixLen);
       cached_second = sec;
     }
-    text += cached_prefix;
-    char digits[10] = {'0', '0', '0', '0', '0', '0', '0', '0', '0', 'Z'};
-    for (int i = 8; i >= 0 && frac > 0; --i, frac /= 10)
-      digits[i] = static_cast<char>('0' + frac % 10);
-    text.append(digits, sizeof digits);
+    std::memcpy(p, cached_prefix, kTimePrefixLen);
+    p += kTimePrefixLen;
+    for (int i = 8; i >= 0; --i, frac /= 10) p[i] = static_cast<char>('0' + frac % 10);
+    p[9] = 'Z';
+    return p + 10;
   }
 
-  void append_number(std::uint64_t v) {
+  static char* put_number(char* p, std::uint64_t v) {
     const fmt::format_int f(v);
-    text.append(f.data(), f.size());
+    std::memcpy(p, f.data(), f.size());
+    return p + f.size();
+  }
+
+  static char* put_text(char* p, std::string_view s) {
+    std::memcpy(p, s.data(), s.size());
+    return p + s.size();
+  }
+
+  // Escapes \t \n \r and backslash (see op_log.h); plain runs are copied whole.
+  static char* put_escaped(char* p, std::string_view s) {
+    std::size_t run = 0;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      const char c = s[i];
+      if (c != '\t' && c != '\n' && c != '\r' && c != '\\') [[likely]]
+        continue;
+      p = put_text(p, s.substr(run, i - run));
+      *p++ = '\\';
+      *p++ = c == '\t' ? 't' : c == '\n' ? 'n' : c == '\r' ? 'r' : '\\';
+      run = i + 1;
+    }
+    return put_text(p, s.substr(run));
   }
 
   void format(const Queued& r, const std::string& strings) {
@@ -305,33 +387,37 @@ struct OpLog::Impl {
     const std::string_view file = all.substr(0, r.file_len);
     all.remove_prefix(r.file_len);
     const std::string_view error = all.substr(0, r.error_len);
-    append_number(next_idx++);
-    text += '\t';
-    append_number(r.thread);
-    text += '\t';
-    text += op;
-    text += '\t';
-    text += client_id_escaped;
-    text += '\t';
-    append_number(r.n_objects);
-    text += '\t';
-    append_number(r.bytes);
-    text += '\t';
-    append_escaped(text, endpoint);
-    text += '\t';
-    append_escaped(text, file);
-    text += '\t';
-    append_escaped(text, error);
-    text += '\t';
-    append_time(r.start);
-    text += '\t';
-    if (r.has_first_byte) append_time(r.first_byte);
-    text += '\t';
-    append_time(r.end);
-    text += '\t';
+
+    char* const begin = text.tail(line_bound(r, client_id_escaped.size()));
+    char* p = begin;
+    p = put_number(p, next_idx++);
+    *p++ = '\t';
+    p = put_number(p, r.thread);
+    *p++ = '\t';
+    p = put_text(p, op);
+    *p++ = '\t';
+    p = put_text(p, client_id_escaped);
+    *p++ = '\t';
+    p = put_number(p, r.n_objects);
+    *p++ = '\t';
+    p = put_number(p, r.bytes);
+    *p++ = '\t';
+    p = put_escaped(p, endpoint);
+    *p++ = '\t';
+    p = put_escaped(p, file);
+    *p++ = '\t';
+    p = put_escaped(p, error);
+    *p++ = '\t';
+    p = put_time(p, r.start);
+    *p++ = '\t';
+    if (r.has_first_byte) p = put_time(p, r.first_byte);
+    *p++ = '\t';
+    p = put_time(p, r.end);
+    *p++ = '\t';
     const auto dur = std::chrono::duration_cast<std::chrono::nanoseconds>(r.end - r.start).count();
-    append_number(static_cast<std::uint64_t>(std::max<std::int64_t>(dur, 0)));
-    text += '\n';
+    p = put_number(p, static_cast<std::uint64_t>(std::max<std::int64_t>(dur, 0)));
+    *p++ = '\n';
+    text.commit(static_cast<std::size_t>(p - begin));
   }
 
   // Formats and writes one batch; returns how many records reached the file.
@@ -409,8 +495,8 @@ Result<std::shared_ptr<OpLog>> OpLog::open(const OpLogOptions& options) {
                              std::chrono::system_clock::now().time_since_epoch())
                              .count();
   impl->queue.records.reserve(options.queue_capacity);
-  impl->text.reserve(kOpLogWriteBufferSize + 64 * kKiB);
-  impl->text = kHeader;
+  impl->text.tail(kOpLogWriteBufferSize + 64 * kKiB);
+  impl->text.append(kHeader);
   if (Status s = impl->emit(ZSTD_e_flush); !s.ok()) {
     if (impl->zstd) ZSTD_freeCCtx(impl->zstd);
     ::close(impl->fd);
@@ -427,6 +513,20 @@ OpLog::~OpLog() { (void)close(); }
 const std::string& OpLog::path() const { return impl_->options.path; }
 
 void OpLog::record(OpRecord rec) {
+  OpRecordView v;
+  v.op = rec.op;
+  v.endpoint = rec.endpoint;
+  v.file = rec.file;
+  v.error = rec.error;
+  v.n_objects = rec.n_objects;
+  v.bytes = rec.bytes;
+  v.start = rec.start;
+  v.first_byte = rec.first_byte;
+  v.end = rec.end;
+  record(v);
+}
+
+void OpLog::record(const OpRecordView& rec) {
   Impl& im = *impl_;
   const std::uint32_t thread = thread_number();
   std::unique_lock lock(im.mu);
@@ -483,7 +583,7 @@ Status OpLog::close() {
   if (im.write_error) {
     st = *im.write_error;
   } else {
-    im.text += fmt::format("# omnio-op-log records={} dropped={}\n", written(), dropped());
+    im.text.append(fmt::format("# omnio-op-log records={} dropped={}\n", written(), dropped()));
     st = im.emit(ZSTD_e_end);
   }
   if (im.zstd != nullptr) {

@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <charconv>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <vector>
 
 #include "omnio/constants.h"
@@ -78,6 +79,9 @@ struct OpLogReader::Impl {
   std::map<std::string, std::size_t> columns;
   std::size_t ncols = 0;
   std::optional<OpLogTrailer> trailer;
+  // JSON Lines: one object per line, no header; the first object line is kept until next().
+  bool jsonl = false;
+  std::optional<std::string> first_json;
 
   ~Impl() {
     if (zstd != nullptr) ZSTD_freeDCtx(zstd);
@@ -167,6 +171,11 @@ struct OpLogReader::Impl {
                      fmt::format("op-log {}: empty file (no header line)", path));
       }
       if (line->empty() || line->front() == '#') continue;
+      if (line->front() == '{') {  // JSON Lines: every line names its own fields
+        jsonl = true;
+        first_json = std::string(*line);
+        return ok_status();
+      }
       std::size_t i = 0;
       std::string_view rest = *line;
       for (;;) {
@@ -189,6 +198,77 @@ struct OpLogReader::Impl {
       }
       return ok_status();
     }
+  }
+
+  // One JSON Lines record: the TSV column names as keys ("operation" and "t_start" are aliases),
+  // numbers as JSON numbers or decimal strings, times as RFC 3339 strings.
+  Result<std::optional<OpLogEntry>> parse_json(std::string_view line) const {
+    const auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded() || !j.is_object()) return line_error("not a JSON object");
+    auto field = [&](const char* name, const char* alias) -> const nlohmann::json* {
+      for (const char* k : {name, alias}) {
+        if (k == nullptr) continue;
+        auto it = j.find(k);
+        if (it != j.end() && !it->is_null()) return &*it;
+      }
+      return nullptr;
+    };
+    auto text = [&](const char* name, const char* alias, std::string& out) -> Status {
+      const nlohmann::json* v = field(name, alias);
+      if (v == nullptr) return ok_status();
+      if (!v->is_string()) return line_error(fmt::format("field {}: expected a string", name));
+      out = v->get<std::string>();
+      return ok_status();
+    };
+    auto number = [&](const char* name, std::uint64_t& out) -> Status {
+      const nlohmann::json* v = field(name, nullptr);
+      if (v == nullptr) return ok_status();
+      if (v->is_number_unsigned()) {
+        out = v->get<std::uint64_t>();
+        return ok_status();
+      }
+      if (v->is_string()) {
+        const std::string& str = v->get_ref<const std::string&>();
+        if (str.empty()) return ok_status();
+        auto [p, ec] = std::from_chars(str.data(), str.data() + str.size(), out);
+        if (ec == std::errc() && p == str.data() + str.size()) return ok_status();
+      }
+      return line_error(fmt::format("field {}: {} is not a non-negative integer", name, v->dump()));
+    };
+    auto time = [&](const char* name, const char* alias) -> Result<std::optional<std::int64_t>> {
+      std::string v;
+      OMNIO_TRY(text(name, alias, v));
+      if (v.empty()) return std::optional<std::int64_t>();
+      auto t = parse_rfc3339_ns(v);
+      if (!t.ok()) return line_error(fmt::format("field {}: {}", name, t.error().message()));
+      return std::optional<std::int64_t>(*t);
+    };
+    OpLogEntry e;
+    e.line = line_no;
+    e.idx = line_no;
+    OMNIO_TRY(number("idx", e.idx));
+    OMNIO_TRY(number("n_objects", e.n_objects));
+    OMNIO_TRY(number("bytes", e.bytes));
+    OMNIO_TRY(text("op", "operation", e.op));
+    for (char& c : e.op) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (e.op.empty()) return line_error("no op (expected an \"op\" field)");
+    OMNIO_TRY(text("endpoint", nullptr, e.endpoint));
+    OMNIO_TRY(text("file", nullptr, e.file));
+    if (e.endpoint.empty() && e.file.empty()) {
+      return line_error("no endpoint or file (expected \"endpoint\" and \"file\" fields)");
+    }
+    OMNIO_TRY(text("error", nullptr, e.error));
+    OMNIO_ASSIGN_OR_RETURN(auto start, time("start", "t_start"));
+    if (!start) return line_error("no start time (expected \"start\": RFC 3339)");
+    e.start_ns = *start;
+    OMNIO_ASSIGN_OR_RETURN(e.first_byte_ns, time("first_byte", nullptr));
+    OMNIO_ASSIGN_OR_RETURN(e.end_ns, time("end", nullptr));
+    if (field("duration_ns", nullptr) != nullptr) {
+      std::uint64_t dur = 0;
+      OMNIO_TRY(number("duration_ns", dur));
+      e.duration_ns = static_cast<std::int64_t>(dur);
+    }
+    return std::optional<OpLogEntry>(std::move(e));
   }
 
   void parse_trailer(std::string_view line) {
@@ -242,7 +322,15 @@ const std::optional<OpLogTrailer>& OpLogReader::trailer() const { return impl_->
 Result<std::optional<OpLogEntry>> OpLogReader::next() {
   Impl& im = *impl_;
   for (;;) {
-    OMNIO_ASSIGN_OR_RETURN(auto line, im.next_line());
+    std::optional<std::string_view> line;
+    std::string held;
+    if (im.first_json) {
+      held = std::move(*im.first_json);
+      im.first_json.reset();
+      line = held;
+    } else {
+      OMNIO_ASSIGN_OR_RETURN(line, im.next_line());
+    }
     if (!line) return std::optional<OpLogEntry>();
     if (!line->empty() && line->back() == '\r') line->remove_suffix(1);
     if (line->empty()) continue;
@@ -250,6 +338,7 @@ Result<std::optional<OpLogEntry>> OpLogReader::next() {
       im.parse_trailer(*line);
       continue;
     }
+    if (im.jsonl) return im.parse_json(*line);
     std::vector<std::string_view> f;
     f.reserve(im.ncols);
     std::string_view rest = *line;

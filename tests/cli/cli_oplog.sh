@@ -51,6 +51,17 @@ check "replay into another dir" O --op-log "$work/rep1.tsv.zst" replay "$work/re
 check "op totals equal" diff <(op_totals "$work/rec1.tsv.zst") <(op_totals "$work/rep1.tsv.zst")
 check "replayed objects exist" bash -c "for i in 1 2 3 4 5; do [[ \$(stat -c %s '$work/b/a/f'\$i) -eq \$(stat -c %s '$work/src/f'\$i) ]] || exit 1; done"
 check "replay report" bash -c "'$OMNIO' replay '$work/rec1.tsv.zst' --source 'file://$work/' --target 'file://$work/c/' --ops put | grep -E '^PUT +6 +0 '"
+# The same log as JSON Lines (converted by Python's csv + json, not by omnio), zstd-compressed:
+# its replay must do the same operations.
+check "log as jsonl" bash -c "zstd -dc '$work/rec1.tsv.zst' | python3 -c '
+import csv, json, sys
+rows = csv.DictReader((l for l in sys.stdin if not l.startswith(\"#\")), delimiter=\"\\t\", quoting=csv.QUOTE_NONE)
+for r in rows:
+    r[\"bytes\"] = int(r[\"bytes\"])
+    print(json.dumps(r))' | zstd -q -o '$work/rec1.jsonl.zst'"
+check "replay jsonl" O --op-log "$work/rep2.tsv" replay "$work/rec1.jsonl.zst" \
+  --source "file://$work/" --target "file://$work/b/" --speed 4
+check "jsonl op totals equal" diff <(op_totals "$work/rec1.tsv.zst") <(op_totals "$work/rep2.tsv")
 check "replay json" bash -c "'$OMNIO' --json replay '$work/rec1.tsv.zst' --ops GET,LIST | python3 -c 'import json,sys; j=json.loads(sys.stdin.readline()); assert j[\"ops\"][\"GET\"][\"count\"]==6 and j[\"ops\"][\"GET\"][\"errors\"]==0, j'"
 
 # Bad input: one clear error each.

@@ -274,6 +274,14 @@ TEST(OpLog, NoCredentialsInEndpointFileOrError) {
   EXPECT_EQ(redact_userinfo("connect http://key:secret@127.0.0.1:9000/b failed"),
             "connect http://127.0.0.1:9000/b failed");
   EXPECT_EQ(redact_userinfo("no url here"), "no url here");
+  // The copy-free split agrees with split_uri_for_log(), and refuses URIs with userinfo.
+  std::string_view vep, vfile;
+  for (std::string_view u : {"s3://bucket/key?X-Amz-Signature=abc", "file:///data/user@host/x",
+                             "az://acct", "relative/path", "gs://b/a//b"}) {
+    ASSERT_TRUE(split_uri_for_log_view(u, &vep, &vfile)) << u;
+    EXPECT_EQ(std::pair(std::string(vep), std::string(vfile)), split_uri_for_log(u)) << u;
+  }
+  EXPECT_FALSE(split_uri_for_log_view("s3://AKIA:secret@bucket/key", &vep, &vfile));
 }
 
 TEST(OpLog, InvalidOptions) {
@@ -311,6 +319,80 @@ TEST(OpLog, ReaderRejectsTruncatedZstd) {
   }
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.error().code(), ErrorCode::kDataLoss);
+}
+
+// JSON Lines logs (s3dlio's other format) read through the same reader: aliases, numbers as
+// numbers or strings, JSON escapes, '#' lines skipped, zstd detected from the content.
+TEST(OpLog, ReaderReadsJsonLines) {
+  testutil::TempDir dir;
+  const std::string text =
+      "{\"idx\":0,\"op\":\"get\",\"n_objects\":1,\"bytes\":4096,\"endpoint\":\"s3://b\","
+      "\"file\":\"/k\\ttab\",\"error\":\"\",\"start\":\"2026-11-30T10:56:16.000000001Z\","
+      "\"first_byte\":\"2026-11-30T10:56:16.000000500Z\",\"end\":\"2026-11-30T10:56:16."
+      "000001001Z\","
+      "\"duration_ns\":1000}\n"
+      "\n# a comment\n"
+      "{\"operation\":\"PUT\",\"bytes\":\"7\",\"endpoint\":\"file://\",\"file\":\"/x\","
+      "\"t_start\":\"2026-11-30T10:56:17Z\",\"error\":\"[internal] boom\"}\r\n";
+  const std::string plain = dir.file("ops.jsonl");
+  std::ofstream(plain, std::ios::binary) << text;
+  std::string z(ZSTD_compressBound(text.size()), '\0');
+  z.resize(ZSTD_compress(z.data(), z.size(), text.data(), text.size(), 3));
+  const std::string zst = dir.file("ops.jsonl.zst");
+  std::ofstream(zst, std::ios::binary) << z;
+  for (const std::string& path : {plain, zst}) {
+    auto reader = OpLogReader::open(path);
+    ASSERT_TRUE(reader.ok()) << reader.error().to_string();
+    auto a = reader->next();
+    ASSERT_TRUE(a.ok() && a->has_value()) << (a.ok() ? "end" : a.error().to_string());
+    EXPECT_EQ((*a)->op, "GET");
+    EXPECT_EQ((*a)->bytes, 4096u);
+    EXPECT_EQ((*a)->uri(), "s3://b/k\ttab");
+    EXPECT_EQ((*a)->end_ns.value() - (*a)->start_ns, 1000);
+    EXPECT_EQ((*a)->first_byte_ns.value() - (*a)->start_ns, 499);
+    EXPECT_EQ((*a)->duration_ns.value(), 1000);
+    auto b = reader->next();
+    ASSERT_TRUE(b.ok() && b->has_value()) << (b.ok() ? "end" : b.error().to_string());
+    EXPECT_EQ((*b)->op, "PUT");
+    EXPECT_EQ((*b)->bytes, 7u);
+    EXPECT_EQ((*b)->uri(), "file:///x");
+    EXPECT_EQ((*b)->error, "[internal] boom");
+    EXPECT_EQ((*b)->start_ns - (*a)->start_ns, 999999999);
+    EXPECT_FALSE((*b)->end_ns.has_value());
+    auto end = reader->next();
+    ASSERT_TRUE(end.ok());
+    EXPECT_FALSE(end->has_value());
+  }
+}
+
+TEST(OpLog, ReaderNamesTheBadJsonLine) {
+  testutil::TempDir dir;
+  const std::string ok_line =
+      "{\"op\":\"GET\",\"endpoint\":\"file://\",\"file\":\"/"
+      "a\",\"start\":\"2026-11-30T10:56:16Z\"}\n";
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"{\"op\":\"GET\",\"endpoint\":\"file://\"", "not a JSON object"},
+      {"{\"op\":\"GET\",\"endpoint\":\"file://\",\"file\":\"/a\"}", "no start time"},
+      {"{\"op\":\"GET\",\"endpoint\":\"file://\",\"file\":\"/a\",\"bytes\":-5,"
+       "\"start\":\"2026-11-30T10:56:16Z\"}",
+       "bytes"},
+      {"{\"endpoint\":\"file://\",\"file\":\"/a\",\"start\":\"2026-11-30T10:56:16Z\"}", "no op"},
+      {"{\"op\":\"GET\",\"endpoint\":\"file://\",\"file\":\"/a\",\"start\":\"yesterday\"}",
+       "bad RFC 3339"},
+  };
+  for (const auto& [line, why] : bad) {
+    const std::string path = dir.file("bad.jsonl");
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << ok_line << ok_line << line << "\n";
+    auto reader = OpLogReader::open(path);
+    ASSERT_TRUE(reader.ok());
+    ASSERT_TRUE(reader->next().ok());
+    ASSERT_TRUE(reader->next().ok());
+    auto e = reader->next();
+    ASSERT_FALSE(e.ok()) << line;
+    EXPECT_EQ(e.error().code(), ErrorCode::kInvalidArgument);
+    EXPECT_NE(e.error().message().find("line 3"), std::string::npos) << e.error().message();
+    EXPECT_NE(e.error().message().find(why), std::string::npos) << e.error().message();
+  }
 }
 
 }  // namespace
