@@ -63,8 +63,9 @@ struct PutOptions {
 
 /// Options of a streaming writer.
 struct WriterOptions {
-  /// zstd-compress the stream at this level (kMinZstdLevel..kMaxZstdLevel); nullopt = no compression.
-  /// With compression the object is named uri + ".zst" unless uri already ends in ".zst".
+  /// zstd-compress the stream at this level (kMinZstdLevel..kMaxZstdLevel); nullopt = no
+  /// compression. With compression the object is named uri + ".zst" unless uri already ends in
+  /// ".zst".
   std::optional<int> zstd_level;
   /// Network stores: multipart part size in bytes (nullopt = kDefaultPartSize).
   std::optional<std::size_t> part_size;
@@ -93,6 +94,15 @@ class ObjectWriter {
   virtual const std::string& uri() const = 0;
   /// "crc32c:%08x" of the uncompressed stream: the one checksum format used across omnio.
   std::string checksum() const;
+
+  /// Positional writing, for destinations that can write anywhere (a local file without O_DIRECT
+  /// or compression; ObjectStore::get_positional feeds it): write_at() places bytes at `offset`,
+  /// from any thread and in any order (the same bytes may arrive twice); set_size() fixes the final
+  /// length before finalize(). Not mixed with write(). An object written this way has no stream
+  /// CRC (crc32c() stays 0). The defaults: unsupported (kUnimplemented).
+  virtual bool supports_write_at() const { return false; }
+  virtual Status write_at(std::uint64_t offset, std::span<const std::byte> data);
+  virtual Status set_size(std::uint64_t size);
 };
 
 /// The storage interface. Implementations are thread-safe: one store serves many threads.
@@ -118,6 +128,15 @@ class ObjectStore {
   /// The default reads the object with get() and hands it over in one piece.
   virtual Status get_to_sink(std::string_view uri, const ChunkSink& sink,
                              const ReadOptions& opts = {});
+  /// Reads a whole object, handing its bytes to `writer` at their offsets in any order, possibly
+  /// from several threads at once: for destinations that can write anywhere (a file via pwrite, a
+  /// discard), so no range buffers are held (S3 and Azure: bytes go from the connection straight
+  /// to the writer). Returns the object size. A retried range may write the same bytes again; an
+  /// object replaced during the read is read again from the start, and the size returned is the
+  /// final version's (a file destination must be truncated to it). The default streams
+  /// get_to_sink() in order.
+  virtual Result<std::uint64_t> get_positional(std::string_view uri, const PositionalWriter& writer,
+                                               const ReadOptions& opts = {});
 
   /// Writes a whole object atomically.
   virtual Status put(std::string_view uri, const Bytes& data, const PutOptions& opts = {}) = 0;

@@ -47,12 +47,24 @@ struct RangeStats {
 /// Reads exactly `dest.size()` bytes at `offset` into `dest` and calls `done` exactly once (from
 /// any thread). A short or long read must be reported as an error, never as success. The source
 /// should stop early when `cancel` fires and then report kCancelled.
-using RangeReadFn = std::function<void(std::uint64_t offset, std::span<std::byte> dest,
-                                       const CancellationToken& cancel,
-                                       std::function<void(Status)> done)>;
+using RangeReadFn =
+    std::function<void(std::uint64_t offset, std::span<std::byte> dest,
+                       const CancellationToken& cancel, std::function<void(Status)> done)>;
 
 /// Receives the object's ranges in order; returning an error stops the download.
 using ChunkSink = std::function<Status(std::uint64_t offset, Bytes chunk)>;
+
+/// Receives an object's bytes at their offsets, in ANY order and from any thread, possibly
+/// concurrently (e.g. pwrite into a file): the object is complete only when the call that fed it
+/// returns success. A piece may be delivered again (a retried range) with the same bytes.
+using PositionalWriter =
+    std::function<Status(std::uint64_t offset, std::span<const std::byte> data)>;
+
+/// Fetches `length` bytes at `offset` and places them itself (no destination buffer), then calls
+/// `done` exactly once. Short or long reads must be errors.
+using RangeFetchFn =
+    std::function<void(std::uint64_t offset, std::uint64_t length, const CancellationToken& cancel,
+                       std::function<void(Status)> done)>;
 
 /// Allocates a destination of `size` bytes (e.g. aligned for O_DIRECT).
 using BufferAllocator = std::function<Result<AlignedBuffer>(std::size_t size)>;
@@ -75,6 +87,13 @@ class RangeEngine {
   Result<RangeStats> download_to_sink(std::uint64_t object_size, const RangeReadFn& read,
                                       const ChunkSink& sink, const BufferAllocator& alloc,
                                       const CancellationToken& cancel = {});
+
+  /// Fetches [0, object_size) range by range through `fetch`, which places each range's bytes
+  /// itself (e.g. straight from the connection into a file at its offset): no range buffers, so
+  /// memory does not grow with chunk_size x max_concurrent_ranges. Ranges complete in any order;
+  /// errors, timeouts and cancellation as in download_into().
+  Result<RangeStats> download_unordered(std::uint64_t object_size, const RangeFetchFn& fetch,
+                                        const CancellationToken& cancel = {});
 
  private:
   RangeEngineConfig config_;

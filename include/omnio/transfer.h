@@ -17,6 +17,9 @@ using ProgressFn = std::function<void(std::uint64_t bytes)>;
 
 /// Streams src -> dst through get_to_sink and a streaming writer: memory is bounded by the source
 /// store's chunking, whatever the object size; the destination appears only when complete.
+/// When the destination writer supports write_at() (a local file without O_DIRECT or
+/// compression), the source's get_positional() feeds it instead: ranges are written at their
+/// offsets as they arrive, with no range buffers (S3 and Azure: straight from the connection).
 /// Returns the bytes copied.
 Result<std::uint64_t> copy_object(ObjectStore& src, std::string_view src_uri, ObjectStore& dst,
                                   std::string_view dst_uri, const CancellationToken& cancel = {},

@@ -10,10 +10,34 @@ namespace omnio {
 
 std::string ObjectWriter::checksum() const { return format_crc32c(crc32c()); }
 
+Status ObjectWriter::write_at(std::uint64_t, std::span<const std::byte>) {
+  return Error(ErrorCode::kUnimplemented,
+               fmt::format("{}: this writer cannot write at offsets", uri()));
+}
+
+Status ObjectWriter::set_size(std::uint64_t) {
+  return Error(ErrorCode::kUnimplemented,
+               fmt::format("{}: this writer cannot write at offsets", uri()));
+}
+
 Status ObjectStore::get_to_sink(std::string_view uri, const ChunkSink& sink,
                                 const ReadOptions& opts) {
   OMNIO_ASSIGN_OR_RETURN(Bytes data, get(uri, opts));
   return sink(0, std::move(data));
+}
+
+Result<std::uint64_t> ObjectStore::get_positional(std::string_view uri,
+                                                  const PositionalWriter& writer,
+                                                  const ReadOptions& opts) {
+  std::uint64_t total = 0;
+  OMNIO_TRY(get_to_sink(
+      uri,
+      [&](std::uint64_t offset, Bytes chunk) {
+        total = offset + chunk.size();
+        return writer(offset, chunk.span());
+      },
+      opts));
+  return total;
 }
 
 Status ObjectStore::put_multipart(std::string_view uri, const Bytes& data,

@@ -1,10 +1,10 @@
 #include "core/stream_writer.h"
 
+#include <fmt/format.h>
 #include <zstd.h>
 
+#include <atomic>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "omnio/constants.h"
 #include "omnio/crc32c.h"
@@ -27,6 +27,10 @@ class StreamWriter final : public ObjectWriter {
     if (state_ != State::kOpen) {
       return Error(ErrorCode::kInvalidArgument,
                    fmt::format("write to {}: the writer is already {}", uri_, state_name()));
+    }
+    if (positional_.load(std::memory_order_relaxed)) {
+      return Error(ErrorCode::kInvalidArgument,
+                   fmt::format("write to {}: the object is being written at offsets", uri_));
     }
     if (data.empty()) return ok_status();
     crc_ = crc32c_update(crc_, data);
@@ -76,6 +80,43 @@ class StreamWriter final : public ObjectWriter {
     return need_abort ? sink_->abort() : ok_status();
   }
 
+  bool supports_write_at() const override {
+    return zstd_ == nullptr && sink_->positional() && bytes_ == 0;
+  }
+
+  // Called from many threads at once: touches only the sink (thread-safe) and the atomic flag.
+  Status write_at(std::uint64_t offset, std::span<const std::byte> data) override {
+    if (zstd_ != nullptr || !sink_->positional()) {
+      return Error(ErrorCode::kUnimplemented,
+                   fmt::format("write_at {}: this writer cannot write at offsets", uri_));
+    }
+    if (state_ != State::kOpen || (bytes_ != 0 && !positional_)) {
+      return Error(
+          ErrorCode::kInvalidArgument,
+          fmt::format("write_at {}: the writer is {} or not positional", uri_, state_name()));
+    }
+    positional_.store(true, std::memory_order_relaxed);
+    Status s = sink_->write_at(offset, data);
+    if (!s.ok()) return std::move(s).error().wrap(fmt::format("write {} at {}", uri_, offset));
+    return ok_status();
+  }
+
+  Status set_size(std::uint64_t size) override {
+    if (zstd_ != nullptr || !sink_->positional()) {
+      return Error(ErrorCode::kUnimplemented,
+                   fmt::format("set_size {}: this writer cannot write at offsets", uri_));
+    }
+    if (state_ != State::kOpen) {
+      return Error(ErrorCode::kInvalidArgument,
+                   fmt::format("set_size {}: the writer is {}", uri_, state_name()));
+    }
+    positional_.store(true, std::memory_order_relaxed);
+    Status s = sink_->set_size(size);
+    if (!s.ok()) return fail(std::move(s).error());
+    bytes_ = stored_ = size;
+    return ok_status();
+  }
+
   std::uint64_t bytes_written() const override { return bytes_; }
   std::uint64_t stored_bytes() const override { return stored_; }
   std::uint32_t crc32c() const override { return crc_; }
@@ -83,13 +124,18 @@ class StreamWriter final : public ObjectWriter {
 
  private:
   enum class State { kOpen, kFinalized, kCancelled, kFailed };
+  std::atomic<bool> positional_{false};
 
   const char* state_name() const {
     switch (state_) {
-      case State::kOpen: return "open";
-      case State::kFinalized: return "finalized";
-      case State::kCancelled: return "cancelled";
-      case State::kFailed: return "failed";
+      case State::kOpen:
+        return "open";
+      case State::kFinalized:
+        return "finalized";
+      case State::kCancelled:
+        return "cancelled";
+      case State::kFailed:
+        return "failed";
     }
     return "?";
   }

@@ -23,6 +23,16 @@ class RawSink {
   virtual Status commit() = 0;
   /// Discards everything written. Called at most once, never after a successful commit().
   virtual Status abort() = 0;
+  /// Positional writes (ObjectWriter::write_at): supported by sinks that can write anywhere.
+  virtual bool positional() const { return false; }
+  /// Thread-safe; any order.
+  virtual Status write_at(std::uint64_t, std::span<const std::byte>) {
+    return Error(ErrorCode::kUnimplemented, "this sink cannot write at offsets");
+  }
+  /// The final length of a positionally written object.
+  virtual Status set_size(std::uint64_t) {
+    return Error(ErrorCode::kUnimplemented, "this sink cannot write at offsets");
+  }
 };
 
 /// Opens the backend's sink for the final object URI (which already carries ".zst" if compressing).

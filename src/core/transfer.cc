@@ -1,11 +1,11 @@
 #include "omnio/transfer.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <thread>
-
-#include <fmt/format.h>
 
 namespace omnio {
 
@@ -17,6 +17,24 @@ Result<std::uint64_t> copy_object(ObjectStore& src, std::string_view src_uri, Ob
   OMNIO_ASSIGN_OR_RETURN(auto writer, dst.create_writer(dst_uri, wo));
   ReadOptions ro;
   ro.cancel = cancel;
+  if (writer->supports_write_at()) {
+    auto size = src.get_positional(
+        src_uri,
+        [&](std::uint64_t offset, std::span<const std::byte> data) -> Status {
+          OMNIO_TRY(writer->write_at(offset, data));
+          if (progress) progress(data.size());
+          return ok_status();
+        },
+        ro);
+    // An object replaced during the read was read again and may be shorter than what was written.
+    Status s = size.ok() ? writer->set_size(*size) : Status(std::move(size).error());
+    if (!s.ok()) {
+      (void)writer->cancel();
+      return std::move(s).error().wrap(fmt::format("copy {} -> {}", src_uri, dst_uri));
+    }
+    OMNIO_TRY(writer->finalize());
+    return *size;
+  }
   Status s = src.get_to_sink(
       src_uri,
       [&](std::uint64_t, Bytes chunk) -> Status {
@@ -38,12 +56,13 @@ Status BatchReport::status(std::string_view what) const {
   if (failures.empty()) return ok_status();
   std::string names;
   for (std::size_t i = 0; i < failures.size() && i < 5; ++i) {
-    names += fmt::format("{}{}: {}", i ? "; " : "", failures[i].first, failures[i].second.to_string());
+    names +=
+        fmt::format("{}{}: {}", i ? "; " : "", failures[i].first, failures[i].second.to_string());
   }
   if (failures.size() > 5) names += fmt::format("; ... and {} more", failures.size() - 5);
   Error e(failures.front().second.code(),
-          fmt::format("{}: {} of {} failed: {}", what, failures.size(),
-                      failures.size() + succeeded, names));
+          fmt::format("{}: {} of {} failed: {}", what, failures.size(), failures.size() + succeeded,
+                      names));
   return e;
 }
 

@@ -1,13 +1,13 @@
 #include "omnio/range_engine.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <map>
 #include <mutex>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "omnio/log.h"
 
@@ -52,8 +52,8 @@ class Driver {
       ranges.push_back({0, static_cast<std::size_t>(size)});
     } else {
       for (std::uint64_t off = 0; off < size; off += cfg_.chunk_size) {
-        ranges.push_back({off, static_cast<std::size_t>(std::min<std::uint64_t>(cfg_.chunk_size,
-                                                                                size - off))});
+        ranges.push_back(
+            {off, static_cast<std::size_t>(std::min<std::uint64_t>(cfg_.chunk_size, size - off))});
       }
     }
     std::vector<Clock::time_point> started(ranges.size());
@@ -126,7 +126,8 @@ class Driver {
       Clock::time_point deadline = Clock::now() + std::chrono::hours(1);
       if (!failed) {
         for (std::size_t i = delivered; i < next; ++i) {
-          if (!shared_->finished.count(i)) deadline = std::min(deadline, started[i] + cfg_.range_timeout);
+          if (!shared_->finished.count(i))
+            deadline = std::min(deadline, started[i] + cfg_.range_timeout);
         }
       } else {
         // Waiting for in-flight ranges to honour the cancellation; warn if one does not.
@@ -136,9 +137,9 @@ class Driver {
       auto changed = [&] { return shared_->finished.size() != before; };
       // Once failed, wait without the user's token (it may be the reason we failed and would
       // wake us at once, forever): only the in-flight ranges' completions matter now.
-      const bool woke = failed ? shared_->cv.wait_until(lock, deadline, changed)
-                               : shared_->cv.wait_until(lock, user_cancel_.stop_token(), deadline,
-                                                        changed);
+      const bool woke =
+          failed ? shared_->cv.wait_until(lock, deadline, changed)
+                 : shared_->cv.wait_until(lock, user_cancel_.stop_token(), deadline, changed);
       if (woke) continue;
       if (user_cancel_.is_cancelled() && !failed) {
         fail(Error(ErrorCode::kCancelled, "download cancelled"));
@@ -202,9 +203,9 @@ Result<RangeStats> RangeEngine::download_into(std::uint64_t object_size, std::sp
                                               const CancellationToken& cancel) {
   OMNIO_TRY(config_.validate());
   if (dest.size() != object_size) {
-    return Error(ErrorCode::kInvalidArgument,
-                 fmt::format("destination holds {} bytes but the object has {}", dest.size(),
-                             object_size));
+    return Error(
+        ErrorCode::kInvalidArgument,
+        fmt::format("destination holds {} bytes but the object has {}", dest.size(), object_size));
   }
   if (object_size == 0) return RangeStats{};
   Driver d(config_, read, cancel);
@@ -212,6 +213,28 @@ Result<RangeStats> RangeEngine::download_into(std::uint64_t object_size, std::sp
       object_size, /*ordered=*/false,
       [&](std::size_t, std::uint64_t off, std::size_t len) -> Result<std::span<std::byte>> {
         return dest.subspan(off, len);
+      },
+      [](std::size_t, std::uint64_t, std::size_t) { return ok_status(); });
+}
+
+Result<RangeStats> RangeEngine::download_unordered(std::uint64_t object_size,
+                                                   const RangeFetchFn& fetch,
+                                                   const CancellationToken& cancel) {
+  OMNIO_TRY(config_.validate());
+  if (object_size == 0) return RangeStats{};
+  // The Driver hands each range an empty destination; its length follows the Driver's split.
+  const std::uint64_t chunk =
+      object_size < config_.min_split_size ? object_size : config_.chunk_size;
+  RangeReadFn read = [&fetch, object_size, chunk](std::uint64_t off, std::span<std::byte>,
+                                                  const CancellationToken& c,
+                                                  std::function<void(Status)> done) {
+    fetch(off, std::min<std::uint64_t>(chunk, object_size - off), c, std::move(done));
+  };
+  Driver d(config_, read, cancel);
+  return d.run(
+      object_size, /*ordered=*/false,
+      [](std::size_t, std::uint64_t, std::size_t) -> Result<std::span<std::byte>> {
+        return std::span<std::byte>();
       },
       [](std::size_t, std::uint64_t, std::size_t) { return ok_status(); });
 }

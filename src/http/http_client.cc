@@ -57,6 +57,10 @@ struct Transfer {
   bool dest_mode = false;  // decided at the first body byte
   bool decided = false;
   bool overflow = false;
+  std::optional<Error> writer_error;  // the body writer refused a piece
+
+  // Bytes a 2xx body must have (dest mode).
+  std::uint64_t dest_size() const { return req.writer ? req.writer_size : req.dest.size(); }
   bool first_byte_seen = false;
   bool stalled = false;
   curl_off_t last_moved = -1;
@@ -97,11 +101,19 @@ std::size_t on_body(char* data, std::size_t size, std::size_t n, void* user) {
     t->decided = true;
   }
   if (t->dest_mode) {
-    if (t->resp.body_bytes + len > t->req.dest.size()) {
+    if (t->resp.body_bytes + len > t->dest_size()) {
       t->overflow = true;
       return 0;  // aborts with CURLE_WRITE_ERROR
     }
-    std::memcpy(t->req.dest.data() + t->resp.body_bytes, data, len);
+    if (t->req.writer) {
+      Status s = t->req.writer(t->resp.body_bytes, std::as_bytes(std::span<const char>(data, len)));
+      if (!s.ok()) {
+        t->writer_error = std::move(s).error();
+        return 0;  // aborts with CURLE_WRITE_ERROR
+      }
+    } else {
+      std::memcpy(t->req.dest.data() + t->resp.body_bytes, data, len);
+    }
   } else if (!t->req.has_dest || t->resp.body.size() < kMaxErrorBody) {
     t->resp.body.append(data, len);
   }
@@ -180,7 +192,9 @@ Error curl_error(const Transfer& t, CURLcode rc) {
     case CURLE_WRITE_ERROR:
       if (t.overflow) {
         code = ErrorCode::kDataLoss;
-        kind = fmt::format("response body longer than the {} bytes expected", t.req.dest.size());
+        kind = fmt::format("response body longer than the {} bytes expected", t.dest_size());
+      } else if (t.writer_error) {
+        return t.writer_error->wrap(what);
       } else {
         kind = "write error";
       }
@@ -353,10 +367,10 @@ class Loop {
     }
     curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &t->resp.status);
     if (t->req.has_dest && t->resp.status >= 200 && t->resp.status < 300 &&
-        t->req.method != "HEAD" && t->req.dest_exact && t->resp.body_bytes != t->req.dest.size()) {
+        t->req.method != "HEAD" && t->req.dest_exact && t->resp.body_bytes != t->dest_size()) {
       Error err(ErrorCode::kDataLoss,
                 fmt::format("{} {}: response body has {} bytes, expected {}", t->req.method,
-                            t->req.url, t->resp.body_bytes, t->req.dest.size()));
+                            t->req.url, t->resp.body_bytes, t->dest_size()));
       err.with_http_status(static_cast<int>(t->resp.status));
       finish(std::move(t), std::move(err));
       return;

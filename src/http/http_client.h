@@ -39,6 +39,10 @@ struct HttpConfig {
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
+/// Receives a response body piece by piece: `offset` is the piece's position within the body.
+/// Runs on an event-loop thread; returning an error aborts the transfer with that error.
+using BodyWriter = std::function<Status(std::uint64_t offset, std::span<const std::byte> data)>;
+
 /// One request. Spans must stay valid until the completion runs.
 struct Request {
   std::string method = "GET";
@@ -50,6 +54,10 @@ struct Request {
   /// kDataLoss). When empty, the body is returned in Response::body.
   std::span<std::byte> dest;
   bool has_dest = false;
+  /// Instead of `dest`: a 2xx body goes to this writer, and must be `writer_size` bytes (the
+  /// same exactness rules as `dest`). Requires has_dest.
+  BodyWriter writer;
+  std::uint64_t writer_size = 0;
   /// false: the body may be shorter than dest (a range that runs past the end of an object);
   /// Response::body_bytes tells how much arrived. Longer is always kDataLoss.
   bool dest_exact = true;

@@ -38,19 +38,34 @@ Error beyond_end(const std::string& uri, std::uint64_t offset, std::uint64_t siz
 
 }  // namespace
 
+void RangeRequest::apply(ServiceCall& c, const char* range_header_name,
+                         std::string_view uri) const {
+  c.headers.emplace_back(range_header_name, range_header(offset, length));
+  if (!if_match.empty()) c.headers.emplace_back("If-Match", if_match);
+  c.has_dest = true;
+  c.dest_exact = exact;
+  if (writer) {
+    c.writer = writer;
+    c.writer_size = length;
+  } else {
+    c.dest = dest;
+  }
+  c.what = fmt::format("GET {} bytes={}-{}", uri, offset, offset + length - 1);
+}
+
 struct RangedReader::Probe {
   std::uint64_t total = 0;  // object size
   std::uint64_t got = 0;    // bytes that landed in dest
   std::string etag;
 };
 
-Result<RangedReader::Probe> RangedReader::probe(const RangedSource& src, std::uint64_t offset,
-                                                std::span<std::byte> dest,
+Result<RangedReader::Probe> RangedReader::probe(const RangedSource& src, RangeRequest req,
                                                 const CancellationToken& cancel) {
+  const std::uint64_t offset = req.offset;
   const std::string what =
-      fmt::format("GET {} bytes={}-{}", src.uri, offset, offset + dest.size() - 1);
-  auto r = wait_for(
-      [&](Completion done) { src.send(offset, dest, false, {}, cancel, std::move(done)); });
+      fmt::format("GET {} bytes={}-{}", src.uri, offset, offset + req.length - 1);
+  req.exact = false;
+  auto r = wait_for([&](Completion done) { src.send(req, cancel, std::move(done)); });
   if (!r.ok()) {
     if (r.error().code() != ErrorCode::kOutOfRange) return std::move(r).error();
     // 416: the range starts at or past the end. Only a HEAD can tell which (rare path).
@@ -89,29 +104,47 @@ Result<RangedReader::Probe> RangedReader::probe(const RangedSource& src, std::ui
   return p;
 }
 
+namespace {
+
+// Completion of a later range: only a 206 with exactly the Content-Range asked for is success.
+Completion check_range(std::uint64_t at, std::uint64_t n, std::function<void(Status)> done) {
+  return [at, n, done = std::move(done)](Result<Response> r) {
+    if (!r.ok()) return done(std::move(r).error());
+    std::uint64_t first = 0, last = 0;
+    std::int64_t total = -1;
+    if (r->status != 206 ||
+        !parse_content_range(r->header("content-range"), &first, &last, &total) || first != at ||
+        last - first + 1 != n) {
+      return done(Error(ErrorCode::kDataLoss,
+                        fmt::format("range at {} ({} bytes): server answered HTTP {} with "
+                                    "Content-Range '{}'",
+                                    at, n, r->status, r->header("content-range"))));
+    }
+    done(ok_status());
+  };
+}
+
+// The writer of one range's body: pieces land at base + their offset in the body.
+BodyWriter writer_at(const PositionalWriter& w, std::uint64_t base) {
+  return [&w, base](std::uint64_t off, std::span<const std::byte> data) {
+    return w(base + off, data);
+  };
+}
+
+}  // namespace
+
 RangeReadFn RangedReader::range_reader(const RangedSource& src, std::uint64_t base,
                                        std::string etag) {
   // By reference: the RangeEngine waits for every range before the caller's src goes away.
   const RangedSource* s = &src;
   return [s, base, etag](std::uint64_t off, std::span<std::byte> dest,
                          const CancellationToken& cancel, std::function<void(Status)> done) {
-    const std::uint64_t at = base + off;
-    s->send(
-        at, dest, true, etag, cancel,
-        [at, n = dest.size(), done = std::move(done)](Result<Response> r) {
-          if (!r.ok()) return done(std::move(r).error());
-          std::uint64_t first = 0, last = 0;
-          std::int64_t total = -1;
-          if (r->status != 206 ||
-              !parse_content_range(r->header("content-range"), &first, &last, &total) ||
-              first != at || last - first + 1 != n) {
-            return done(Error(ErrorCode::kDataLoss,
-                              fmt::format("range at {} ({} bytes): server answered HTTP {} with "
-                                          "Content-Range '{}'",
-                                          at, n, r->status, r->header("content-range"))));
-          }
-          done(ok_status());
-        });
+    RangeRequest rr;
+    rr.offset = base + off;
+    rr.length = dest.size();
+    rr.dest = dest;
+    rr.if_match = etag;
+    s->send(rr, cancel, check_range(rr.offset, rr.length, std::move(done)));
   };
 }
 
@@ -127,7 +160,11 @@ Result<Bytes> RangedReader::read_from(const RangedSource& src, std::uint64_t off
   }
   OMNIO_ASSIGN_OR_RETURN(AlignedBuffer head_buf, AlignedBuffer::allocate(first, kBufferAlignment));
   auto buf = std::make_shared<AlignedBuffer>(std::move(head_buf));
-  OMNIO_ASSIGN_OR_RETURN(Probe p, probe(src, offset, buf->span(), opts.cancel));
+  RangeRequest head_req;
+  head_req.offset = offset;
+  head_req.length = first;
+  head_req.dest = buf->span();
+  OMNIO_ASSIGN_OR_RETURN(Probe p, probe(src, head_req, opts.cancel));
   const std::uint64_t end = length ? std::min(p.total, offset + *length) : p.total;
   if (offset + p.got >= end) {
     const std::size_t n = static_cast<std::size_t>(end - offset);
@@ -163,7 +200,11 @@ Result<std::uint64_t> RangedReader::get_into(const RangedSource& src, std::uint6
   }
   auto head_part = dest.first(std::min<std::size_t>(dest.size(), config().chunk_size));
   for (int i = 1;; ++i) {
-    OMNIO_ASSIGN_OR_RETURN(Probe p, probe(src, offset, head_part, opts.cancel));
+    RangeRequest head_req;
+    head_req.offset = offset;
+    head_req.length = head_part.size();
+    head_req.dest = head_part;
+    OMNIO_ASSIGN_OR_RETURN(Probe p, probe(src, head_req, opts.cancel));
     const std::uint64_t end = std::min<std::uint64_t>(p.total, offset + dest.size());
     if (offset + p.got >= end) return static_cast<std::uint64_t>(end - offset);
     auto rest = dest.subspan(p.got, static_cast<std::size_t>(end - offset - p.got));
@@ -179,7 +220,10 @@ Status RangedReader::get_to_sink(const RangedSource& src, const ChunkSink& sink,
   OMNIO_ASSIGN_OR_RETURN(AlignedBuffer first,
                          AlignedBuffer::allocate(config().chunk_size, kBufferAlignment));
   auto buf = std::make_shared<AlignedBuffer>(std::move(first));
-  OMNIO_ASSIGN_OR_RETURN(Probe p, probe(src, 0, buf->span(), opts.cancel));
+  RangeRequest head_req;
+  head_req.length = buf->size();
+  head_req.dest = buf->span();
+  OMNIO_ASSIGN_OR_RETURN(Probe p, probe(src, head_req, opts.cancel));
   const std::uint64_t got = p.got;
   OMNIO_TRY(sink(0, view_of(std::move(buf), static_cast<std::size_t>(got))));
   if (got >= p.total) return ok_status();
@@ -190,6 +234,36 @@ Status RangedReader::get_to_sink(const RangedSource& src, const ChunkSink& sink,
   OMNIO_TRY(engine_.download_to_sink(p.total - got, range_reader(src, got, p.etag), shifted, alloc,
                                      opts.cancel));
   return ok_status();
+}
+
+Result<std::uint64_t> RangedReader::get_positional(const RangedSource& src,
+                                                   const PositionalWriter& writer,
+                                                   const ReadOptions& opts) {
+  for (int i = 1;; ++i) {
+    // The first range learns the size (and ETag) with its bytes already at their place.
+    RangeRequest head_req;
+    head_req.length = config().chunk_size;
+    head_req.writer = writer_at(writer, 0);
+    OMNIO_ASSIGN_OR_RETURN(Probe p, probe(src, head_req, opts.cancel));
+    if (p.got >= p.total) return p.total;
+    const std::uint64_t base = p.got;
+    RangeFetchFn fetch = [&src, &writer, base, etag = p.etag](std::uint64_t off, std::uint64_t n,
+                                                              const CancellationToken& cancel,
+                                                              std::function<void(Status)> done) {
+      RangeRequest rr;
+      rr.offset = base + off;
+      rr.length = n;
+      rr.writer = writer_at(writer, rr.offset);
+      rr.if_match = etag;
+      src.send(rr, cancel, check_range(rr.offset, n, std::move(done)));
+    };
+    auto r = engine_.download_unordered(p.total - base, fetch, opts.cancel);
+    if (r.ok()) return p.total;
+    // A replaced object is read again from the start: every byte is written again, and the
+    // caller keeps [0, returned size).
+    if (i == kReadRestartsOnChange || !object_changed(r.error())) return std::move(r).error();
+    log::debug("{}: changed during a ranged read; reading again", src.uri);
+  }
 }
 
 }  // namespace omnio::http

@@ -12,23 +12,37 @@
 
 #include "http/content_range.h"
 #include "http/http_client.h"
+#include "http/service_call.h"
 #include "omnio/object_store.h"
 #include "omnio/range_engine.h"
 
 namespace omnio::http {
 
+/// One ranged GET of a RangedSource: `length` bytes at `offset`, landing in `dest` (length ==
+/// dest.size()) or, when `writer` is set, handed to it (offset within this range's body).
+struct RangeRequest {
+  std::uint64_t offset = 0;
+  std::uint64_t length = 0;
+  std::span<std::byte> dest;
+  BodyWriter writer;
+  /// false: the body may be shorter (a range that runs past the end of the object).
+  bool exact = true;
+  /// Sent as If-Match when not empty.
+  std::string if_match;
+
+  /// Fills a backend's GET: the range in `range_header_name` ("Range" / "x-ms-range"), If-Match,
+  /// the destination or writer, and `what` ("GET uri bytes=a-b").
+  void apply(ServiceCall& c, const char* range_header_name, std::string_view uri) const;
+};
+
 /// One object of a backend, as the shared read path needs it.
 struct RangedSource {
   /// "s3://bucket/key" for messages.
   std::string uri;
-  /// Sends a GET of `dest.size()` bytes at `offset` (the backend picks the range header: "Range"
-  /// or "x-ms-range", value from range_header()), with If-Match `if_match` when not empty, the
-  /// body landing in `dest` (exactly, or possibly shorter when !exact). `done` gets 2xx responses;
-  /// other statuses arrive as typed errors (412 must be kDataLoss with HTTP status 412, 416
-  /// kOutOfRange).
-  std::function<void(std::uint64_t offset, std::span<std::byte> dest, bool exact,
-                     const std::string& if_match, const CancellationToken& cancel, Completion done)>
-      send;
+  /// Sends the GET of `r` (the backend picks the range header: "Range" or "x-ms-range", value from
+  /// range_header()). `done` gets 2xx responses; other statuses arrive as typed errors (412 must
+  /// be kDataLoss with HTTP status 412, 416 kOutOfRange).
+  std::function<void(const RangeRequest& r, const CancellationToken& cancel, Completion done)> send;
   /// Size and ETag without reading (HEAD / Get Blob Properties): only for 416 answers and
   /// zero-length reads.
   std::function<Result<ObjectMetadata>()> head;
@@ -45,11 +59,13 @@ class RangedReader {
   Result<std::uint64_t> get_into(const RangedSource& src, std::uint64_t offset,
                                  std::span<std::byte> dest, const ReadOptions& opts);
   Status get_to_sink(const RangedSource& src, const ChunkSink& sink, const ReadOptions& opts);
+  /// ObjectStore::get_positional: ranges go straight from the connection to `writer`.
+  Result<std::uint64_t> get_positional(const RangedSource& src, const PositionalWriter& writer,
+                                       const ReadOptions& opts);
 
  private:
   struct Probe;
-  Result<Probe> probe(const RangedSource& src, std::uint64_t offset, std::span<std::byte> dest,
-                      const CancellationToken& cancel);
+  Result<Probe> probe(const RangedSource& src, RangeRequest req, const CancellationToken& cancel);
   Result<Bytes> read_from(const RangedSource& src, std::uint64_t offset,
                           std::optional<std::uint64_t> length, const ReadOptions& opts);
   RangeReadFn range_reader(const RangedSource& src, std::uint64_t base, std::string etag);

@@ -21,6 +21,9 @@ struct ServiceCall {
   std::span<std::byte> dest;
   bool has_dest = false;
   bool dest_exact = true;
+  /// Instead of `dest` (see Request::writer).
+  BodyWriter writer;
+  std::uint64_t writer_size = 0;
   std::chrono::milliseconds timeout{0};
   bool idempotent = true;
   CancellationToken cancel;
@@ -34,6 +37,8 @@ struct ServiceCall {
     r.dest = dest;
     r.has_dest = has_dest;
     r.dest_exact = dest_exact;
+    r.writer = writer;
+    r.writer_size = writer_size;
     r.timeout = timeout;
     r.cancel = cancel;
   }

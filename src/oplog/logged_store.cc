@@ -1,6 +1,7 @@
 // LoggedStore: forwards every call to the wrapped store and records it once in an OpLog.
 #include "omnio/logged_store.h"
 
+#include <atomic>
 #include <tuple>
 
 namespace omnio {
@@ -84,6 +85,11 @@ class LoggedWriter final : public ObjectWriter {
   std::uint64_t bytes_written() const override { return inner_->bytes_written(); }
   std::uint64_t stored_bytes() const override { return inner_->stored_bytes(); }
   std::uint32_t crc32c() const override { return inner_->crc32c(); }
+  bool supports_write_at() const override { return inner_->supports_write_at(); }
+  Status write_at(std::uint64_t offset, std::span<const std::byte> data) override {
+    return inner_->write_at(offset, data);
+  }
+  Status set_size(std::uint64_t size) override { return inner_->set_size(size); }
   const std::string& uri() const override { return inner_->uri(); }
 
  private:
@@ -147,6 +153,21 @@ class LoggedStore final : public ObjectStore {
         opts);
     op.commit(error_of(s), bytes);
     return s;
+  }
+
+  Result<std::uint64_t> get_positional(std::string_view uri, const PositionalWriter& writer,
+                                       const ReadOptions& opts) override {
+    Op op(*log_, "GET", uri);
+    std::atomic<bool> first{true};
+    auto r = inner_->get_positional(
+        uri,
+        [&](std::uint64_t offset, std::span<const std::byte> data) {
+          if (first.exchange(false, std::memory_order_relaxed)) op.set_first_byte(Clock::now());
+          return writer(offset, data);
+        },
+        opts);
+    op.commit(error_of(r), r.ok() ? *r : 0);
+    return r;
   }
 
   Status put(std::string_view uri, const Bytes& data, const PutOptions& opts) override {

@@ -96,14 +96,18 @@ Result<WorkloadReport> run_get_workload(const std::vector<std::string>& uris, st
       [&](std::size_t i) -> Status {
         ReadOptions ro;
         ro.cancel = cancel;
-        OMNIO_TRY(stores[i]->get_to_sink(
-            uris[i],
-            [&](std::uint64_t, Bytes chunk) {
-              bytes.fetch_add(chunk.size(), std::memory_order_relaxed);
-              if (callbacks.on_bytes) callbacks.on_bytes(chunk.size());
-              return ok_status();
-            },
-            ro));
+        // The data is discarded: take it in any order, with no range buffers.
+        // Progress counts pieces as they arrive (a retried range counts again); the report
+        // counts each object's size once.
+        OMNIO_ASSIGN_OR_RETURN(std::uint64_t size,
+                               stores[i]->get_positional(
+                                   uris[i],
+                                   [&](std::uint64_t, std::span<const std::byte> data) {
+                                     if (callbacks.on_bytes) callbacks.on_bytes(data.size());
+                                     return ok_status();
+                                   },
+                                   ro));
+        bytes.fetch_add(size, std::memory_order_relaxed);
         if (callbacks.on_object) callbacks.on_object();
         return ok_status();
       });

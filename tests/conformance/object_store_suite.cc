@@ -2,7 +2,9 @@
 
 #include <zstd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <mutex>
 #include <thread>
 
 #include "omnio/crc32c.h"
@@ -38,10 +40,10 @@ Bytes pattern_bytes(std::size_t n, std::uint64_t seed) {
 
 namespace {
 
-#define ASSERT_OK(expr)                                                  \
-  do {                                                                   \
-    auto&& r_ = (expr);                                                  \
-    ASSERT_TRUE(r_.ok()) << #expr << ": " << r_.error().to_string();     \
+#define ASSERT_OK(expr)                                              \
+  do {                                                               \
+    auto&& r_ = (expr);                                              \
+    ASSERT_TRUE(r_.ok()) << #expr << ": " << r_.error().to_string(); \
   } while (0)
 
 TEST_P(ObjectStoreConformance, PutGetRoundTripSizes) {
@@ -156,13 +158,13 @@ TEST_P(ObjectStoreConformance, ListStringPrefixSortedFullUris) {
   EXPECT_EQ(*l, (std::vector<std::string>{uri("img_001"), uri("img_002"), uri("img_010")}));
   auto all = store_->list(prefix_, true);
   ASSERT_OK(all);
-  EXPECT_EQ(*all, (std::vector<std::string>{uri("img_001"), uri("img_002"), uri("img_010"),
-                                           uri("imgx"), uri("label.txt"), uri("sub/a"),
-                                           uri("sub/b/c")}));
+  EXPECT_EQ(*all,
+            (std::vector<std::string>{uri("img_001"), uri("img_002"), uri("img_010"), uri("imgx"),
+                                      uri("label.txt"), uri("sub/a"), uri("sub/b/c")}));
   auto flat = store_->list(prefix_, false);
   ASSERT_OK(flat);
   EXPECT_EQ(*flat, (std::vector<std::string>{uri("img_001"), uri("img_002"), uri("img_010"),
-                                            uri("imgx"), uri("label.txt"), uri("sub/")}));
+                                             uri("imgx"), uri("label.txt"), uri("sub/")}));
   auto sub = store_->list(uri("sub/"), false);
   ASSERT_OK(sub);
   EXPECT_EQ(*sub, (std::vector<std::string>{uri("sub/a"), uri("sub/b/")}));
@@ -177,7 +179,8 @@ TEST_P(ObjectStoreConformance, ListStringPrefixSortedFullUris) {
 }
 
 TEST_P(ObjectStoreConformance, DeleteAndDeletePrefix) {
-  for (auto n : {"d/1", "d/2", "d/x/3", "dd", "keep"}) ASSERT_OK(store_->put(uri(n), pattern_bytes(5)));
+  for (auto n : {"d/1", "d/2", "d/x/3", "dd", "keep"})
+    ASSERT_OK(store_->put(uri(n), pattern_bytes(5)));
   ASSERT_OK(store_->delete_object(uri("keep")));
   EXPECT_FALSE(*store_->exists(uri("keep")));
   auto again = store_->delete_object(uri("keep"));
@@ -220,7 +223,8 @@ TEST_P(ObjectStoreConformance, WriterPlain) {
 
 TEST_P(ObjectStoreConformance, WriterZstd) {
   std::string text;
-  for (int i = 0; i < 100000; ++i) text += "omnio conformance line " + std::to_string(i % 97) + "\n";
+  for (int i = 0; i < 100000; ++i)
+    text += "omnio conformance line " + std::to_string(i % 97) + "\n";
   Bytes data = Bytes::copy_of(text);
   WriterOptions o;
   o.zstd_level = 3;
@@ -298,6 +302,52 @@ TEST_P(ObjectStoreConformance, MalformedUriIsInvalidArgument) {
   auto r = store_->get(prefix_.substr(0, prefix_.find("://")) + ":/broken");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument);
+}
+
+// get_positional: bytes may arrive in any order and from several threads; together they must be
+// exactly the object, and the returned size its size.
+TEST_P(ObjectStoreConformance, GetPositionalPlacesEveryByte) {
+  for (std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{4096},
+                        std::size_t{(1 << 20) + 7}, std::size_t{5 * 1000 * 1000 + 3}}) {
+    Bytes data = pattern_bytes(n, n + 5);
+    const std::string u = uri("pos-" + std::to_string(n));
+    ASSERT_OK(store_->put(u, data));
+    std::mutex mu;
+    std::vector<std::byte> out(n);
+    std::vector<bool> seen(n);
+    bool outside = false;
+    auto size = store_->get_positional(
+        u, [&](std::uint64_t off, std::span<const std::byte> piece) -> Status {
+          std::lock_guard g(mu);
+          if (off + piece.size() > n) {
+            outside = true;
+            return Error(ErrorCode::kInternal, "piece beyond the object");
+          }
+          std::copy(piece.begin(), piece.end(), out.begin() + static_cast<std::ptrdiff_t>(off));
+          std::fill(seen.begin() + static_cast<std::ptrdiff_t>(off),
+                    seen.begin() + static_cast<std::ptrdiff_t>(off + piece.size()), true);
+          return ok_status();
+        });
+    ASSERT_OK(size);
+    EXPECT_EQ(*size, n);
+    EXPECT_FALSE(outside);
+    EXPECT_EQ(std::count(seen.begin(), seen.end(), false), 0) << "size " << n;
+    EXPECT_TRUE(std::equal(out.begin(), out.end(), data.data())) << "size " << n;
+  }
+  auto missing = store_->get_positional(
+      uri("no-such-object"), [](std::uint64_t, std::span<const std::byte>) { return ok_status(); });
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code(), ErrorCode::kNotFound) << missing.error().to_string();
+}
+
+// A writer that refuses a piece (a full disk, say) fails the read with its error.
+TEST_P(ObjectStoreConformance, GetPositionalWriterErrorFailsTheRead) {
+  ASSERT_OK(store_->put(uri("pos-err"), pattern_bytes(3 * 1000 * 1000, 9)));
+  auto r = store_->get_positional(uri("pos-err"), [](std::uint64_t, std::span<const std::byte>) {
+    return Error(ErrorCode::kResourceExhausted, "no space left (test)");
+  });
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), ErrorCode::kResourceExhausted) << r.error().to_string();
 }
 
 TEST_P(ObjectStoreConformance, PutMultipartAnyPartSize) {

@@ -225,6 +225,72 @@ TEST(RangeEngine, SinkErrorStopsDownload) {
   EXPECT_EQ(delivered, 3);
 }
 
+// download_unordered: the fetch places its bytes itself (here: into `out` at their offsets, like
+// a pwrite), ranges cover the object exactly once, concurrency stays bounded, errors and
+// cancellation behave as in download_into.
+RangeFetchFn placing_fetch(FakeSource& src, std::vector<std::byte>& out,
+                           std::atomic<std::uint64_t>& placed) {
+  return [&](std::uint64_t off, std::uint64_t n, const CancellationToken& cancel,
+             std::function<void(Status)> done) {
+    src.fn()(off, std::span<std::byte>(out).subspan(off, n), cancel,
+             [&placed, n, done = std::move(done)](Status st) {
+               if (st.ok()) placed += n;
+               done(std::move(st));
+             });
+  };
+}
+
+TEST(RangeEngine, UnorderedPlacesEveryByteOnce) {
+  FakeSource src(pattern((10 << 20) + 777));
+  src.delay = 10ms;
+  RangeEngine eng(cfg(1 << 20, 4, 1 << 20));
+  std::vector<std::byte> out(src.data.size());
+  std::atomic<std::uint64_t> placed{0};
+  auto st = eng.download_unordered(out.size(), placing_fetch(src, out, placed));
+  ASSERT_TRUE(st.ok()) << st.error().to_string();
+  EXPECT_EQ(st->ranges, 11u);
+  EXPECT_EQ(placed.load(), out.size()) << "every byte placed exactly once";
+  EXPECT_LE(src.peak, 4);
+  EXPECT_EQ(out, src.data);
+}
+
+TEST(RangeEngine, UnorderedSmallObjectIsOneRange) {
+  FakeSource src(pattern(100000));
+  RangeEngine eng(cfg(1 << 20, 4, 1 << 20));
+  std::vector<std::byte> out(src.data.size());
+  std::atomic<std::uint64_t> placed{0};
+  auto st = eng.download_unordered(out.size(), placing_fetch(src, out, placed));
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->ranges, 1u);
+  EXPECT_EQ(out, src.data);
+  EXPECT_TRUE(eng.download_unordered(0, placing_fetch(src, out, placed)).ok());
+}
+
+TEST(RangeEngine, UnorderedErrorsAndCancellation) {
+  FakeSource src(pattern(16 << 20));
+  src.short_at_call = 3;
+  RangeEngine eng(cfg(1 << 20, 4, 0));
+  std::vector<std::byte> out(src.data.size());
+  std::atomic<std::uint64_t> placed{0};
+  auto st = eng.download_unordered(out.size(), placing_fetch(src, out, placed));
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code(), ErrorCode::kDataLoss);
+  EXPECT_EQ(src.inflight, 0) << "returns only after every in-flight range finished";
+
+  FakeSource slow(pattern(16 << 20));
+  slow.delay = 5s;
+  CancellationToken cancel;
+  std::jthread canceller([&] {
+    std::this_thread::sleep_for(100ms);
+    cancel.cancel();
+  });
+  const auto t0 = std::chrono::steady_clock::now();
+  auto c = eng.download_unordered(out.size(), placing_fetch(slow, out, placed), cancel);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().code(), ErrorCode::kCancelled);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
+}
+
 TEST(RangeEngine, ConfigValidation) {
   EXPECT_FALSE(cfg(0, 4, 0).validate().ok());
   EXPECT_FALSE(cfg(1, 0, 0).validate().ok());

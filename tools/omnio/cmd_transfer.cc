@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <vector>
 
@@ -115,7 +116,21 @@ Status cmd_get(const GetArgs& a, const Globals& g) {
   }
 
   Progress progress("get", std::nullopt, g);
-  if (to_stdout || a.discard) {
+  std::uint64_t total = 0;  // the object's size once (progress may count a retried range twice)
+  if (a.discard) {          // nothing to keep: bytes are counted as they arrive, in any order
+    ReadOptions ro;
+    ro.cancel = cancel;
+    auto r = store->get_positional(
+        uri,
+        [&](std::uint64_t, std::span<const std::byte> data) {
+          progress.add(data.size());
+          return ok_status();
+        },
+        ro);
+    progress.finish();
+    if (!r.ok()) return std::move(r).error();
+    total = *r;
+  } else if (to_stdout) {
     bool closed = false;
     ReadOptions ro;
     ro.cancel = cancel;
@@ -134,15 +149,16 @@ Status cmd_get(const GetArgs& a, const Globals& g) {
         ro);
     progress.finish();
     if (!s.ok() && !closed) return s;
+    total = progress.bytes();
   } else {
     OMNIO_ASSIGN_OR_RETURN(std::string dst, to_uri(a.dest));
     dst = resolve_dest(uri, dst);
     OMNIO_ASSIGN_OR_RETURN(auto dstore, store_for_uri(dst, cli_config()));
-    OMNIO_TRY(
-        copy_object(*store, uri, *dstore, dst, cancel, [&](std::uint64_t n) { progress.add(n); }));
+    OMNIO_ASSIGN_OR_RETURN(total, copy_object(*store, uri, *dstore, dst, cancel,
+                                              [&](std::uint64_t n) { progress.add(n); }));
     progress.finish();
   }
-  report_transfer(g, "get", progress.bytes(), progress.seconds(), 1);
+  report_transfer(g, "get", total, progress.seconds(), 1);
   return ok_status();
 }
 
@@ -213,10 +229,11 @@ Status cmd_cp(const CpArgs& a, const Globals& g) {
   if (!a.recursive) {
     dst = resolve_dest(src, dst);
     Progress progress("cp", std::nullopt, g);
-    OMNIO_TRY(
+    OMNIO_ASSIGN_OR_RETURN(
+        std::uint64_t total,
         copy_object(*sstore, src, *dstore, dst, cancel, [&](std::uint64_t n) { progress.add(n); }));
     progress.finish();
-    report_transfer(g, "cp", progress.bytes(), progress.seconds(), 1);
+    report_transfer(g, "cp", total, progress.seconds(), 1);
     return ok_status();
   }
   // Recursive: the objects under SRC/ land under DST/ with their relative paths (never flattened).
@@ -237,17 +254,20 @@ Status cmd_cp(const CpArgs& a, const Globals& g) {
     return Error(ErrorCode::kNotFound, fmt::format("cp -r {}: no objects under this prefix", src));
   }
   Progress progress("cp", total, g);
+  std::atomic<std::uint64_t> copied{0};
   BatchReport rep = run_parallel(
       uris.size(), jobs_or_default(a.jobs), cancel, [&](std::size_t i) { return uris[i]; },
       [&](std::size_t i) -> Status {
         const std::string target = dst + uris[i].substr(src.size());
-        OMNIO_TRY(copy_object(*sstore, uris[i], *dstore, target, cancel,
-                              [&](std::uint64_t n) { progress.add(n); }));
+        OMNIO_ASSIGN_OR_RETURN(std::uint64_t n,
+                               copy_object(*sstore, uris[i], *dstore, target, cancel,
+                                           [&](std::uint64_t k) { progress.add(k); }));
+        copied.fetch_add(n, std::memory_order_relaxed);
         progress.add_object();
         return ok_status();
       });
   progress.finish();
-  report_transfer(g, "cp", progress.bytes(), progress.seconds(), rep.succeeded);
+  report_transfer(g, "cp", copied.load(), progress.seconds(), rep.succeeded);
   return rep.status(fmt::format("cp -r {} {}", src, dst));
 }
 

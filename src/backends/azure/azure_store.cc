@@ -269,19 +269,13 @@ http::RangedSource AzureStore::source(const Target& t) {
   AzureStore* self = this;  // every read waits for its requests before returning
   http::RangedSource src;
   src.uri = uri_of(t);
-  src.send = [self, t, uri = src.uri](std::uint64_t offset, std::span<std::byte> dest, bool exact,
-                                      const std::string& if_match, const CancellationToken& cancel,
+  src.send = [self, t, uri = src.uri](const http::RangeRequest& r, const CancellationToken& cancel,
                                       http::Completion done) {
     Call c;
     c.target = t;
-    c.headers.emplace_back("x-ms-range", http::range_header(offset, dest.size()));
-    if (!if_match.empty()) c.headers.emplace_back("If-Match", if_match);
-    c.dest = dest;
-    c.has_dest = true;
-    c.dest_exact = exact;
+    r.apply(c, "x-ms-range", uri);
     c.timeout = self->cfg_.range_engine.range_timeout;
     c.cancel = cancel;
-    c.what = fmt::format("GET {} bytes={}-{}", uri, offset, offset + dest.size() - 1);
     self->submit(std::move(c), std::move(done));
   };
   src.head = [self, t, uri = src.uri] { return self->properties(t, "GET PROPERTIES " + uri); };
@@ -308,6 +302,13 @@ Status AzureStore::get_to_sink(std::string_view uri, const ChunkSink& sink,
                                const ReadOptions& opts) {
   OMNIO_ASSIGN_OR_RETURN(Target t, target(uri, true));
   return reader_.get_to_sink(source(t), sink, opts);
+}
+
+Result<std::uint64_t> AzureStore::get_positional(std::string_view uri,
+                                                 const PositionalWriter& writer,
+                                                 const ReadOptions& opts) {
+  OMNIO_ASSIGN_OR_RETURN(Target t, target(uri, true));
+  return reader_.get_positional(source(t), writer, opts);
 }
 
 // ---- metadata and namespace

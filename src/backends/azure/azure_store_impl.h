@@ -44,6 +44,8 @@ class AzureStore final : public ObjectStore, public std::enable_shared_from_this
   Result<std::uint64_t> get_into(std::string_view uri, std::uint64_t offset,
                                  std::span<std::byte> dest, const ReadOptions& opts) override;
   Status get_to_sink(std::string_view uri, const ChunkSink& sink, const ReadOptions& opts) override;
+  Result<std::uint64_t> get_positional(std::string_view uri, const PositionalWriter& writer,
+                                       const ReadOptions& opts) override;
 
   Status put(std::string_view uri, const Bytes& data, const PutOptions& opts) override;
   Status put_multipart(std::string_view uri, const Bytes& data,

@@ -188,6 +188,21 @@ class LocalSink final : public RawSink {
     return ok_status();
   }
 
+  // Buffered files can be written anywhere; O_DIRECT ones stream through the staging buffer.
+  bool positional() const override { return !dfd_; }
+
+  Status write_at(std::uint64_t offset, std::span<const std::byte> data) override {
+    return pwrite_full(bfd_.get(), data.data(), data.size(), offset);
+  }
+
+  Status set_size(std::uint64_t size) override {
+    if (::ftruncate(bfd_.get(), static_cast<off_t>(size)) != 0) {
+      return errno_error(errno, fmt::format("truncate {} to {} bytes", tmp_, size));
+    }
+    off_ = size;
+    return ok_status();
+  }
+
   Status abort() override {
     done_ = true;
     if (::unlink(tmp_.c_str()) != 0 && errno != ENOENT) {
