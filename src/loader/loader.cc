@@ -13,6 +13,7 @@
 
 #include "omnio/env.h"
 #include "omnio/log.h"
+#include "omnio/records.h"
 #include "omnio/store_factory.h"
 #include "omnio/uri.h"
 
@@ -107,6 +108,43 @@ Dataset Dataset::with_store(std::shared_ptr<ObjectStore> store, std::vector<std:
 }
 
 ObjectStore& Dataset::store_of(std::size_t i) const { return *stores_[store_index_[i]]; }
+
+Result<Dataset> Dataset::tfrecord_records(const Dataset& files, TfRecordIndexFormat index_format) {
+  Dataset d;
+  d.stores_ = files.stores_;
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    const std::string& uri = files.uris_[i];
+    if (uri.size() >= 4 && uri.compare(uri.size() - 4, 4, ".idx") == 0) continue;
+    if (files.range_of(i)) {
+      return Error(ErrorCode::kInvalidArgument,
+                   "dataset: tfrecord_records needs a dataset of whole objects");
+    }
+    ObjectStore& store = files.store_of(i);
+    const std::string index_uri = uri + ".idx";
+    std::vector<TfRecordSpan> spans;
+    auto index = store.get(index_uri);
+    if (index.ok()) {
+      OMNIO_ASSIGN_OR_RETURN(spans, parse_tfrecord_index(*index, index_uri, index_format));
+    } else if (index.error().code() == ErrorCode::kNotFound) {
+      auto object = store.get(uri);
+      if (!object.ok()) return object.error().wrap("dataset: reading TFRecord " + uri);
+      OMNIO_ASSIGN_OR_RETURN(spans, scan_tfrecord(*object, uri));
+      log::debug("dataset: {} has no index; scanned {} records", uri, spans.size());
+    } else {
+      return index.error().wrap("dataset: reading TFRecord index " + index_uri);
+    }
+    for (const auto& sp : spans) {
+      d.uris_.push_back(uri);
+      d.store_index_.push_back(files.store_index_[i]);
+      d.ranges_.push_back(ItemRange{sp.offset, sp.size});
+    }
+  }
+  if (d.uris_.empty()) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "dataset: the TFRecord objects hold no records (expected at least one)");
+  }
+  return d;
+}
 
 // ---- Sampler
 // -------------------------------------------------------------------------------------
@@ -249,9 +287,15 @@ double LoaderMetrics::bytes_per_second() const {
 
 namespace loader_detail {
 
+// What one item request produced.
+struct Fetched {
+  Bytes data;
+  std::vector<NpyArray> arrays;
+};
+
 struct Outcome {
   std::size_t position = 0;
-  Result<Bytes> data = Bytes();
+  Result<Fetched> data = Fetched();
 };
 
 // A request whose deadline the watchdog enforces.
@@ -265,6 +309,7 @@ constexpr std::size_t kLatencySamples = 1 << 17;  // reservoir for percentiles
 
 }  // namespace loader_detail
 
+using loader_detail::Fetched;
 using loader_detail::InFlight;
 using loader_detail::kLatencySamples;
 using loader_detail::Outcome;
@@ -286,9 +331,9 @@ struct DataLoader::State {
   std::size_t next_claim = 0;      // next position a worker takes
   std::size_t base = 0;            // positions below this were handed to the consumer
   std::size_t batch_number = 0;
-  std::map<std::size_t, Result<Bytes>> ready;  // position -> outcome (ordered mode)
-  std::vector<Outcome> completed;              // completion order
-  std::optional<Error> fatal;                  // OnError::kFail: the stream's error
+  std::map<std::size_t, Result<Fetched>> ready;  // position -> outcome (ordered mode)
+  std::vector<Outcome> completed;                // completion order
+  std::optional<Error> fatal;                    // OnError::kFail: the stream's error
   bool fatal_reported = false;
   std::map<std::uint64_t, InFlight> inflight;
   std::uint64_t next_request_id = 0;
@@ -314,10 +359,48 @@ struct DataLoader::State {
     }
   }
 
-  // One item request with retries; runs on a worker thread without the lock.
-  Result<Bytes> fetch(std::size_t index, const CancellationToken& etoken) {
+  // Turns an item's bytes into what the format delivers.
+  Result<Fetched> decode(std::size_t index, Bytes raw) const {
+    const std::string& uri = dataset.keys()[index];
+    Fetched f;
+    switch (config.options.format) {
+      case ObjectFormat::kRaw:
+        break;
+      case ObjectFormat::kNpy: {
+        OMNIO_ASSIGN_OR_RETURN(NpyArray a, parse_npy(raw, uri));
+        f.arrays.push_back(std::move(a));
+        break;
+      }
+      case ObjectFormat::kNpz: {
+        OMNIO_ASSIGN_OR_RETURN(f.arrays, parse_npz(raw, uri));
+        break;
+      }
+      case ObjectFormat::kTfRecord: {
+        OMNIO_ASSIGN_OR_RETURN(raw,
+                               tfrecord_record_data(raw, uri, dataset.range_of(index)->offset));
+        break;
+      }
+    }
+    if (config.transform) {
+      auto t2 = config.transform(uri, std::move(raw));
+      if (!t2.ok()) return t2.error().wrap(fmt::format("transform of {}", uri));
+      raw = std::move(*t2);
+    }
+    f.data = std::move(raw);
+    return f;
+  }
+
+  // One item request with retries, then its decoding; runs on a worker thread without the lock.
+  Result<Fetched> fetch(std::size_t index, const CancellationToken& etoken) {
+    Result<Bytes> r = fetch_bytes(index, etoken);
+    if (!r.ok()) return r.error();
+    return decode(index, std::move(*r));
+  }
+
+  Result<Bytes> fetch_bytes(std::size_t index, const CancellationToken& etoken) {
     const PoolConfig& pool = config.pool;
     const std::string& uri = dataset.keys()[index];
+    const std::optional<ItemRange> range = dataset.range_of(index);
     for (int attempt = 1;; ++attempt) {
       CancellationToken req = etoken.child();
       std::uint64_t id = 0;
@@ -329,7 +412,20 @@ struct DataLoader::State {
       const auto t = Clock::now();
       ReadOptions ro;
       ro.cancel = req;
-      Result<Bytes> r = dataset.store_of(index).get(uri, ro);
+      Result<Bytes> r =
+          range ? dataset.store_of(index).get_range(uri, range->offset, range->length, ro)
+                : dataset.store_of(index).get(uri, ro);
+      if (range && !r.ok() && r.error().code() == ErrorCode::kOutOfRange) {
+        r = Error(ErrorCode::kDataLoss,
+                  fmt::format("{}: at byte offset {}: the index names a record past the end of "
+                              "the object ({})",
+                              uri, range->offset, r.error().to_string()));
+      } else if (r.ok() && range && r->size() != range->length) {
+        r = Error(ErrorCode::kDataLoss,
+                  fmt::format("{}: at byte offset {}: the index names {} bytes but the object "
+                              "holds only {} from there",
+                              uri, range->offset, range->length, r->size()));
+      }
       bool timed_out = false;
       {
         std::lock_guard g(mu);
@@ -344,14 +440,7 @@ struct DataLoader::State {
                   fmt::format("GET {}: no answer within the loader's request timeout of {} ms", uri,
                               pool.request_timeout.count()));
       }
-      if (r.ok()) {
-        if (config.transform) {
-          auto t2 = config.transform(uri, std::move(*r));
-          if (!t2.ok()) return t2.error().wrap(fmt::format("transform of {}", uri));
-          return t2;
-        }
-        return r;
-      }
+      if (r.ok()) return r;
       if (etoken.is_cancelled())
         return Error(ErrorCode::kCancelled, fmt::format("GET {}: loader cancelled", uri));
       if (attempt >= pool.retry.max_attempts || !RetryPolicy::is_retryable(r.error())) {
@@ -389,12 +478,12 @@ struct DataLoader::State {
       const std::uint64_t gen = generation;
       CancellationToken etoken = epoch_token;
       lock.unlock();
-      Result<Bytes> r = fetch(index, etoken);
+      Result<Fetched> r = fetch(index, etoken);
       lock.lock();
       if (gen != generation) continue;  // an abandoned epoch
       if (r.ok()) {
         ++m.items;
-        m.bytes += r->size();
+        m.bytes += r->data.size();
       } else if (r.error().code() != ErrorCode::kCancelled || !etoken.is_cancelled()) {
         ++m.errors;
         if (config.options.on_error == LoaderOptions::OnError::kFail && !fatal) {
@@ -435,6 +524,11 @@ Result<std::unique_ptr<DataLoader>> DataLoader::create(Dataset dataset, LoaderCo
   OMNIO_TRY(config.validate());
   if (dataset.size() == 0)
     return Error(ErrorCode::kInvalidArgument, "loader: the dataset is empty");
+  if (config.options.format == ObjectFormat::kTfRecord && !dataset.range_of(0)) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "loader: options.format tfrecord needs a dataset of records "
+                 "(Dataset::tfrecord_records), not of whole objects");
+  }
   auto s = std::make_shared<State>();
   s->dataset = std::move(dataset);
   s->config = std::move(config);
@@ -525,13 +619,18 @@ Result<std::optional<Batch>> DataLoader::next() {
   Batch b;
   b.epoch = s.epoch;
   b.number = s.batch_number++;
-  const auto take = [&](std::size_t pos, Result<Bytes> r) {
+  const auto take = [&](std::size_t pos, Result<Fetched> r) {
     const std::size_t index = s.order[pos];
     const std::string& uri = s.dataset.keys()[index];
+    const auto range = s.dataset.range_of(index);
+    Item item{uri, index, range ? range->offset : 0, Bytes(), {}, std::nullopt};
     if (r.ok()) {
-      b.items.push_back(Item{uri, index, std::move(*r), std::nullopt});
+      item.data = std::move(r->data);
+      item.arrays = std::move(r->arrays);
+      b.items.push_back(std::move(item));
     } else if (s.config.options.on_error == LoaderOptions::OnError::kDeliver) {
-      b.items.push_back(Item{uri, index, Bytes(), std::move(r).error()});
+      item.error = std::move(r).error();
+      b.items.push_back(std::move(item));
     } else {
       b.errors.push_back(ItemError{uri, index, std::move(r).error()});
     }
