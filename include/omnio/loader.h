@@ -77,10 +77,18 @@ class Dataset {
     if (ranges_.empty()) return std::nullopt;
     return ranges_[i];
   }
+  /// The size of item `i` as listed (from_prefix) or indexed (a record's length); nullopt when
+  /// unknown (URI lists). The loader reads items of known size into reused buffers.
+  std::optional<std::uint64_t> listed_size(std::size_t i) const {
+    if (!ranges_.empty()) return ranges_[i].length;
+    if (sizes_.empty()) return std::nullopt;
+    return sizes_[i];
+  }
 
  private:
   std::vector<std::string> uris_;
-  std::vector<ItemRange> ranges_;  // empty, or one per item
+  std::vector<ItemRange> ranges_;     // empty, or one per item
+  std::vector<std::uint64_t> sizes_;  // empty, or the listing's size per item
   std::vector<std::uint32_t> store_index_;
   std::vector<std::shared_ptr<ObjectStore>> stores_;
 };

@@ -184,9 +184,11 @@ Result<NpyArray> parse_npy(const Bytes& object, std::string_view name, std::uint
   }
   const std::uint64_t data_at = header_at + header_len;
   if (size - data_at != bytes) {
+    std::string shape_text = fmt::format("{}", fmt::join(d.shape, ", "));
+    if (d.shape.size() == 1) shape_text += ',';  // Python's 1-tuple
     return corrupt(name, base_offset + data_at,
                    fmt::format("npy data is {} bytes but dtype '{}' and shape ({}) need {}",
-                               size - data_at, d.descr, fmt::join(d.shape, ", "), bytes));
+                               size - data_at, d.descr, shape_text, bytes));
   }
   NpyArray a;
   a.dtype = std::move(d.descr);

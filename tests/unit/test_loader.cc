@@ -373,6 +373,44 @@ TEST(Loader, TenThousandItemsWithFivePercentTransientFailuresExactlyOnceInEveryM
   EXPECT_EQ(retries, 500u);
 }
 
+// Items of 1 MiB and more with a listed size are read into reused buffers; an object that grew
+// or shrank after the listing is still delivered whole, as it is now.
+TEST_F(LoaderFiles, LargeItemsAreDeliveredWholeEvenWhenTheyChangeSizeAfterListing) {
+  const auto content = [](std::size_t i, std::size_t n) {
+    std::string s(n, '\0');
+    for (std::size_t k = 0; k < n; ++k) s[k] = static_cast<char>((k * 31 + i * 7) & 0xFF);
+    return s;
+  };
+  std::vector<std::string> want;
+  for (std::size_t i = 0; i < 6; ++i) {
+    want.push_back(content(i, (3 << 19) + i));  // 1.5 MiB + i
+    std::ofstream(dir_ / fmt::format("big{}", i), std::ios::binary) << want.back();
+  }
+  auto ds = Dataset::from_prefix("file://" + dir_.string() + "/");
+  ASSERT_TRUE(ds.ok());
+  ASSERT_EQ(ds->listed_size(1), want[1].size());
+  want[2] += "grown after listing";
+  std::ofstream(dir_ / "big2", std::ios::binary | std::ios::app) << "grown after listing";
+  want[4].resize((1 << 20) + 5);
+  std::filesystem::resize_file(dir_ / "big4", want[4].size());
+  auto l = DataLoader::create(*ds, conf(2, 2));
+  ASSERT_TRUE(l.ok());
+  for (std::size_t epoch = 0; epoch < 3; ++epoch) {
+    ASSERT_TRUE((*l)->start_epoch(epoch).ok());
+    std::size_t seen = 0;
+    while (true) {
+      auto b = (*l)->next();
+      ASSERT_TRUE(b.ok()) << b.error().to_string();
+      if (!*b) break;
+      for (const Item& it : (*b)->items) {
+        ASSERT_EQ(it.data.as_string_view(), want[it.index]) << "item " << it.index;
+        ++seen;
+      }
+    }
+    EXPECT_EQ(seen, 6u);
+  }
+}
+
 TEST_F(LoaderFiles, DatasetFromUriFileAndFromUris) {
   const std::string prefix = make_files(5);
   auto list = dir_ / "list.txt";
