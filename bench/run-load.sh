@@ -59,34 +59,42 @@ for set in $sets; do
   fi
   labels+=("$set|$count|$obj")
 done
-# Loader settings per set: the window (readahead x batch) must hold the pool; 64 MiB items are
-# kept to 16 in memory (1 GiB).
-settings() {  # settings OBJ -> "POOL BATCH READAHEAD"
-  if (( $1 >= 16 << 20 )); then echo "16 8 2"; else echo "32 32 4"; fi
+# Concurrency per set (load --pool = get -j) with the loader's batch and readahead: the window
+# (readahead x batch) holds the pool; 64 MiB items are measured at 4 and 16 in flight (memory:
+# window + one batch of 64 MiB buffers).
+settings() {  # settings OBJ -> lines "POOL BATCH READAHEAD"
+  if (( $1 >= 16 << 20 )); then printf '4 4 2\n16 4 4\n'; else echo "32 32 4"; fi
 }
 
 echo "== cache: $cache; ${#labels[@]} sets x $repeat rounds (load, get, torch); $(uptime)" >&2
 for round in $(seq "$repeat"); do
   for l in "${labels[@]}"; do
     IFS='|' read -r set count obj <<<"$l"
-    read -r pool batch ra <<<"$(settings "$obj")"
     bytes=$((count * obj))
-    timed_run load "$set" "$bytes" "$omnio" -q load "file://$dir/$set/" --pool "$pool" --batch-size "$batch" --readahead "$ra"
-    timed_run get "$set" "$bytes" "$omnio" -q get "file://$dir/$set/" --discard -j "$pool"
-    timed_run torch "$set" "$bytes" "$PY" "$torch_py" "$dir/$set" "$batch" 2
+    while read -r pool batch ra; do
+      timed_run load "$set|$pool" "$bytes" "$omnio" -q load "file://$dir/$set/" --pool "$pool" --batch-size "$batch" --readahead "$ra"
+      timed_run get "$set|$pool" "$bytes" "$omnio" -q get "file://$dir/$set/" --discard -j "$pool"
+    done < <(settings "$obj")
+    tb=$(( obj >= 16 << 20 ? 4 : 32 ))  # the loader's batch size
+    timed_run torch "$set" "$bytes" "$PY" "$torch_py" "$dir/$set" "$tb" 2
   done
 done
+echo "== done; $(uptime)" >&2
 
-printf '\n| data set (%s cache) | load GB/s | get GB/s | torch GB/s | load / get | load / torch | CPU s load / get / torch | peak RSS MiB load / get / torch |\n' "$cache"
-printf '|---|---:|---:|---:|---:|---:|---|---|\n'
+printf '\n| data set (%s cache) | N | load GB/s | get -j N GB/s | torch GB/s | load / get | load / torch | CPU s load / get / torch | peak RSS MiB load / get / torch |\n' "$cache"
+printf '|---|---:|---:|---:|---:|---:|---:|---|---|\n'
 for l in "${labels[@]}"; do
   IFS='|' read -r set count obj <<<"$l"
-  col() { awk -F'\t' -v t="$1" -v l="$set" -v c="$2" '$1==t && $2==l {print $c}' "$samples" | median; }
-  lg=$(col load 3) gg=$(col get 3) tg=$(col torch 3)
-  printf '| %s | %.3f | %.3f | %.3f | %.2f | %.2f | %.1f / %.1f / %.1f | %d / %d / %d |\n' "$set" \
-    "$lg" "$gg" "$tg" "$(echo "$lg $gg" | awk '{print $1/$2}')" "$(echo "$lg $tg" | awk '{print $1/$2}')" \
-    "$(col load 4)" "$(col get 4)" "$(col torch 4)" "$(col load 5)" "$(col get 5)" "$(col torch 5)"
+  col() { awk -F'\t' -v t="$1" -v l="$2" -v c="$3" '$1==t && $2==l {print $c}' "$samples" | median; }
+  tg=$(col torch "$set" 3)
+  while read -r pool batch ra; do
+    k="$set|$pool"
+    lg=$(col load "$k" 3) gg=$(col get "$k" 3)
+    printf '| %s | %s | %.3f | %.3f | %.3f | %.2f | %.2f | %.1f / %.1f / %.1f | %d / %d / %d |\n' "$set" "$pool" \
+      "$lg" "$gg" "$tg" "$(echo "$lg $gg" | awk '{print $1/$2}')" "$(echo "$lg $tg" | awk '{print $1/$2}')" \
+      "$(col load "$k" 4)" "$(col get "$k" 4)" "$(col torch "$set" 4)" "$(col load "$k" 5)" "$(col get "$k" 5)" "$(col torch "$set" 5)"
+  done < <(settings "$obj")
 done
-printf '\n(median of %s rounds; pool = get -j: 32 for 128 KiB, 16 for 64 MiB; torch: num_workers=2, same batch size)\n' "$repeat"
+printf '\n(median of %s rounds; N = load --pool = get -j; torch: num_workers=2, batch 32 / 4, prefetch_factor 4)\n' "$repeat"
 printf 'raw samples: %s\n' "$samples"
 [[ -n ${KEEP:-} ]] || rm -rf "$dir"   # KEEP=1 keeps the data sets for another run

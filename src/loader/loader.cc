@@ -1,6 +1,7 @@
 #include "omnio/loader.h"
 
 #include <fmt/format.h>
+#include <sys/mman.h>
 
 #include <algorithm>
 #include <charconv>
@@ -316,6 +317,8 @@ constexpr std::size_t kLatencySamples = 1 << 17;  // reservoir for percentiles
 // page-aligned, so direct:// reads straight into them.
 constexpr std::size_t kLoaderBufferClass = 64 * 1024;
 constexpr std::size_t kLoaderBufferAlignment = 4096;
+// Pooled buffers at least this large are backed by transparent huge pages when the kernel allows.
+constexpr std::size_t kLoaderHugePageThreshold = 8 << 20;
 
 }  // namespace loader_detail
 
@@ -324,6 +327,7 @@ using loader_detail::InFlight;
 using loader_detail::kLatencySamples;
 using loader_detail::kLoaderBufferAlignment;
 using loader_detail::kLoaderBufferClass;
+using loader_detail::kLoaderHugePageThreshold;
 using loader_detail::Outcome;
 
 struct DataLoader::State {
@@ -357,7 +361,8 @@ struct DataLoader::State {
   std::uint64_t latency_seen = 0;
   SplitMix64 reservoir_rng{0x5EED};
 
-  // Reused item buffers (read_item); keeps what the pool and one batch need in steady state.
+  // Reused item buffers (read_item): keeps enough for the window plus the batch the consumer
+  // holds, so a steady run allocates nothing.
   std::shared_ptr<BufferRecycler> buffers;
 
   std::vector<std::jthread> workers;
@@ -388,6 +393,9 @@ struct DataLoader::State {
       auto buf = buffers->acquire(align_up(static_cast<std::size_t>(want), kLoaderBufferClass));
       if (buf.ok()) {
         AlignedBuffer& b = **buf;
+        if (b.capacity() >= kLoaderHugePageThreshold) {
+          (void)::madvise(b.data(), b.capacity(), MADV_HUGEPAGE);  // a hint: may fail
+        }
         auto got = store.get_into(uri, range ? range->offset : 0,
                                   std::span(b.data(), static_cast<std::size_t>(want)), ro);
         if (!got.ok()) return got.error();
@@ -576,8 +584,7 @@ Result<std::unique_ptr<DataLoader>> DataLoader::create(Dataset dataset, LoaderCo
   s->config = std::move(config);
   s->cancel = cancel.child();
   const LoaderConfig& c = s->config;
-  s->buffers = BufferRecycler::create(
-      std::min(s->window(), c.pool.pool_size + c.options.batch_size), kLoaderBufferAlignment);
+  s->buffers = BufferRecycler::create(s->window() + c.options.batch_size, kLoaderBufferAlignment);
   State* raw = s.get();
   s->workers.reserve(s->config.pool.pool_size);
   for (std::size_t i = 0; i < s->config.pool.pool_size; ++i) {
