@@ -330,7 +330,7 @@ Result<std::vector<NpyArray>> parse_npz(const Bytes& object, std::string_view na
       const std::uint64_t id = load_le(p + x, 2), len = load_le(p + x + 2, 2);
       if (id == 0x0001) {
         std::uint64_t f = x + 4;
-        const std::uint64_t fend = f + len;
+        const std::uint64_t fend = std::min(f + len, at + 46 + nlen + xlen);  // a bogus len
         for (std::uint64_t* v : {&usize, &csize, &local}) {
           if (*v != 0xFFFFFFFF) continue;
           if (f + 8 > fend) return corrupt(name, x, "zip64 extra field too short");

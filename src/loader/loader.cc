@@ -316,6 +316,10 @@ constexpr std::size_t kLatencySamples = 1 << 17;  // reservoir for percentiles
 // Pooled item buffers are sized in multiples of this, so items of nearly equal size share them;
 // page-aligned, so direct:// reads straight into them.
 constexpr std::size_t kLoaderBufferClass = 64 * 1024;
+// Items from this size up use pooled buffers: below it malloc is cheap; above it fresh buffers
+// cost page faults (mmap'ed, >= 1 MiB) or let glibc's per-thread arenas grow (128 KiB items took
+// a 500 MB RSS).
+constexpr std::size_t kLoaderPooledMinSize = 64 * 1024;
 constexpr std::size_t kLoaderBufferAlignment = 4096;
 // Pooled buffers at least this large are backed by transparent huge pages when the kernel allows.
 constexpr std::size_t kLoaderHugePageThreshold = 8 << 20;
@@ -328,6 +332,7 @@ using loader_detail::kLatencySamples;
 using loader_detail::kLoaderBufferAlignment;
 using loader_detail::kLoaderBufferClass;
 using loader_detail::kLoaderHugePageThreshold;
+using loader_detail::kLoaderPooledMinSize;
 using loader_detail::Outcome;
 
 struct DataLoader::State {
@@ -379,7 +384,7 @@ struct DataLoader::State {
     }
   }
 
-  // Reads one item. Items of known size from kLargeBufferThreshold up are read with get_into into
+  // Reads one item. Items of known size from kLoaderPooledMinSize up are read with get_into into
   // a reused buffer: fresh mmap'ed buffers cost a page fault per 4 KiB and an munmap per item,
   // which made 64 MiB items load at 1/7 of `omnio get`'s rate (docs/BENCHMARKS.md). A whole
   // object is read with one byte to spare so that one that grew since it was listed is noticed
@@ -388,7 +393,7 @@ struct DataLoader::State {
                           const std::optional<ItemRange>& range, const ReadOptions& ro) {
     ObjectStore& store = dataset.store_of(index);
     const std::optional<std::uint64_t> known = dataset.listed_size(index);
-    if (known && *known >= kLargeBufferThreshold && *known < (std::uint64_t{1} << 48)) {
+    if (known && *known >= kLoaderPooledMinSize && *known < (std::uint64_t{1} << 48)) {
       const std::uint64_t want = range ? *known : *known + 1;
       auto buf = buffers->acquire(align_up(static_cast<std::size_t>(want), kLoaderBufferClass));
       if (buf.ok()) {

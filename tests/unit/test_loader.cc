@@ -373,7 +373,7 @@ TEST(Loader, TenThousandItemsWithFivePercentTransientFailuresExactlyOnceInEveryM
   EXPECT_EQ(retries, 500u);
 }
 
-// Items of 1 MiB and more with a listed size are read into reused buffers; an object that grew
+// Items of 64 KiB and more with a listed size are read into reused buffers; an object that grew
 // or shrank after the listing is still delivered whole, as it is now.
 TEST_F(LoaderFiles, LargeItemsAreDeliveredWholeEvenWhenTheyChangeSizeAfterListing) {
   const auto content = [](std::size_t i, std::size_t n) {

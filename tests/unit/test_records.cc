@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -219,6 +220,21 @@ TEST_F(RecordFiles, CorruptNpzAndNpyNameTheObjectAndOffset) {
   EXPECT_EQ(t.error().code(), ErrorCode::kDataLoss);
   EXPECT_NE(t.error().to_string().find("cut.npz"), std::string::npos);
 
+  // Robustness (meant for the ASan run: copies are exactly sized, so an overread is caught):
+  // every truncation is an error; a flipped byte anywhere is an error or a read of the right size.
+  for (std::size_t cut = 0; cut < buf.size(); cut += 7) {
+    EXPECT_FALSE(parse_npz(Bytes::copy_of(std::string_view(buf).substr(0, cut)), "t").ok()) << cut;
+  }
+  for (std::size_t at = 0; at < buf.size(); ++at) {
+    std::string f = buf;
+    f[at] ^= 0x5A;
+    auto read = parse_npz(Bytes::copy_of(f), "f");
+    if (read.ok()) {
+      ASSERT_EQ(read->size(), 2u) << at;
+      EXPECT_EQ((*read)[0].data.size() + (*read)[1].data.size(), 5000u) << at;
+    }
+  }
+
   // npy whose data is shorter than dtype x shape.
   std::string npy = npy_header(10) + std::string(9, 'x');
   auto n = parse_npy(Bytes::copy_of(npy), "short.npy");
@@ -263,8 +279,9 @@ TEST_F(RecordFiles, IndexBasedReadsEqualSequentialReadsForBothIndexFormats) {
   // tfrecord` writes), 37 records each of uneven sizes.
   std::vector<std::vector<Bytes>> sequential;
   for (int k = 0; k < 3; ++k) {
+    // ~81 KB records: the loader reads them by ranged get_into into its pooled buffers.
     const Generated g =
-        generate(ObjectFormat::kTfRecord, 37, 50000 + 13 * k, 11, static_cast<std::uint64_t>(k));
+        generate(ObjectFormat::kTfRecord, 37, 3000000 + 13 * k, 11, static_cast<std::uint64_t>(k));
     const std::string& buf = g.bytes;
     const std::string name = fmt::format("t{}.tfrecord", k);
     write_file(dir_ / name, buf);
@@ -356,6 +373,21 @@ TEST_F(RecordFiles, CorruptRecordsAndIndexesNameTheObjectAndOffset) {
   EXPECT_NE(citems.error().to_string().find(fmt::format("at byte offset {}", off9)),
             std::string::npos)
       << citems.error().to_string();
+
+  // Every truncation of a record stream inside a record is an error (never a crash or a short read
+  // taken as success); so is every flipped byte of the framing.
+  for (std::size_t cut = 1; cut < buf.size(); cut += 13) {
+    const bool boundary = std::any_of(spans.begin(), spans.end(),
+                                      [&](const TfRecordSpan& sp) { return sp.offset == cut; });
+    if (boundary) continue;  // a shorter, valid stream
+    EXPECT_FALSE(scan_tfrecord(Bytes::copy_of(std::string_view(buf).substr(0, cut)), "t").ok())
+        << cut;
+  }
+  for (std::size_t at = 0; at < 16; ++at) {
+    std::string f = buf;
+    f[spans[3].offset + (at < 12 ? at : spans[3].size - 16 + at)] ^= 0x10;
+    EXPECT_FALSE(scan_tfrecord(Bytes::copy_of(f), "f").ok()) << at;
+  }
 
   // Malformed indexes.
   auto t = parse_tfrecord_index(Bytes::copy_of(std::string("0 30\n30 x\n")), "t.idx",
