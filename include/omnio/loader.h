@@ -28,15 +28,24 @@
 #include "omnio/cancel.h"
 #include "omnio/config.h"
 #include "omnio/constants.h"
+#include "omnio/formats.h"
 #include "omnio/object_store.h"
 #include "omnio/range_engine.h"
+#include "omnio/records.h"
 #include "omnio/result.h"
 #include "omnio/retry.h"
 
 namespace omnio {
 
-/// The objects of a data set: a sorted listing of a prefix, an explicit list, or a file of URIs.
-/// Map-style: known length, random access by index.
+/// A byte range of an object: one record of a record dataset.
+struct ItemRange {
+  std::uint64_t offset = 0;
+  std::uint64_t length = 0;
+};
+
+/// The items of a data set: the objects of a sorted listing of a prefix, an explicit list, or a
+/// file of URIs; or the records inside TFRecord objects (tfrecord_records). Map-style: known
+/// length, random access by index.
 class Dataset {
  public:
   /// Every object under `prefix_uri` (recursive, string-prefix semantics, sorted); directories
@@ -50,13 +59,36 @@ class Dataset {
   /// For tests and custom stores: these URIs, all served by `store`.
   static Dataset with_store(std::shared_ptr<ObjectStore> store, std::vector<std::string> uris);
 
+  /// One item per record of the TFRecord objects of `files` (objects whose names end in ".idx"
+  /// are indexes, not data, and are left out). Each object's index is read from URI + ".idx"
+  /// (`index_format`; kAuto tells text from binary); an object without one is read once and
+  /// scanned, CRCs verified. The loader then reads each record by a ranged GET of its bytes.
+  /// Errors name the object (and the index line or byte offset).
+  static Result<Dataset> tfrecord_records(
+      const Dataset& files, TfRecordIndexFormat index_format = TfRecordIndexFormat::kAuto);
+
   std::size_t size() const { return uris_.size(); }
+  /// The object URI of each item (a TFRecord object's URI repeats once per record).
   const std::vector<std::string>& keys() const { return uris_; }
   /// The store serving item `i`.
   ObjectStore& store_of(std::size_t i) const;
+  /// The byte range of item `i` inside its object, or nullopt when the item is the whole object.
+  std::optional<ItemRange> range_of(std::size_t i) const {
+    if (ranges_.empty()) return std::nullopt;
+    return ranges_[i];
+  }
+  /// The size of item `i` as listed (from_prefix) or indexed (a record's length); nullopt when
+  /// unknown (URI lists). The loader reads items of known size into reused buffers.
+  std::optional<std::uint64_t> listed_size(std::size_t i) const {
+    if (!ranges_.empty()) return ranges_[i].length;
+    if (sizes_.empty()) return std::nullopt;
+    return sizes_[i];
+  }
 
  private:
   std::vector<std::string> uris_;
+  std::vector<ItemRange> ranges_;     // empty, or one per item
+  std::vector<std::uint64_t> sizes_;  // empty, or the listing's size per item
   std::vector<std::uint32_t> store_index_;
   std::vector<std::shared_ptr<ObjectStore>> stores_;
 };
@@ -87,6 +119,12 @@ struct LoaderOptions {
   std::size_t num_workers = 1;
   Order order = Order::kSampler;
   OnError on_error = OnError::kFail;
+  /// What an item's bytes are (omnio/records.h): kRaw delivers them as they are; kNpy and kNpz
+  /// parse the object into Item::arrays (zero-copy for stored data); kTfRecord needs a record
+  /// dataset (Dataset::tfrecord_records), verifies each record's CRCs and delivers its data. A
+  /// parse or CRC failure is an item error (kDataLoss naming the object and byte offset), not
+  /// retried.
+  ObjectFormat format = ObjectFormat::kRaw;
 };
 
 /// How the loader fetches.
@@ -167,6 +205,10 @@ class LoaderConfig::Builder {
     c_.options.on_error = v;
     return *this;
   }
+  Builder& format(ObjectFormat v) {
+    c_.options.format = v;
+    return *this;
+  }
   Builder& pool_size(std::size_t v) {
     c_.pool.pool_size = v;
     return *this;
@@ -207,7 +249,12 @@ struct Item {
   std::string uri;
   /// Position in the data set (Dataset::keys()).
   std::size_t index = 0;
+  /// Where the item starts in its object (a record's offset; 0 for a whole object).
+  std::uint64_t offset = 0;
+  /// The object's bytes; a TFRecord record's data under ObjectFormat::kTfRecord.
   Bytes data;
+  /// kNpy / kNpz: the arrays parsed from `data` (their bytes are views into it when stored).
+  std::vector<NpyArray> arrays;
   /// Set only under OnError::kDeliver, for an item that failed (data is then empty).
   std::optional<Error> error;
 };
@@ -277,6 +324,28 @@ class DataLoader {
   explicit DataLoader(std::shared_ptr<State> s);
   std::shared_ptr<State> s_;
 };
+
+/// What run_loader did.
+struct LoadRunReport {
+  /// The loader's counters over every epoch run.
+  LoaderMetrics metrics;
+  /// Epochs run to their end.
+  std::size_t epochs = 0;
+  /// CPU seconds of the whole process during the run (getrusage).
+  double cpu_user_seconds = 0;
+  double cpu_system_seconds = 0;
+  /// OnError::kSkip: the items left out (every one, in the order they surfaced).
+  std::vector<ItemError> skipped;
+  /// OnError::kDeliver: items delivered with an error instead of data.
+  std::uint64_t delivered_errors = 0;
+};
+
+/// Runs epochs 0..epochs-1 of a loader over `dataset` and drops the data: `omnio load`, the
+/// loader's benchmark. `on_batch` (optional) sees every batch on the calling thread. Under
+/// OnError::kFail the first item error ends the run with that error.
+Result<LoadRunReport> run_loader(Dataset dataset, LoaderConfig config, std::size_t epochs,
+                                 const CancellationToken& cancel = {},
+                                 const std::function<void(const Batch&)>& on_batch = {});
 
 /// The sampler alone: the dataset indexes that `options`' shard visits in `epoch`, in order.
 std::vector<std::size_t> sample_epoch(std::size_t dataset_size, const LoaderOptions& options,

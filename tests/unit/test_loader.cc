@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -23,9 +24,36 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
+// The operations the loader never calls: unimplemented in the test stores below.
+class GetOnlyStore : public ObjectStore {
+ public:
+  std::string_view scheme() const override { return "mem"; }
+  Result<Bytes> get_range(std::string_view, std::uint64_t, std::optional<std::uint64_t>,
+                          const ReadOptions&) override {
+    return unimpl();
+  }
+  Result<std::uint64_t> get_into(std::string_view, std::uint64_t, std::span<std::byte>,
+                                 const ReadOptions&) override {
+    return unimpl();
+  }
+  Status put(std::string_view, const Bytes&, const PutOptions&) override { return unimpl(); }
+  Result<std::unique_ptr<ObjectWriter>> create_writer(std::string_view,
+                                                      const WriterOptions&) override {
+    return unimpl();
+  }
+  Result<std::vector<ListEntry>> list_entries(std::string_view, bool) override { return unimpl(); }
+  Result<ObjectMetadata> stat(std::string_view) override { return unimpl(); }
+  Status delete_object(std::string_view) override { return unimpl(); }
+  Status create_container(std::string_view) override { return unimpl(); }
+  Status delete_container(std::string_view) override { return unimpl(); }
+
+ protected:
+  static Error unimpl() { return Error(ErrorCode::kUnimplemented, "test store"); }
+};
+
 // In-memory store with fault hooks: transient failures (first N attempts of chosen keys),
 // permanent failures, and stalls that end only when the request is cancelled.
-class FaultyStore final : public ObjectStore {
+class FaultyStore final : public GetOnlyStore {
  public:
   std::map<std::string, Bytes> objects;
   std::set<std::string> transient;   // fail the first attempt with kUnavailable
@@ -36,7 +64,6 @@ class FaultyStore final : public ObjectStore {
   std::atomic<int> in_flight{0};
   std::atomic<int> max_in_flight{0};
 
-  std::string_view scheme() const override { return "mem"; }
   Result<Bytes> get(std::string_view uri, const ReadOptions& opts) override {
     ++gets;
     int now = ++in_flight;
@@ -63,27 +90,8 @@ class FaultyStore final : public ObjectStore {
     if (it == objects.end()) return Error(ErrorCode::kNotFound, "no " + key);
     return it->second;
   }
-  Result<Bytes> get_range(std::string_view, std::uint64_t, std::optional<std::uint64_t>,
-                          const ReadOptions&) override {
-    return unimpl();
-  }
-  Result<std::uint64_t> get_into(std::string_view, std::uint64_t, std::span<std::byte>,
-                                 const ReadOptions&) override {
-    return unimpl();
-  }
-  Status put(std::string_view, const Bytes&, const PutOptions&) override { return unimpl(); }
-  Result<std::unique_ptr<ObjectWriter>> create_writer(std::string_view,
-                                                      const WriterOptions&) override {
-    return unimpl();
-  }
-  Result<std::vector<ListEntry>> list_entries(std::string_view, bool) override { return unimpl(); }
-  Result<ObjectMetadata> stat(std::string_view) override { return unimpl(); }
-  Status delete_object(std::string_view) override { return unimpl(); }
-  Status create_container(std::string_view) override { return unimpl(); }
-  Status delete_container(std::string_view) override { return unimpl(); }
 
  private:
-  static Error unimpl() { return Error(ErrorCode::kUnimplemented, "test store"); }
   std::mutex mu_;
   std::map<std::string, int> attempts_;
 };
@@ -101,6 +109,17 @@ std::shared_ptr<FaultyStore> mem_store(std::size_t n, std::vector<std::string>& 
 
 LoaderConfig conf(std::size_t batch = 16, std::size_t pool = 8) {
   auto c = LoaderConfig::Builder().batch_size(batch).pool_size(pool).build();
+  EXPECT_TRUE(c.ok()) << c.error().to_string();
+  return *c;
+}
+
+// Shard (rank, worker) of 4 ranks x 2 workers, shuffled.
+LoaderConfig shard_conf(std::size_t rank, std::size_t worker,
+                        std::optional<RetryPolicy> retry = std::nullopt) {
+  LoaderConfig::Builder b;
+  b.batch_size(50).pool_size(4).shuffle(true).seed(5).shard(rank, 4).worker(worker, 2);
+  if (retry) b.retry(*retry);
+  auto c = b.build();
   EXPECT_TRUE(c.ok()) << c.error().to_string();
   return *c;
 }
@@ -289,16 +308,7 @@ TEST_F(LoaderFiles, TenThousandFilesEachExactlyOnceInEveryMode) {
   std::map<std::size_t, int> all;
   for (std::size_t rank = 0; rank < 4; ++rank) {
     for (std::size_t w = 0; w < 2; ++w) {
-      auto c = LoaderConfig::Builder()
-                   .batch_size(50)
-                   .pool_size(4)
-                   .shuffle(true)
-                   .seed(5)
-                   .shard(rank, 4)
-                   .worker(w, 2)
-                   .build();
-      ASSERT_TRUE(c.ok());
-      auto l = DataLoader::create(*ds, *c);
+      auto l = DataLoader::create(*ds, shard_conf(rank, w));
       ASSERT_TRUE(l.ok());
       auto r = run_epoch(**l, 0);
       ASSERT_FALSE(r.error);
@@ -307,6 +317,98 @@ TEST_F(LoaderFiles, TenThousandFilesEachExactlyOnceInEveryMode) {
   }
   ASSERT_EQ(all.size(), 10000u);
   for (auto& [i, n] : all) ASSERT_EQ(n, 1) << i;
+}
+
+// 10,000 items, 5 % of them failing their first attempt: every mode still delivers each item
+// exactly once, and the retries are counted exactly.
+TEST(Loader, TenThousandItemsWithFivePercentTransientFailuresExactlyOnceInEveryMode) {
+  std::vector<std::string> uris;
+  auto base = mem_store(10000, uris);
+  RetryPolicy rp;
+  rp.max_attempts = 3;
+  rp.base_delay = 1ms;
+  rp.max_delay = 2ms;
+  const auto fresh_store = [&] {  // the transient failures fire once per store
+    auto s = std::make_shared<FaultyStore>();
+    s->objects = base->objects;
+    for (std::size_t i = 7; i < uris.size(); i += 20) s->transient.insert(uris[i]);
+    return s;
+  };
+  for (auto order : {LoaderOptions::Order::kSampler, LoaderOptions::Order::kCompletion}) {
+    auto store = fresh_store();
+    auto c = LoaderConfig::Builder()
+                 .batch_size(64)
+                 .pool_size(16)
+                 .shuffle(true)
+                 .seed(11)
+                 .order(order)
+                 .retry(rp)
+                 .build();
+    ASSERT_TRUE(c.ok());
+    auto l = DataLoader::create(Dataset::with_store(store, uris), *c);
+    auto r = run_epoch(**l, 0);
+    ASSERT_FALSE(r.error) << r.error->to_string();
+    ASSERT_EQ(r.counts.size(), 10000u);
+    for (auto& [i, n] : r.counts) ASSERT_EQ(n, 1) << i;
+    EXPECT_EQ((*l)->metrics().retries, 500u);
+    EXPECT_EQ((*l)->metrics().errors, 0u);
+    if (order == LoaderOptions::Order::kSampler) {
+      EXPECT_EQ(r.order, (*l)->epoch_order(0));
+    }
+  }
+  auto store = fresh_store();
+  std::map<std::size_t, int> all;
+  std::uint64_t retries = 0;
+  for (std::size_t rank = 0; rank < 4; ++rank) {
+    for (std::size_t w = 0; w < 2; ++w) {
+      auto l = DataLoader::create(Dataset::with_store(store, uris), shard_conf(rank, w, rp));
+      auto r = run_epoch(**l, 1);
+      ASSERT_FALSE(r.error) << r.error->to_string();
+      for (auto& [i, n] : r.counts) all[i] += n;
+      retries += (*l)->metrics().retries;
+    }
+  }
+  ASSERT_EQ(all.size(), 10000u);
+  for (auto& [i, n] : all) ASSERT_EQ(n, 1) << i;
+  EXPECT_EQ(retries, 500u);
+}
+
+// Items of 64 KiB and more with a listed size are read into reused buffers; an object that grew
+// or shrank after the listing is still delivered whole, as it is now.
+TEST_F(LoaderFiles, LargeItemsAreDeliveredWholeEvenWhenTheyChangeSizeAfterListing) {
+  const auto content = [](std::size_t i, std::size_t n) {
+    std::string s(n, '\0');
+    for (std::size_t k = 0; k < n; ++k) s[k] = static_cast<char>((k * 31 + i * 7) & 0xFF);
+    return s;
+  };
+  std::vector<std::string> want;
+  for (std::size_t i = 0; i < 6; ++i) {
+    want.push_back(content(i, (3 << 19) + i));  // 1.5 MiB + i
+    std::ofstream(dir_ / fmt::format("big{}", i), std::ios::binary) << want.back();
+  }
+  auto ds = Dataset::from_prefix("file://" + dir_.string() + "/");
+  ASSERT_TRUE(ds.ok());
+  ASSERT_EQ(ds->listed_size(1), want[1].size());
+  want[2] += "grown after listing";
+  std::ofstream(dir_ / "big2", std::ios::binary | std::ios::app) << "grown after listing";
+  want[4].resize((1 << 20) + 5);
+  std::filesystem::resize_file(dir_ / "big4", want[4].size());
+  auto l = DataLoader::create(*ds, conf(2, 2));
+  ASSERT_TRUE(l.ok());
+  for (std::size_t epoch = 0; epoch < 3; ++epoch) {
+    ASSERT_TRUE((*l)->start_epoch(epoch).ok());
+    std::size_t seen = 0;
+    while (true) {
+      auto b = (*l)->next();
+      ASSERT_TRUE(b.ok()) << b.error().to_string();
+      if (!*b) break;
+      for (const Item& it : (*b)->items) {
+        ASSERT_EQ(it.data.as_string_view(), want[it.index]) << "item " << it.index;
+        ++seen;
+      }
+    }
+    EXPECT_EQ(seen, 6u);
+  }
 }
 
 TEST_F(LoaderFiles, DatasetFromUriFileAndFromUris) {
@@ -484,6 +586,78 @@ TEST(LoaderCancel, CancelAfterNBatchesEndsPromptlyEvenWithStalledRequests) {
   const auto t1 = Clock::now();
   l->reset();
   EXPECT_LT(Clock::now() - t1, 1s);
+}
+
+// A store whose get() downloads through the real RangeEngine (as the network stores do for large
+// objects) from ranges that are slow: each range read waits `range_delay` or until cancelled.
+class SlowRangedStore final : public GetOnlyStore {
+ public:
+  std::uint64_t object_size = 64ull << 20;
+  std::chrono::milliseconds range_delay{5000};
+  std::atomic<int> ranges_started{0};
+  std::atomic<int> ranges_cancelled{0};
+  std::atomic<int> ranges_in_flight{0};
+
+  Result<Bytes> get(std::string_view, const ReadOptions& opts) override {
+    RangeEngineConfig rc;
+    rc.chunk_size = 1 << 20;
+    rc.max_concurrent_ranges = 8;
+    rc.min_split_size = 1 << 20;
+    RangeEngine engine(rc);
+    auto buf = std::make_shared<std::vector<std::byte>>(object_size);
+    std::vector<std::jthread> threads;
+    std::mutex mu;
+    auto r = engine.download_into(
+        object_size, *buf,
+        [&](std::uint64_t, std::span<std::byte> dest, const CancellationToken& cancel,
+            std::function<void(Status)> done) {
+          std::lock_guard g(mu);
+          threads.emplace_back([this, dest, cancel, done = std::move(done)] {
+            ++ranges_started;
+            ++ranges_in_flight;
+            const bool finished = cancel.sleep_for(range_delay);
+            --ranges_in_flight;
+            if (!finished) {
+              ++ranges_cancelled;
+              done(Error(ErrorCode::kCancelled, "range cancelled"));
+              return;
+            }
+            std::memset(dest.data(), 7, dest.size());
+            done(ok_status());
+          });
+        },
+        opts.cancel);
+    {
+      std::lock_guard g(mu);
+      threads.clear();  // joins
+    }
+    if (!r.ok()) return r.error();
+    return Bytes::from_vector(std::move(*buf));
+  }
+};
+
+TEST(LoaderCancel, InFlightRangeDownloadOfALargeObjectIsCancelled) {
+  auto store = std::make_shared<SlowRangedStore>();
+  CancellationToken t;
+  auto l = DataLoader::create(Dataset::with_store(store, {"mem://d/big"}), conf(1, 1), t);
+  ASSERT_TRUE(l.ok());
+  ASSERT_TRUE((*l)->start_epoch(0).ok());
+  std::thread canceller([&] {
+    while (store->ranges_in_flight.load() < 8) std::this_thread::sleep_for(1ms);
+    t.cancel();
+  });
+  const auto t0 = Clock::now();
+  auto b = (*l)->next();
+  canceller.join();
+  ASSERT_FALSE(b.ok());
+  EXPECT_EQ(b.error().code(), ErrorCode::kCancelled);
+  const auto t1 = Clock::now();
+  l->reset();  // joins the worker, which waits for the range download to unwind
+  EXPECT_LT(Clock::now() - t1, 1s);
+  EXPECT_LT(Clock::now() - t0, 2s);  // 64 ranges x 5 s each were never waited for
+  EXPECT_EQ(store->ranges_in_flight.load(), 0);
+  EXPECT_GE(store->ranges_cancelled.load(), 8);  // the ranges in flight were interrupted
+  EXPECT_LT(store->ranges_started.load(), 64);   // and no new ones started
 }
 
 TEST(LoaderCancel, SharedTokenStopsTwoLoaders) {

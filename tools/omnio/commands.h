@@ -46,6 +46,15 @@ struct ReplayArgs {
   std::optional<std::uint64_t> seed;
 };
 
+struct LoadArgs {
+  std::string uri, keylist;
+  std::optional<std::size_t> batch_size, pool, readahead, rank, world;
+  std::optional<std::uint64_t> seed, timeout_ms;
+  std::optional<std::string> format, on_error, order;
+  bool shuffle = false, drop_last = false;
+  std::size_t epochs = 1;
+};
+
 Status cmd_ls(const LsArgs& a, const Globals& g);
 Status cmd_stat(const std::string& uri, const Globals& g);
 Status cmd_get(const GetArgs& a, const Globals& g);
@@ -59,6 +68,8 @@ Status cmd_rm(const std::string& uri, bool recursive, const Globals& g);
 Status cmd_mb(const std::string& uri, const Globals& g);
 Status cmd_rb(const std::string& uri, const Globals& g);
 Status cmd_replay(const ReplayArgs& a, const Globals& g);
+/// load: the DataLoader over a prefix or key list, data dropped (cmd_load.cc).
+Status cmd_load(const LoadArgs& a, const Globals& g);
 
 /// --op-log: opens the log and makes every store of the command log into it (cli_config().op_log).
 Status start_op_log(const Globals& g);

@@ -154,6 +154,31 @@ int main(int argc, char** argv) {
   c_replay->add_option("--seed", replay.seed,
                        "seed of the data generated for PUTs (default: random)");
 
+  LoadArgs load;
+  auto* c_load = app.add_subcommand(
+      "load", "run the DataLoader over a data set and drop the data (loader benchmark)");
+  c_load->add_option("uri", load.uri, "URI prefix or local directory: every object under it");
+  c_load->add_option("--keylist", load.keylist, "the URIs listed in FILE instead, one per line");
+  c_load->add_option("--batch-size", load.batch_size, "items per batch (default 32)");
+  c_load->add_flag("--shuffle", load.shuffle, "seeded shuffle, a new order every epoch");
+  c_load->add_option("--seed", load.seed, "with --shuffle: the seed (default 0)");
+  c_load->add_option("--pool", load.pool, "item requests in flight (default 32)");
+  c_load->add_option("--readahead", load.readahead,
+                     "batches fetched ahead of the consumer (default 4)");
+  c_load->add_option("--epochs", load.epochs, "epochs to run (default 1)");
+  c_load->add_option("--rank", load.rank, "this process's rank (with --world)");
+  c_load->add_option("--world", load.world, "number of ranks (with --rank)");
+  c_load->add_option("--format", load.format,
+                     "raw (default), npy, npz (arrays parsed) or tfrecord (one item per record, "
+                     "read by index, CRCs verified)");
+  c_load->add_option("--on-error", load.on_error,
+                     "fail (default: stop at the first error), skip (report, go on) or deliver");
+  c_load->add_option("--order", load.order,
+                     "sampler (default: batches in sampler order) or completion");
+  c_load->add_flag("--drop-last", load.drop_last, "leave out a last partial batch");
+  c_load->add_option("--timeout-ms", load.timeout_ms,
+                     "per-request timeout in ms, retried (default 60000; 0 = none)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -217,6 +242,8 @@ int main(int argc, char** argv) {
       s = cmd_rb(rb_uri, g);
     else if (*c_replay)
       s = cmd_replay(replay, g);
+    else if (*c_load)
+      s = cmd_load(load, g);
   }
   if (omnio::Status fs = finish_op_log(g); !fs.ok() && s.ok()) s = fs;
 
