@@ -4,7 +4,8 @@
 bench_report.py SAMPLES REPEAT SERVER_NAME ROW=TITLE=BYTES=OBJECTS[=noserver] ...
 Columns: median wall time, MB/s, objects/s, client CPU s (user+sys) and s/GB, peak RSS (max over
 the runs), the server's CPU s and its share of the wall time (a single-threaded server near 100 %
-is the bottleneck), and ratio = tool time / omnio time (> 1: omnio is faster).
+is the bottleneck), and ratio = tool time / omnio time (> 1: omnio is faster; the row's first
+omnio variant is the base).
 """
 import statistics
 import sys
@@ -28,12 +29,14 @@ for row, title, nbytes, nobj, noserver in specs:
     med = {t: (statistics.median(x[0] for x in s), statistics.median(x[1] for x in s),
                max(x[2] for x in s), statistics.median(x[3] for x in s))
            for t, s in rows[row].items()}
-    base = med.get("omnio", (None,))[0]
+    # The base is the row's first omnio variant (plain "omnio" where it ran).
+    base_tool = next((t for t in med if t.split()[0] == "omnio"), None)
+    base = med[base_tool][0] if base_tool else None
     for tool, (wall, cpu, rss, srv) in med.items():
         mbs = f"{nbytes / wall / 1e6:.0f}" if nbytes else "-"
         ops = f"{nobj / wall:.0f}" if nobj else "-"
         per_gb = f"{cpu / (nbytes / 1e9):.2f}" if nbytes else "-"
-        ratio = f"{wall / base:.2f}" if base and tool != "omnio" else ""
+        ratio = f"{wall / base:.2f}" if base and tool != base_tool else ""
         srv_s = "-" if noserver else f"{srv:.2f}"
         srv_pct = "-" if noserver else f"{100 * srv / wall:.0f}"
         print(f"| {title} | {tool} | {wall:.2f} | {mbs} | {ops} | {cpu:.2f} | {per_gb} | {rss / 1024:.0f} | {srv_s} | {srv_pct} | {ratio} |")
