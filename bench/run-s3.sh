@@ -55,30 +55,13 @@ nginx_ep=$(scripts/servers/nginx start "$dir/nginx" "$ngx_root" | sed -n 's/^OMN
 aws_=(aws --endpoint-url "$ep")
 curl_sig=(curl -sS --fail --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY"
   -H "x-amz-content-sha256: UNSIGNED-PAYLOAD")
-# CPU seconds radosgw has used so far (the nginx rows count 0: nginx is not measured).
-server_cpu() { if [[ -n $rgw_pid ]]; then awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$rgw_pid/stat"; else echo 0; fi; }
-# run ROW TOOL CMD...: one timed sample (wall, user, sys, peak RSS of the command and its children).
-want() { [[ -z ${ROWS:-} || " $ROWS " == *" $1 "* ]]; }
-run() {
-  local row=$1 tool=$2; shift 2
-  want "$row" || return 0
-  local t c0; t=$(mktemp); c0=$(server_cpu)
-  if ! /usr/bin/time -f '%e %U %S %M' -o "$t" "$@" >/dev/null 2>"$dir/last.err"; then
-    echo "run-s3: $row/$tool failed: $(tail -3 "$dir/last.err")" >&2; rm -f "$t"; return 1
-  fi
-  printf '%s\t%s\t%s\t%s\n' "$row" "$tool" "$(tail -1 "$t" | tr ' ' '\t')" \
-    "$(awk -v a="$c0" -v b="$(server_cpu)" 'BEGIN {print b - a}')" >>"$samples"
-  rm -f "$t"
-}
+# shellcheck source=bench/bench_lib.sh
+source bench/bench_lib.sh   # run ROW TOOL CMD..., server_cpu, bench_report
+bench_samples=$samples
+[[ -n $rgw_pid ]] && bench_server_pids=("$rgw_pid")
 
 echo "== data: ${big_mib} MiB file, ${small_count} x ${small_kib} KiB, ${many} keys" >&2
-big=$dir/big.bin
-[[ -f $big && $(stat -c %s "$big") -eq $((big_mib << 20)) ]] || head -c $((big_mib << 20)) /dev/urandom >"$big"
-small=$dir/small
-if [[ ! -d $small || $(ls "$small" | wc -l) -ne $small_count ]]; then
-  rm -rf "$small"; mkdir -p "$small"
-  for i in $(seq -w 1 "$small_count"); do head -c $((small_kib << 10)) /dev/urandom >"$small/f$i"; done
-fi
+bench_data "$dir" "$big_mib" "$small_count" "$small_kib"   # sets $big, $small
 manydir=$dir/many
 if [[ ! -d $manydir || $(ls "$manydir" | wc -l) -ne $many ]]; then
   rm -rf "$manydir"; mkdir -p "$manydir"
@@ -173,45 +156,21 @@ run stream awscli bash -c "head -c $stream_bytes /dev/zero | aws --endpoint-url 
 fi
 
 # ---- report ----------------------------------------------------------------------------------
-python3 - "$samples" "$big_mib" "$small_count" "$small_kib" "$many" "$stream_gib" "$repeat" <<'PY'
-import statistics, sys
-path, big_mib, n_small, small_kib, many, stream_gib, repeat = sys.argv[1:]
-big_mib, n_small, small_kib, many, stream_gib, repeat = map(int, (big_mib, n_small, small_kib, many, stream_gib, repeat))
-rows = {}
-for line in open(path):
-    row, tool, wall, user, sys_, rss, srv = line.split("\t")
-    rows.setdefault(row, {}).setdefault(tool, []).append(
-        (float(wall), float(user) + float(sys_), int(rss), float(srv)))
-titles = {
-    "put_big": (f"PUT 1 x {big_mib} MiB", big_mib << 20, None),
-    "get_big": (f"GET 1 x {big_mib} MiB (to /dev/null)", big_mib << 20, None),
-    "get_file": (f"GET 1 x {big_mib} MiB to a local file", big_mib << 20, None),
-    "get_nginx": (f"GET 1 x {big_mib} MiB from nginx (client ceiling)", big_mib << 20, None),
-    "put_small": (f"PUT {n_small} x {small_kib} KiB", n_small * small_kib << 10, n_small),
-    "get_small": (f"GET {n_small} x {small_kib} KiB", n_small * small_kib << 10, n_small),
-    "list_many": (f"LIST {many} keys", 0, many),
-    "delete_many": (f"DELETE {many} keys", 0, many),
-    "stream": (f"PUT {stream_gib} GiB streamed from stdin", stream_gib << 30, None),
-}
-print(f"\n(medians of {repeat} interleaved rounds; ratio = peer time / omnio time, > 1 means omnio is faster)\n")
-print("| operation | tool | time s | MB/s | objects/s | client CPU s | peak RSS MiB | radosgw CPU s | ratio |")
-print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
-for row, (title, nbytes, nobj) in titles.items():
-    if row not in rows:
-        continue
-    med = {t: (statistics.median(x[0] for x in s), statistics.median(x[1] for x in s),
-               max(x[2] for x in s), statistics.median(x[3] for x in s))
-           for t, s in rows[row].items()}
-    base = med.get("omnio", (None,))[0]
-    for tool, (wall, cpu, rss, srv) in med.items():
-        mbs = f"{nbytes / wall / 1e6:.0f}" if nbytes else "-"
-        ops = f"{nobj / wall:.0f}" if nobj else "-"
-        ratio = f"{wall / base:.2f}" if base and tool != "omnio" else ""
-        srv_s = f"{srv:.2f}" if row != "get_nginx" else "-"
-        print(f"| {title} | {tool} | {wall:.2f} | {mbs} | {ops} | {cpu:.2f} | {rss / 1024:.0f} | {srv_s} | {ratio} |")
-if "stream" in rows and "omnio" in rows["stream"]:
-    rss = max(x[2] for x in rows["stream"]["omnio"]) / 1024
-    limit = 8 * 16 + 64
-    print(f"streaming PUT peak RSS: {rss:.0f} MiB, limit parts in flight 8 x 16 MiB + 64 MiB = {limit} MiB: "
-          f"{'OK' if rss <= limit else 'OVER'}")
+bench_report "$repeat" radosgw \
+  "put_big=PUT 1 x ${big_mib} MiB=$((big_mib << 20))=0" \
+  "get_big=GET 1 x ${big_mib} MiB (to /dev/null)=$((big_mib << 20))=0" \
+  "get_file=GET 1 x ${big_mib} MiB to a local file=$((big_mib << 20))=0" \
+  "get_nginx=GET 1 x ${big_mib} MiB from nginx (client ceiling)=$((big_mib << 20))=0=noserver" \
+  "put_small=PUT ${small_count} x ${small_kib} KiB=$((small_count * small_kib << 10))=$small_count" \
+  "get_small=GET ${small_count} x ${small_kib} KiB=$((small_count * small_kib << 10))=$small_count" \
+  "list_many=LIST ${many} keys=0=$many" \
+  "delete_many=DELETE ${many} keys=0=$many" \
+  "stream=PUT ${stream_gib} GiB streamed from stdin=$((stream_gib << 30))=0"
+python3 - "$samples" <<'PY'
+import sys
+rss = [int(l.split("\t")[5]) for l in open(sys.argv[1]) if l.startswith("stream\tomnio\t")]
+if rss:
+    peak, limit = max(rss) / 1024, 8 * 16 + 64
+    print(f"streaming PUT peak RSS: {peak:.0f} MiB, limit parts in flight 8 x 16 MiB + 64 MiB = {limit} MiB: "
+          f"{'OK' if peak <= limit else 'OVER'}")
 PY

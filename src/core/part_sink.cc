@@ -6,6 +6,10 @@
 namespace omnio {
 Status PartSink::append(std::span<const std::byte> data) {
   while (!data.empty()) {
+    // A full part goes out only once more data follows: a stream of exactly one part is then a
+    // single request at commit (as documented: up to the part size is one PUT), not a one-part
+    // multipart upload.
+    if (buf_ && fill_ == buf_->size()) OMNIO_TRY(flush());
     if (!buf_) {
       OMNIO_ASSIGN_OR_RETURN(
           buf_, buffers_->acquire(ops_.part_size(static_cast<std::size_t>(parts_ + 1))));
@@ -16,7 +20,6 @@ Status PartSink::append(std::span<const std::byte> data) {
     fill_ += k;
     total_ += k;
     data = data.subspan(k);
-    if (fill_ == buf_->size()) OMNIO_TRY(flush());
   }
   return ok_status();
 }

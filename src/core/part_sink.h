@@ -1,7 +1,8 @@
 // PartSink: the RawSink of network writers. It cuts the stream into parts (one buffer of the
-// current part size at a time; a full part is handed over with its buffer as owner), starts the
-// upload with the first full part, and writes a stream that never filled one part as a single
-// request at commit. The backend supplies the requests (S3 multipart, Azure staged blocks).
+// current part size at a time; a full part is handed over with its buffer as owner once more data
+// follows), starts the upload with the second part's first byte, and writes a stream of at most
+// one part as a single request at commit. The backend supplies the requests (S3 multipart, Azure
+// staged blocks).
 #pragma once
 
 #include <cstdint>
@@ -27,7 +28,7 @@ class PartSink final : public RawSink {
         send_part;
     /// Commits `parts` parts holding `total` bytes.
     std::function<Status(std::uint64_t total, int parts)> complete;
-    /// Writes a stream that never filled a part in one request.
+    /// Writes a stream of at most one part (exactly one full part included) in one request.
     std::function<Status(const Bytes& data)> single_put;
     /// Discards the upload (nothing becomes visible).
     std::function<Status()> abort;

@@ -116,6 +116,33 @@ TEST_F(GcsEmulatorTest, LargeObjectThroughTheRangeEngine) {
   EXPECT_EQ(total, data.size());
 }
 
+// Regression (found by tests/cross/cp_matrix.sh): a stream of exactly one chunk (16 MiB, the
+// single-upload threshold) was sent as a resumable session whose first chunk the emulator
+// finalized, so `omnio cp` of a 16 MiB object failed. It is one upload request now.
+TEST_F(GcsEmulatorTest, WriterOfExactlyTheSingleUploadThresholdIsOneRequest) {
+  Bytes data = pattern_bytes(kDefaultGcsSingleUploadThreshold);
+  auto w = store_->create_writer(uri("exact"));
+  ASSERT_OK(w);
+  for (std::size_t off = 0; off < data.size(); off += 1000000)
+    ASSERT_OK((*w)->write(data.slice(off, 1000000)));
+  ASSERT_OK((*w)->finalize());
+  auto got = store_->get(uri("exact"));
+  ASSERT_OK(got);
+  EXPECT_EQ(*got, data);
+}
+
+// Regression (found by tests/gcs/sdk_gcs.sh): a content type sent as a media upload's
+// Content-Type header was dropped by the emulator (objects read back as application/octet-stream).
+TEST_F(GcsEmulatorTest, ContentTypeSurvivesSingleRequestUploads) {
+  PutOptions o;
+  o.content_type = "application/x-omnio-test";
+  ASSERT_OK(store_->put(uri("ct"), pattern_bytes(1000), o));
+  auto m = store_->stat(uri("ct"));
+  ASSERT_OK(m);
+  EXPECT_EQ(m->content_type, "application/x-omnio-test");
+  EXPECT_TRUE(m->metadata.empty());
+}
+
 TEST_F(GcsEmulatorTest, BucketListingAndCopy) {
   ASSERT_OK(store_->put(uri("c/src"), pattern_bytes(5000)));
   auto b = store_->list_containers("gs://");

@@ -71,6 +71,27 @@ TEST_F(GcsFakeTest, WriterStreamsChunksAndIsInvisibleUntilFinalize) {
   EXPECT_EQ(fake_.stat("sessions_cancelled"), 0);
 }
 
+// Regression (found by tests/cross/cp_matrix.sh): a full chunk went out as soon as it filled, so a
+// stream of exactly one chunk became a resumable session and one of exactly N chunks ended with an
+// empty finalizing request. Now: one chunk = one media upload; N chunks = N requests.
+TEST_F(GcsFakeTest, WriterOfExactChunkMultiplesSendsNoExtraRequests) {
+  auto s = make(small_uploads());  // 256 KiB chunks, 256 KiB single-upload threshold
+  auto write = [&](const std::string& u, const Bytes& data) {
+    auto w = s->create_writer(u);
+    ASSERT_OK(w);
+    for (std::size_t off = 0; off < data.size(); off += 100000)
+      ASSERT_OK((*w)->write(data.slice(off, 100000)));
+    ASSERT_OK((*w)->finalize());
+    EXPECT_EQ(*s->get(u), data);
+  };
+  write("gs://bk/one", pattern_bytes(256 * 1024));
+  EXPECT_EQ(fake_.stat("sessions"), 0);
+  EXPECT_EQ(fake_.stat("media_uploads") + fake_.stat("multipart_uploads"), 1);
+  write("gs://bk/two", pattern_bytes(2 * 256 * 1024));
+  EXPECT_EQ(fake_.stat("sessions"), 1);
+  EXPECT_EQ(fake_.stat("chunks"), 2);
+}
+
 TEST_F(GcsFakeTest, FailedChunkResumesFromTheCommittedOffset) {
   auto s = make(small_uploads());
   // Two chunks persist only half of their bytes and answer 503.

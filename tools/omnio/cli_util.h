@@ -28,6 +28,9 @@ struct Globals {
   /// --range-chunk / --max-ranges: the RangeEngine of network stores (empty / 0 = defaults).
   std::string range_chunk;
   std::size_t max_ranges = 0;
+  /// --part-size: multipart part / staged block / resumable chunk of network uploads, and the
+  /// size up to which an upload is one request (empty = defaults).
+  std::string part_size;
   /// --op-log FILE: log every storage operation of the command (".zst": compressed); empty = off.
   std::string op_log;
   /// --op-log-lossless: wait for the log writer instead of dropping records when it falls behind.

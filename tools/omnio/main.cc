@@ -4,6 +4,8 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <optional>
+#include <string>
 
 #include "commands.h"
 #include "omnio/env.h"
@@ -48,6 +50,10 @@ int main(int argc, char** argv) {
                  "bytes per ranged GET of a large object on network stores (default 8MiB)");
   app.add_option("--max-ranges", g.max_ranges,
                  "ranged GETs of one object in flight on network stores (default 32)");
+  app.add_option("--part-size", g.part_size,
+                 "part/block/chunk size of uploads to network stores, and the largest upload "
+                 "sent as one request (default 16MiB; S3 needs 5MiB..5GiB, GCS rounds up to "
+                 "256KiB)");
   app.add_option("--op-log", g.op_log,
                  "write one TSV line per storage operation to FILE "
                  "(zstd-compressed when FILE ends in .zst)");
@@ -195,18 +201,23 @@ int main(int argc, char** argv) {
   cli_config().s3.endpoint = g.endpoint_url;
   cli_config().s3.region = g.region;
   cli_config().s3.profile = g.profile;
+  // A size flag that must be at least 1 byte; prints the usage error and returns nullopt if not.
+  auto positive_size = [](const std::string& v, const char* flag,
+                          const char* example) -> std::optional<std::size_t> {
+    auto n = parse_size(v, flag);
+    if (n.ok() && *n > 0) return static_cast<std::size_t>(*n);
+    fmt::print(stderr, "omnio: error: {}\n",
+               n.ok() ? fmt::format("{} must be at least 1 byte (e.g. {})", flag, example)
+                      : n.error().to_string());
+    return std::nullopt;
+  };
   if (!g.range_chunk.empty()) {
-    auto chunk = parse_size(g.range_chunk, "--range-chunk");
-    if (!chunk.ok() || *chunk == 0) {
-      fmt::print(stderr, "omnio: error: {}\n",
-                 chunk.ok() ? "--range-chunk must be at least 1 byte (e.g. 8MiB)"
-                            : chunk.error().to_string());
-      return kExitUsage;
-    }
+    auto chunk = positive_size(g.range_chunk, "--range-chunk", "8MiB");
+    if (!chunk) return kExitUsage;
     for (omnio::RangeEngineConfig* re :
          {&cli_config().s3.range_engine, &cli_config().azure.range_engine,
           &cli_config().gcs.range_engine}) {
-      re->chunk_size = static_cast<std::size_t>(*chunk);
+      re->chunk_size = *chunk;
     }
   }
   if (g.max_ranges > 0) {
@@ -215,6 +226,16 @@ int main(int argc, char** argv) {
           &cli_config().gcs.range_engine}) {
       re->max_concurrent_ranges = g.max_ranges;
     }
+  }
+  if (!g.part_size.empty()) {
+    auto n = positive_size(g.part_size, "--part-size", "16MiB");
+    if (!n) return kExitUsage;
+    cli_config().s3.part_size = *n;
+    cli_config().s3.multipart_threshold = *n;
+    cli_config().azure.block_size = *n;
+    cli_config().azure.single_put_threshold = *n;
+    cli_config().gcs.upload_chunk_size = *n;
+    cli_config().gcs.single_upload_threshold = *n;
   }
   get.jobs_given = get_jobs->count() > 0;
   cli_config().azure.endpoint = g.azure_endpoint;

@@ -1,4 +1,4 @@
-// gs:// writes: one-request uploads (uploadType=media, or multipart when there is metadata),
+// gs:// writes: one-request uploads (uploadType=media, or multipart with metadata/content type),
 // resumable uploads in chunks of a multiple of 256 KiB (one chunk in flight while the next fills:
 // peak memory ~2 x chunk), resumed from the committed offset after a failed chunk, and cancelled
 // (the session deleted) on error or cancel: a partial object never becomes visible.
@@ -103,7 +103,9 @@ class ResumableUpload {
                 ErrorCode::kDataLoss,
                 fmt::format(
                     "{}: the server finalized the upload at byte {} before the last chunk (it does "
-                    "not support multi-chunk resumable uploads; raise single_upload_threshold)",
+                    "not support multi-chunk resumable uploads; raise single_upload_threshold, "
+                    "CLI: "
+                    "--part-size)",
                     uri_, end));
           }
           return finish(*r, *total);
@@ -239,7 +241,10 @@ Status GcsStore::put(std::string_view uri, const Bytes& data, const PutOptions& 
   c.cancel = opts.cancel;
   c.what = fmt::format("UPLOAD {} ({} bytes)", uri_of(t.bucket, t.key), data.size());
   std::string body;  // multipart only: metadata travels with the bytes
-  if (opts.metadata.empty()) {
+  // A content type given by the caller goes in the JSON metadata (multipart): the firebase
+  // emulator ignores a media upload's Content-Type header (found by tests/gcs/sdk_gcs.sh), and on
+  // the service a multipart upload is one request too.
+  if (opts.metadata.empty() && opts.content_type.empty()) {
     c.query = {{"uploadType", "media"}, {"name", t.key}};
     c.headers.emplace_back("Content-Type", content_type);
     c.body = data.span();
@@ -291,9 +296,10 @@ Status GcsStore::put_multipart(std::string_view uri, const Bytes& data,
 
 namespace {
 
-// Buffers one chunk; a full chunk goes out on a thread of its own while the next fills (the
-// protocol is sequential: at most one chunk in flight). A stream that never fills a chunk is one
-// request at commit.
+// Buffers one chunk; a full chunk goes out on a thread of its own once more data follows, while
+// the next fills (the protocol is sequential: at most one chunk in flight). A stream of at most one
+// chunk (and at most single_upload_threshold) is one request at commit; otherwise the last chunk,
+// full or not, carries the total size (no empty finalizing request).
 class GcsSink final : public RawSink {
  public:
   GcsSink(std::shared_ptr<GcsStore> store, Target t, PutOptions opts, std::size_t chunk)
@@ -306,6 +312,7 @@ class GcsSink final : public RawSink {
 
   Status append(std::span<const std::byte> data) override {
     while (!data.empty()) {
+      if (buf_ && fill_ == buf_->size()) OMNIO_TRY(flush());  // full, and more data follows
       if (!buf_) {
         OMNIO_ASSIGN_OR_RETURN(AlignedBuffer b, AlignedBuffer::allocate(chunk_, kBufferAlignment));
         buf_ = std::make_shared<AlignedBuffer>(std::move(b));
@@ -315,7 +322,6 @@ class GcsSink final : public RawSink {
       std::memcpy(buf_->data() + fill_, data.data(), k);
       fill_ += k;
       data = data.subspan(k);
-      if (fill_ == buf_->size()) OMNIO_TRY(flush());
     }
     return ok_status();
   }
