@@ -1,6 +1,7 @@
 # Shared by the bench/run-*.sh scripts (sourced): timed samples and the server-CPU probe.
 #   bench_samples=FILE        one line per sample: row tool wall user sys rss_kib server_cpu_s
 #   bench_server_pids=(PID..) processes whose CPU counts as "server CPU" (empty: 0)
+#   load_env FILE             export the KEY=VALUE lines of a servers.env
 #   want ROW                  false when ROWS (env) is set and does not name ROW
 #   run ROW TOOL CMD...       one timed sample (skipped unless want ROW) of CMD (and its children): /usr/bin/time -v style
 #                             wall, user, sys, peak RSS; plus the servers' CPU over the same span
@@ -20,6 +21,13 @@ server_cpu() {
     total=$(awk -v hz="$hz" -v t="$total" '{print t + ($14 + $15) / hz}' "/proc/$pid/stat")
   done
   echo "$total"
+}
+
+# Exports the KEY=VALUE lines of a servers.env (values are raw text, e.g. skip reasons with
+# parentheses, so the file is not shell syntax and must not be sourced).
+load_env() {
+  local k v
+  while IFS='=' read -r k v; do [[ -n $k ]] && export "$k=$v"; done <"$1"
 }
 
 # ROWS="row ..." (env) limits a script to those rows; unset: every row.

@@ -127,7 +127,8 @@ int main(int argc, char** argv) {
   std::printf(
       "format\tops\trounds\toff_wall_us_per_op\ton_wall_us_per_op\twall_overhead_pct\t"
       "off_cpu_us_per_op\ton_cpu_us_per_op\tcpu_overhead_pct\toff_app_thread_cpu_us\t"
-      "on_app_thread_cpu_us\tapp_thread_overhead_pct\tdropped\n");
+      "on_app_thread_cpu_us\tapp_thread_overhead_pct\tpaired_wall_overhead_pct\t"
+      "paired_app_thread_overhead_pct\tdropped\n");
   for (const auto& f : formats) {
     std::vector<double> off_wall, on_wall, off_cpu, on_cpu, off_thr, on_thr;
     std::uint64_t dropped = 0;
@@ -169,10 +170,20 @@ int main(int argc, char** argv) {
     const double ow = bench::median(off_wall), nw = bench::median(on_wall);
     const double oc = bench::median(off_cpu), nc = bench::median(on_cpu);
     const double ot = bench::median(off_thr), nt = bench::median(on_thr);
-    std::printf("%s\t%zu\t%d\t%.3f\t%.3f\t%.2f\t%.3f\t%.3f\t%.2f\t%.3f\t%.3f\t%.2f\t%llu\n",
-                f.c_str(), ops, rounds, ow / n * 1e6, nw / n * 1e6, (nw / ow - 1) * 100,
-                oc / n * 1e6, nc / n * 1e6, (nc / oc - 1) * 100, ot / n * 1e6, nt / n * 1e6,
-                (nt / ot - 1) * 100, static_cast<unsigned long long>(dropped));
+    // Paired: each round's on/off ratio (the two runs are adjacent, so slow drift of the VM cancels
+    // out), then the median over rounds.
+    std::vector<double> wall_ratio, thr_ratio;
+    for (std::size_t i = 0; i < on_wall.size(); ++i) {
+      wall_ratio.push_back(on_wall[i] / off_wall[i]);
+      thr_ratio.push_back(on_thr[i] / off_thr[i]);
+    }
+    const double pw = (bench::median(wall_ratio) - 1) * 100;
+    const double pt = (bench::median(thr_ratio) - 1) * 100;
+    std::printf(
+        "%s\t%zu\t%d\t%.3f\t%.3f\t%.2f\t%.3f\t%.3f\t%.2f\t%.3f\t%.3f\t%.2f\t%.2f\t%.2f\t%llu\n",
+        f.c_str(), ops, rounds, ow / n * 1e6, nw / n * 1e6, (nw / ow - 1) * 100, oc / n * 1e6,
+        nc / n * 1e6, (nc / oc - 1) * 100, ot / n * 1e6, nt / n * 1e6, (nt / ot - 1) * 100, pw, pt,
+        static_cast<unsigned long long>(dropped));
   }
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);

@@ -37,8 +37,9 @@ cleanup() { scripts/servers/test-servers stop "$dir/servers" "azure gcs" >/dev/n
 trap cleanup EXIT
 echo "== starting Azurite and the GCS emulator" >&2
 scripts/servers/test-servers start "$dir/servers" "azure gcs" >/dev/null
-# shellcheck disable=SC1091
-source "$dir/servers/servers.env"
+# shellcheck source=bench/bench_lib.sh
+source bench/bench_lib.sh   # run ROW TOOL CMD..., server_cpu, bench_report
+load_env "$dir/servers/servers.env"
 [[ -n ${OMNIO_TEST_AZURITE:-} ]] || { echo "run-cloud: Azurite did not start: ${OMNIO_TEST_AZURITE_SKIP:-}" >&2; exit 1; }
 [[ -n ${OMNIO_TEST_GCS_EMULATOR:-} ]] || { echo "run-cloud: GCS emulator did not start: ${OMNIO_TEST_GCS_EMULATOR_SKIP:-}" >&2; exit 1; }
 acct=devstoreaccount1
@@ -61,8 +62,6 @@ export RCLONE_CONFIG_GS_ENDPOINT=$OMNIO_TEST_GCS_EMULATOR/storage/v1/ RCLONE_CON
 az_pid=$(cat "$dir/servers/azurite/azurite.pid")
 gs_pid=$(cat "$dir/servers/gcs/gcs-emulator.pid")
 
-# shellcheck source=bench/bench_lib.sh
-source bench/bench_lib.sh   # run ROW TOOL CMD..., server_cpu, bench_report
 bench_samples=$samples
 
 echo "== data: ${big_mib} MiB file, ${small_count} x ${small_kib} KiB" >&2

@@ -31,14 +31,15 @@ export OMNIO_TEST_CEPH_MON_PORT=${OMNIO_BENCH_MON_PORT:-6895} OMNIO_TEST_CEPH_PO
 export OMNIO_TEST_CEPH_MEMSTORE_BYTES=$(( (stream_gib + 4) << 30 ))
 export OMNIO_NGINX_PORT=${OMNIO_BENCH_NGINX_PORT:-8690}
 cleanup() {
-  scripts/servers/test-servers stop "$dir/servers" >/dev/null 2>&1 || true
+  scripts/servers/test-servers stop "$dir/servers" s3 >/dev/null 2>&1 || true
   scripts/servers/nginx stop "$dir/nginx" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 echo "== starting Ceph radosgw (memstore $((OMNIO_TEST_CEPH_MEMSTORE_BYTES >> 30)) GiB) and nginx" >&2
-scripts/servers/test-servers start "$dir/servers" >/dev/null
-# shellcheck disable=SC1091
-source "$dir/servers/servers.env"
+scripts/servers/test-servers start "$dir/servers" s3 >/dev/null
+# shellcheck source=bench/bench_lib.sh
+source bench/bench_lib.sh   # run ROW TOOL CMD..., server_cpu, bench_report
+load_env "$dir/servers/servers.env"
 [[ -n ${OMNIO_TEST_S3_RGW:-} ]] || { echo "run-s3: radosgw did not start: ${OMNIO_TEST_S3_RGW_SKIP:-}" >&2; exit 1; }
 ep=$OMNIO_TEST_S3_RGW
 export AWS_ACCESS_KEY_ID=$OMNIO_TEST_S3_RGW_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$OMNIO_TEST_S3_RGW_SECRET_KEY
@@ -55,8 +56,6 @@ nginx_ep=$(scripts/servers/nginx start "$dir/nginx" "$ngx_root" | sed -n 's/^OMN
 aws_=(aws --endpoint-url "$ep")
 curl_sig=(curl -sS --fail --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY"
   -H "x-amz-content-sha256: UNSIGNED-PAYLOAD")
-# shellcheck source=bench/bench_lib.sh
-source bench/bench_lib.sh   # run ROW TOOL CMD..., server_cpu, bench_report
 bench_samples=$samples
 [[ -n $rgw_pid ]] && bench_server_pids=("$rgw_pid")
 
