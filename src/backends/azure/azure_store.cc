@@ -14,6 +14,7 @@
 #include "core/failures.h"
 #include "http/encoding.h"
 #include "http/http_date.h"
+#include "http/status.h"
 #include "omnio/log.h"
 #include "omnio/uri.h"
 
@@ -39,41 +40,11 @@ Error azure_error(const http::Response& resp, const std::string& what) {
   std::string code(resp.header("x-ms-error-code"));
   if (code.empty() && doc) code = doc->code;
   const std::string request_id(resp.header("x-ms-request-id"));
-  ErrorCode ec = ErrorCode::kInternal;
-  switch (status) {
-    case 400:
-      ec = ErrorCode::kInvalidArgument;
-      break;
-    case 401:
-      ec = ErrorCode::kUnauthenticated;
-      break;
-    case 403:
-      ec = ErrorCode::kPermissionDenied;
-      break;
-    case 404:
-      ec = ErrorCode::kNotFound;
-      break;
-    case 409:
-      ec = code == "ContainerBeingDeleted" ? ErrorCode::kUnavailable : ErrorCode::kAlreadyExists;
-      break;
-    case 412:
-      ec = ErrorCode::kDataLoss;
-      break;
-    case 416:
-      ec = ErrorCode::kOutOfRange;
-      break;
-    case 429:
-      ec = ErrorCode::kResourceExhausted;
-      break;
-    case 501:
-      ec = ErrorCode::kUnimplemented;
-      break;
-    case 503:
-      ec = code == "ServerBusy" || code.empty() ? ErrorCode::kResourceExhausted
-                                                : ErrorCode::kUnavailable;
-      break;
-    default:
-      ec = status >= 500 ? ErrorCode::kUnavailable : ErrorCode::kInternal;
+  ErrorCode ec = http::error_code_for_status(status);
+  if (status == 409 && code == "ContainerBeingDeleted") {
+    ec = ErrorCode::kUnavailable;
+  } else if (status == 503 && (code == "ServerBusy" || code.empty())) {
+    ec = ErrorCode::kResourceExhausted;
   }
   std::string detail;
   if (status == 412) {

@@ -1,7 +1,6 @@
 // Local store: construction, path handling, and reads (simple, ranged, RangeEngine).
-#include "backends/file/file_store_impl.h"
-
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <time.h>
@@ -13,8 +12,7 @@
 #include <cstring>
 #include <fstream>
 
-#include <fmt/format.h>
-
+#include "backends/file/file_store_impl.h"
 #include "omnio/log.h"
 #include "omnio/thread_pool.h"
 
@@ -44,7 +42,7 @@ Status cancelled_check(const ReadOptions& opts, std::string_view uri) {
 }  // namespace
 
 std::size_t detect_direct_io_alignment(const std::string& dir) {
-  struct stat st{};
+  struct stat st {};
   std::string probe = dir;
   // Walk up to an existing directory.
   while (!probe.empty() && ::stat(probe.c_str(), &st) != 0) {
@@ -57,7 +55,8 @@ std::size_t detect_direct_io_alignment(const std::string& dir) {
   }
   std::size_t lbs = 0;
   for (const char* rel : {"queue/logical_block_size", "../queue/logical_block_size"}) {
-    std::ifstream f(fmt::format("/sys/dev/block/{}:{}/{}", major(st.st_dev), minor(st.st_dev), rel));
+    std::ifstream f(
+        fmt::format("/sys/dev/block/{}:{}/{}", major(st.st_dev), minor(st.st_dev), rel));
     if (f >> lbs) break;
     lbs = 0;
   }
@@ -73,8 +72,10 @@ void testing::simulate_no_direct_io(bool on) { g_simulate_no_direct.store(on); }
 Result<std::shared_ptr<ObjectStore>> make_file_store(const FileSystemConfig& config,
                                                      bool direct_scheme) {
   OMNIO_TRY(config.validate());
-  std::size_t align = config.alignment ? *config.alignment : detect_direct_io_alignment(config.root);
-  return std::shared_ptr<ObjectStore>(std::make_shared<fs::LocalStore>(config, direct_scheme, align));
+  std::size_t align =
+      config.alignment ? *config.alignment : detect_direct_io_alignment(config.root);
+  return std::shared_ptr<ObjectStore>(
+      std::make_shared<fs::LocalStore>(config, direct_scheme, align));
 }
 
 FileStoreStats file_store_stats(const ObjectStore& store) {
@@ -137,7 +138,7 @@ Status make_parents(const std::string& path) {
       }
     }
   }
-  struct stat st{};
+  struct stat st {};
   if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
     return Error(ErrorCode::kInvalidArgument, fmt::format("{} is not a directory", dir));
   }
@@ -145,7 +146,7 @@ Status make_parents(const std::string& path) {
 }
 
 std::string rfc3339(const struct timespec& ts) {
-  struct tm tm{};
+  struct tm tm {};
   gmtime_r(&ts.tv_sec, &tm);
   return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z", tm.tm_year + 1900, tm.tm_mon + 1,
                      tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec);
@@ -177,8 +178,9 @@ Result<std::string> LocalStore::path_of(std::string_view uri, bool allow_dir) co
     return Error(ErrorCode::kInvalidArgument,
                  fmt::format("{} names a directory (ends in '/'); expected an object path", uri));
   }
-  if (root_ != "/" && !(p == root_ || (p.size() > root_.size() && p.compare(0, root_.size(), root_) == 0 &&
-                                       p[root_.size()] == '/'))) {
+  if (root_ != "/" &&
+      !(p == root_ || (p.size() > root_.size() && p.compare(0, root_.size(), root_) == 0 &&
+                       p[root_.size()] == '/'))) {
     return Error(ErrorCode::kInvalidArgument,
                  fmt::format("{} is outside this store's root {}", uri, root_));
   }
@@ -192,25 +194,27 @@ std::string LocalStore::uri_of(const std::string& path) const {
 void LocalStore::note_fallback(const std::string& path) {
   g_fallbacks.fetch_add(1);
   if (!g_warned.exchange(true)) {
-    log::warn("O_DIRECT is not supported for {} (EINVAL); using buffered I/O for such files "
-              "(counted in direct_io_fallback_count(); set allow_buffered_fallback=false to fail)",
-              path);
+    log::warn(
+        "O_DIRECT is not supported for {} (EINVAL); using buffered I/O for such files "
+        "(counted in direct_io_fallback_count(); set allow_buffered_fallback=false to fail)",
+        path);
   }
 }
 
 Result<LocalStore::ReadFile> LocalStore::open_for_read(const std::string& path,
-                                                        std::string_view uri) {
+                                                       std::string_view uri) {
   ReadFile f;
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) return errno_error(errno, fmt::format("open {}", uri));
-  struct stat st{};
+  struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return errno_error(errno, fmt::format("stat {}", uri));
   if (S_ISDIR(st.st_mode)) {
     return Error(ErrorCode::kNotFound, fmt::format("{} is a directory, not an object", uri));
   }
   f.size = static_cast<std::uint64_t>(st.st_size);
   if (cfg_.use_direct_io && f.size >= min_io_) {
-    int dfd = g_simulate_no_direct.load() ? -1 : ::open(path.c_str(), O_RDONLY | O_DIRECT | O_CLOEXEC);
+    int dfd =
+        g_simulate_no_direct.load() ? -1 : ::open(path.c_str(), O_RDONLY | O_DIRECT | O_CLOEXEC);
     if (g_simulate_no_direct.load()) errno = EINVAL;
     if (dfd >= 0) {
       f.fd = Fd(dfd);
@@ -232,13 +236,19 @@ Result<LocalStore::ReadFile> LocalStore::open_for_read(const std::string& path,
     int advice = POSIX_FADV_NORMAL;
     switch (cfg_.page_cache_mode) {
       case PageCacheMode::kAuto:
-        advice = f.size >= kPageCacheAutoSequentialThreshold ? POSIX_FADV_SEQUENTIAL
-                                                             : POSIX_FADV_RANDOM;
+        advice =
+            f.size >= kPageCacheAutoSequentialThreshold ? POSIX_FADV_SEQUENTIAL : POSIX_FADV_RANDOM;
         break;
-      case PageCacheMode::kSequential: advice = POSIX_FADV_SEQUENTIAL; break;
-      case PageCacheMode::kRandom: advice = POSIX_FADV_RANDOM; break;
+      case PageCacheMode::kSequential:
+        advice = POSIX_FADV_SEQUENTIAL;
+        break;
+      case PageCacheMode::kRandom:
+        advice = POSIX_FADV_RANDOM;
+        break;
       case PageCacheMode::kDontNeed:
-      case PageCacheMode::kNormal: advice = POSIX_FADV_NORMAL; break;
+      case PageCacheMode::kNormal:
+        advice = POSIX_FADV_NORMAL;
+        break;
     }
     (void)::posix_fadvise(fd.get(), 0, 0, advice);  // a hint: failure changes nothing
   }
@@ -263,9 +273,9 @@ RangeReadFn LocalStore::range_reader(int fd) {
         auto n = pread_full(fd, dest.data() + got, align_up(want, a), off + got);
         if (!n.ok()) return done(std::move(n).error());
         if (*n < want) {
-          return done(Error(ErrorCode::kDataLoss,
-                            fmt::format("short read: {} of {} bytes (file truncated?)", got + *n,
-                                        dest.size())));
+          return done(Error(
+              ErrorCode::kDataLoss,
+              fmt::format("short read: {} of {} bytes (file truncated?)", got + *n, dest.size())));
         }
         got += want;
       }
@@ -315,8 +325,7 @@ Result<Bytes> LocalStore::get_with_range_engine(ReadFile& f, std::string_view ur
   RangeEngineConfig rc = cfg_.range_engine;
   if (f.direct) rc.chunk_size = align_up(rc.chunk_size, align_);
   RangeEngine engine(rc);
-  auto st = engine.download_into(f.size, buf.span(), range_reader(f.fd.get()),
-                                 opts.cancel);
+  auto st = engine.download_into(f.size, buf.span(), range_reader(f.fd.get()), opts.cancel);
   if (!st.ok()) return std::move(st).error().wrap(fmt::format("get {}", uri));
   return Bytes::from_aligned(std::move(buf));
 }
@@ -352,9 +361,8 @@ Status LocalStore::get_to_sink(std::string_view uri, const ChunkSink& sink,
     auto n = pread_full(f.fd.get(), buf->data(), ask, off);
     if (!n.ok()) return std::move(n).error().wrap(fmt::format("read {}", uri));
     if (*n < want) {
-      return Error(ErrorCode::kDataLoss,
-                   fmt::format("read {}: file ended at {} bytes, {} expected", uri, off + *n,
-                               f.size));
+      return Error(ErrorCode::kDataLoss, fmt::format("read {}: file ended at {} bytes, {} expected",
+                                                     uri, off + *n, f.size));
     }
     OMNIO_TRY(sink(off, Bytes::from_shared(buf, buf->data(), want)));
     off += want;
@@ -371,13 +379,14 @@ Result<Bytes> LocalStore::get_range(std::string_view uri, std::uint64_t offset,
                  fmt::format("get_range {}: offset {} is beyond the object's {} bytes", uri, offset,
                              f.size));
   }
-  const std::uint64_t n = std::min<std::uint64_t>(length.value_or(f.size - offset), f.size - offset);
+  const std::uint64_t n =
+      std::min<std::uint64_t>(length.value_or(f.size - offset), f.size - offset);
   if (n == 0) return Bytes();
   OMNIO_TRY(cancelled_check(opts, uri));
   const std::uint64_t start = f.direct ? align_down(offset, align_) : offset;
   const std::uint64_t end = f.direct ? align_up(offset + n, align_) : offset + n;
-  OMNIO_ASSIGN_OR_RETURN(AlignedBuffer buf,
-                         AlignedBuffer::allocate(static_cast<std::size_t>(end - start), buf_align_));
+  OMNIO_ASSIGN_OR_RETURN(AlignedBuffer buf, AlignedBuffer::allocate(
+                                                static_cast<std::size_t>(end - start), buf_align_));
   auto got = pread_full(f.fd.get(), buf.data(), buf.size(), start);
   if (!got.ok()) return std::move(got).error().wrap(fmt::format("get_range {}", uri));
   if (*got < offset + n - start) {
@@ -386,8 +395,8 @@ Result<Bytes> LocalStore::get_range(std::string_view uri, std::uint64_t offset,
                              offset + n));
   }
   // The exact sub-range of the aligned read, without a copy.
-  return Bytes::from_aligned(std::move(buf)).slice(static_cast<std::size_t>(offset - start),
-                                                   static_cast<std::size_t>(n));
+  return Bytes::from_aligned(std::move(buf))
+      .slice(static_cast<std::size_t>(offset - start), static_cast<std::size_t>(n));
 }
 
 Result<std::uint64_t> LocalStore::get_into(std::string_view uri, std::uint64_t offset,
@@ -395,14 +404,15 @@ Result<std::uint64_t> LocalStore::get_into(std::string_view uri, std::uint64_t o
   OMNIO_ASSIGN_OR_RETURN(std::string path, path_of(uri));
   OMNIO_ASSIGN_OR_RETURN(ReadFile f, open_for_read(path, uri));
   if (offset > f.size) {
-    return Error(ErrorCode::kOutOfRange,
-                 fmt::format("get_into {}: offset {} is beyond the object's {} bytes", uri, offset,
-                             f.size));
+    return Error(
+        ErrorCode::kOutOfRange,
+        fmt::format("get_into {}: offset {} is beyond the object's {} bytes", uri, offset, f.size));
   }
   const std::uint64_t n = std::min<std::uint64_t>(dest.size(), f.size - offset);
   auto short_read = [&](std::uint64_t at) {
-    return Error(ErrorCode::kDataLoss,
-                 fmt::format("get_into {}: file ended at {} bytes, {} expected", uri, at, offset + n));
+    return Error(
+        ErrorCode::kDataLoss,
+        fmt::format("get_into {}: file ended at {} bytes, {} expected", uri, at, offset + n));
   };
   if (!f.direct) {
     auto got = pread_full(f.fd.get(), dest.data(), static_cast<std::size_t>(n), offset);
@@ -422,8 +432,8 @@ Result<std::uint64_t> LocalStore::get_into(std::string_view uri, std::uint64_t o
   // The rest through an aligned bounce buffer, one block at a time.
   if (done < n) {
     const std::size_t block = align_up(std::max<std::size_t>(cfg_.io_block_size, align_), align_);
-    const std::size_t cap = static_cast<std::size_t>(
-        std::min<std::uint64_t>(block, align_up(static_cast<std::size_t>(n - done), align_) + align_));
+    const std::size_t cap = static_cast<std::size_t>(std::min<std::uint64_t>(
+        block, align_up(static_cast<std::size_t>(n - done), align_) + align_));
     OMNIO_ASSIGN_OR_RETURN(AlignedBuffer bounce, AlignedBuffer::allocate(cap, buf_align_));
     while (done < n) {
       OMNIO_TRY(cancelled_check(opts, uri));

@@ -13,6 +13,7 @@
 #include "backends/gcs/gcs_store_impl.h"
 #include "http/content_range.h"
 #include "http/encoding.h"
+#include "http/status.h"
 #include "omnio/crc32c.h"
 #include "omnio/log.h"
 #include "omnio/uri.h"
@@ -51,44 +52,9 @@ std::optional<std::uint32_t> crc_of_response(const http::Response& r) {
 Error gcs_error(const http::Response& resp, const std::string& what, const std::string& endpoint) {
   const int status = static_cast<int>(resp.status);
   auto doc = parse_error(resp.body);
-  ErrorCode ec = ErrorCode::kInternal;
-  switch (status) {
-    case 400:
-      ec = ErrorCode::kInvalidArgument;
-      break;
-    case 401:
-      ec = ErrorCode::kUnauthenticated;
-      break;
-    case 403:
-      ec = ErrorCode::kPermissionDenied;
-      break;
-    case 404:
-      ec = ErrorCode::kNotFound;
-      break;
-    case 408:
-      ec = ErrorCode::kUnavailable;
-      break;
-    case 409:
-      ec = ErrorCode::kAlreadyExists;
-      break;
-    case 412:
-      ec = ErrorCode::kDataLoss;
-      break;
-    case 413:
-      ec = ErrorCode::kInvalidArgument;
-      break;
-    case 416:
-      ec = ErrorCode::kOutOfRange;
-      break;
-    case 429:
-      ec = ErrorCode::kResourceExhausted;
-      break;
-    case 501:
-      ec = ErrorCode::kUnimplemented;
-      break;
-    default:
-      ec = status >= 500 ? ErrorCode::kUnavailable : ErrorCode::kInternal;
-  }
+  ErrorCode ec = http::error_code_for_status(status);
+  if (status == 408) ec = ErrorCode::kUnavailable;      // request timeout: retryable
+  if (status == 413) ec = ErrorCode::kInvalidArgument;  // payload too large
   std::string detail;
   if (status == 412) {
     detail =

@@ -17,6 +17,7 @@
 #include "backends/s3/sigv4.h"
 #include "core/failures.h"
 #include "http/ranged_read.h"
+#include "http/status.h"
 #include "omnio/log.h"
 #include "omnio/uri.h"
 
@@ -63,52 +64,19 @@ Error s3_error(const http::Response& resp, const std::string& what, const std::s
   std::string request_id = doc && !doc->request_id.empty()
                                ? doc->request_id
                                : std::string(resp.header("x-amz-request-id"));
-  ErrorCode ec = ErrorCode::kInternal;
-  switch (status) {
-    case 400:
-      ec = code == "RequestTimeout" ? ErrorCode::kUnavailable
-           : (code == "XAmzContentSHA256Mismatch" || code == "BadDigest")
-               ? ErrorCode::kDataLoss
-               : ErrorCode::kInvalidArgument;
-      break;
-    case 401:
-      ec = ErrorCode::kUnauthenticated;
-      break;
-    case 403:
-      ec = (code == "InvalidAccessKeyId" || code == "SignatureDoesNotMatch" ||
-            code == "ExpiredToken" || code == "InvalidToken" || code == "TokenRefreshRequired")
-               ? ErrorCode::kUnauthenticated
-               : ErrorCode::kPermissionDenied;
-      break;
-    case 404:
-      ec = ErrorCode::kNotFound;
-      break;
-    case 409:
-      ec = code == "BucketNotEmpty" ? ErrorCode::kInvalidArgument : ErrorCode::kAlreadyExists;
-      break;
-    case 412:
-      ec = ErrorCode::kDataLoss;
-      break;
-    case 416:
-      ec = ErrorCode::kOutOfRange;
-      break;
-    case 429:
-      ec = ErrorCode::kResourceExhausted;
-      break;
-    case 501:
-      ec = ErrorCode::kUnimplemented;
-      break;
-    case 503:
-      ec = code == "SlowDown" || code.empty() ? ErrorCode::kResourceExhausted
-                                              : ErrorCode::kUnavailable;
-      break;
-    case 500:
-    case 502:
-    case 504:
-      ec = ErrorCode::kUnavailable;
-      break;
-    default:
-      ec = status >= 500 ? ErrorCode::kUnavailable : ErrorCode::kInternal;
+  ErrorCode ec = http::error_code_for_status(status);
+  if (status == 400 && code == "RequestTimeout") {
+    ec = ErrorCode::kUnavailable;
+  } else if (status == 400 && (code == "XAmzContentSHA256Mismatch" || code == "BadDigest")) {
+    ec = ErrorCode::kDataLoss;
+  } else if (status == 403 &&
+             (code == "InvalidAccessKeyId" || code == "SignatureDoesNotMatch" ||
+              code == "ExpiredToken" || code == "InvalidToken" || code == "TokenRefreshRequired")) {
+    ec = ErrorCode::kUnauthenticated;
+  } else if (status == 409 && code == "BucketNotEmpty") {
+    ec = ErrorCode::kInvalidArgument;
+  } else if (status == 503 && (code == "SlowDown" || code.empty())) {
+    ec = ErrorCode::kResourceExhausted;
   }
   std::string detail;
   if (ec == ErrorCode::kDataLoss && status == 400) {
