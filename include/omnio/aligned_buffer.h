@@ -5,19 +5,36 @@
 #include <cstddef>
 #include <span>
 
+#include "omnio/cancel.h"
 #include "omnio/constants.h"
+#include "omnio/memory_budget.h"
 #include "omnio/result.h"
 
 namespace omnio {
 
 /// Owned memory aligned to `alignment` (a power of two). Move-only. Buffers of at least
 /// kLargeBufferThreshold bytes are mapped pages (returned to the OS on destruction, whichever
-/// thread frees them), smaller ones come from the heap.
+/// thread frees them) reserved from the process MemoryBudget; smaller ones come from the heap.
 class AlignedBuffer {
  public:
   AlignedBuffer() = default;
   /// Allocates round_up(size, alignment) bytes aligned to `alignment`; size() reports `size`.
-  static Result<AlignedBuffer> allocate(std::size_t size, std::size_t alignment);
+  /// A large buffer first reserves its capacity from MemoryBudget::process(), waiting while the
+  /// budget is spent (until `cancel` fires: kCancelled); larger than the whole budget is
+  /// kResourceExhausted.
+  static Result<AlignedBuffer> allocate(std::size_t size, std::size_t alignment,
+                                        const CancellationToken& cancel = {});
+  /// As allocate(), using `reserved` (taken earlier, e.g. with try_reserve) for the budget; only
+  /// a shortfall is reserved (waiting) on top.
+  static Result<AlignedBuffer> allocate(std::size_t size, std::size_t alignment,
+                                        MemoryReservation reserved,
+                                        const CancellationToken& cancel = {});
+  /// Budget bytes this buffer holds (0 for heap buffers).
+  std::uint64_t reserved_bytes() const { return reservation_.bytes(); }
+  /// Hands this buffer's reservation to the caller, to size a successor buffer that replaces it
+  /// (e.g. a whole-object buffer after a first-range probe) without waiting for its own bytes:
+  /// the two overlap only while the first is copied into the second.
+  MemoryReservation take_reservation() { return std::move(reservation_); }
 
   AlignedBuffer(AlignedBuffer&& other) noexcept;
   AlignedBuffer& operator=(AlignedBuffer&& other) noexcept;
@@ -47,7 +64,11 @@ class AlignedBuffer {
   std::size_t size_ = 0;
   std::size_t capacity_ = 0;
   std::size_t alignment_ = 0;
+  MemoryReservation reservation_;
 };
+
+/// Bytes a buffer of `size` aligned to `alignment` takes from the memory budget (0: not charged).
+std::size_t budgeted_capacity(std::size_t size, std::size_t alignment);
 
 /// Rounds `n` down / up to a multiple of the power-of-two `a`.
 constexpr std::size_t align_down(std::size_t n, std::size_t a) { return n & ~(a - 1); }

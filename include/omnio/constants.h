@@ -44,6 +44,22 @@ inline constexpr std::size_t kDefaultNetworkMaxConcurrent = 32;
 /// Below it the heap is cheaper; above it glibc's per-thread arenas kept freed part buffers and
 /// doubled the RSS of a 1 GiB multipart upload (measured: 491 MB vs the 144 MB live).
 inline constexpr std::size_t kLargeBufferThreshold = 1 * kMiB;
+/// The process-wide memory budget (MemoryBudget) is this fraction of the memory the process may
+/// use (physical memory, or the cgroup limit when lower) unless OMNIO_MEMORY_BUDGET says otherwise.
+/// Half leaves room for the application (a training job's model and tensors) and the page cache.
+inline constexpr double kDefaultMemoryBudgetFraction = 0.5;
+/// Smallest budget accepted: one 64 MiB RangeEngine chunk (the seed's range size) must fit.
+inline constexpr std::uint64_t kMinMemoryBudget = 64 * kMiB;
+/// A reservation that has waited this long logs a warning (and again after each further period),
+/// so a program held back by the budget says so instead of looking hung.
+inline constexpr std::chrono::seconds kMemoryBudgetWarnAfter{10};
+/// Memory outside the budget: the heap of small objects, libcurl's per-connection buffers, thread
+/// stacks and the code itself. Peak RSS stays within budget + this
+/// (tests/s3/test_memory_budget.cc).
+inline constexpr std::uint64_t kMemoryBudgetOverhead = 96 * kMiB;
+/// RangeEngine reserves each range buffer rounded up to this (the page size): it covers the
+/// alignment of network (4 KiB) and O_DIRECT (512 B / 4 KiB) buffers, so no top-up is needed.
+inline constexpr std::size_t kRangeBufferBudgetAlignment = 4 * kKiB;
 
 // ---- DataLoader ---------------------------------------------------------------------------------
 /// Items per batch (PyTorch's DataLoader default is 1; 32 is the common training value).

@@ -12,9 +12,11 @@
 #include <functional>
 #include <span>
 
+#include "omnio/aligned_buffer.h"
 #include "omnio/bytes.h"
 #include "omnio/cancel.h"
 #include "omnio/constants.h"
+#include "omnio/memory_budget.h"
 #include "omnio/result.h"
 
 namespace omnio {
@@ -66,8 +68,10 @@ using RangeFetchFn =
     std::function<void(std::uint64_t offset, std::uint64_t length, const CancellationToken& cancel,
                        std::function<void(Status)> done)>;
 
-/// Allocates a destination of `size` bytes (e.g. aligned for O_DIRECT).
-using BufferAllocator = std::function<Result<AlignedBuffer>(std::size_t size)>;
+/// Allocates a destination of `size` bytes (e.g. aligned for O_DIRECT), using `reserved` from
+/// the process MemoryBudget (taken by the engine: pass it to AlignedBuffer::allocate).
+using BufferAllocator =
+    std::function<Result<AlignedBuffer>(std::size_t size, MemoryReservation reserved)>;
 
 /// Concurrent range downloader. Stateless between calls; thread-safe.
 class RangeEngine {
@@ -83,7 +87,10 @@ class RangeEngine {
                                    const RangeReadFn& read, const CancellationToken& cancel = {});
 
   /// Streams [0, object_size) to `sink` in order with bounded memory: at most
-  /// max_concurrent_ranges buffers of chunk_size bytes exist at once.
+  /// max_concurrent_ranges buffers of chunk_size bytes exist at once, each reserved from the
+  /// process MemoryBudget. While ranges are outstanding the engine never waits for memory: when
+  /// the budget is spent it starts the next range only after one completes, so a tight budget
+  /// means fewer ranges in flight, never a deadlock.
   Result<RangeStats> download_to_sink(std::uint64_t object_size, const RangeReadFn& read,
                                       const ChunkSink& sink, const BufferAllocator& alloc,
                                       const CancellationToken& cancel = {});

@@ -13,16 +13,44 @@ namespace {
 // The transparent huge page size of x86-64 and arm64 (4 KiB base pages).
 constexpr std::size_t kHugePageSize = std::size_t{2} << 20;
 
-}  // namespace
-
-Result<AlignedBuffer> AlignedBuffer::allocate(std::size_t size, std::size_t alignment) {
+Status check_alignment(std::size_t alignment) {
   if (!is_power_of_two(alignment) || alignment < alignof(std::max_align_t)) {
     return Error(ErrorCode::kInvalidArgument,
                  fmt::format("buffer alignment {} is not a power of two >= {}", alignment,
                              alignof(std::max_align_t)));
   }
+  return ok_status();
+}
+
+}  // namespace
+
+std::size_t budgeted_capacity(std::size_t size, std::size_t alignment) {
+  const std::size_t cap = align_up(size == 0 ? 1 : size, alignment);
+  return cap >= kLargeBufferThreshold ? cap : 0;
+}
+
+Result<AlignedBuffer> AlignedBuffer::allocate(std::size_t size, std::size_t alignment,
+                                              const CancellationToken& cancel) {
+  OMNIO_TRY(check_alignment(alignment));
+  MemoryReservation r;
+  if (const std::size_t charge = budgeted_capacity(size, alignment); charge != 0) {
+    OMNIO_ASSIGN_OR_RETURN(r, MemoryBudget::process().reserve(charge, cancel));
+  }
+  return allocate(size, alignment, std::move(r), cancel);
+}
+
+Result<AlignedBuffer> AlignedBuffer::allocate(std::size_t size, std::size_t alignment,
+                                              MemoryReservation reserved,
+                                              const CancellationToken& cancel) {
+  OMNIO_TRY(check_alignment(alignment));
   AlignedBuffer b;
   b.capacity_ = align_up(size == 0 ? 1 : size, alignment);
+  if (const std::size_t charge = budgeted_capacity(size, alignment); reserved.bytes() < charge) {
+    OMNIO_ASSIGN_OR_RETURN(MemoryReservation more,
+                           MemoryBudget::process().reserve(charge - reserved.bytes(), cancel));
+    reserved.merge(std::move(more));
+  }
+  b.reservation_ = std::move(reserved);
   static const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
   if (b.capacity_ >= kLargeBufferThreshold && alignment <= page) {
     // Large buffers are freed from many threads (HTTP loops, pool workers); heap arenas would keep
@@ -69,7 +97,8 @@ AlignedBuffer::AlignedBuffer(AlignedBuffer&& o) noexcept
       mapped_(std::exchange(o.mapped_, false)),
       size_(std::exchange(o.size_, 0)),
       capacity_(std::exchange(o.capacity_, 0)),
-      alignment_(std::exchange(o.alignment_, 0)) {}
+      alignment_(std::exchange(o.alignment_, 0)),
+      reservation_(std::move(o.reservation_)) {}
 
 AlignedBuffer& AlignedBuffer::operator=(AlignedBuffer&& o) noexcept {
   if (this != &o) {
@@ -79,6 +108,7 @@ AlignedBuffer& AlignedBuffer::operator=(AlignedBuffer&& o) noexcept {
     size_ = std::exchange(o.size_, 0);
     capacity_ = std::exchange(o.capacity_, 0);
     alignment_ = std::exchange(o.alignment_, 0);
+    reservation_ = std::move(o.reservation_);
   }
   return *this;
 }
@@ -93,6 +123,7 @@ void AlignedBuffer::free_memory() {
     std::free(data_);
   }
   data_ = nullptr;
+  reservation_.release();  // after the memory is gone
 }
 
 void AlignedBuffer::resize(std::size_t n) {

@@ -8,7 +8,8 @@ std::shared_ptr<BufferRecycler> BufferRecycler::create(std::size_t keep, std::si
   return std::shared_ptr<BufferRecycler>(new BufferRecycler(keep, alignment));
 }
 
-Result<std::shared_ptr<AlignedBuffer>> BufferRecycler::acquire(std::size_t size) {
+Result<std::shared_ptr<AlignedBuffer>> BufferRecycler::acquire(std::size_t size,
+                                                               const CancellationToken& cancel) {
   std::unique_ptr<AlignedBuffer> b;
   std::vector<std::unique_ptr<AlignedBuffer>> stale;  // freed outside the lock
   {
@@ -25,7 +26,8 @@ Result<std::shared_ptr<AlignedBuffer>> BufferRecycler::acquire(std::size_t size)
     if (!b) stale.swap(idle_);
   }
   if (!b) {
-    OMNIO_ASSIGN_OR_RETURN(AlignedBuffer fresh, AlignedBuffer::allocate(size, alignment_));
+    stale.clear();  // their memory (and budget) goes back before the new buffer waits for it
+    OMNIO_ASSIGN_OR_RETURN(AlignedBuffer fresh, AlignedBuffer::allocate(size, alignment_, cancel));
     b = std::make_unique<AlignedBuffer>(std::move(fresh));
   }
   b->resize(size);
@@ -41,6 +43,9 @@ Result<std::shared_ptr<AlignedBuffer>> BufferRecycler::acquire(std::size_t size)
 
 void BufferRecycler::give_back(AlignedBuffer* b) {
   std::unique_ptr<AlignedBuffer> owned(b);
+  // Someone waits for memory (perhaps our own next acquire, blocked in the budget before this
+  // buffer came back): free it rather than keep it idle.
+  if (owned->reserved_bytes() != 0 && MemoryBudget::process().waiters() != 0) return;
   std::lock_guard lock(mu_);
   if (idle_.size() < keep_) idle_.push_back(std::move(owned));
 }

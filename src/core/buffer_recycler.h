@@ -19,7 +19,10 @@ class BufferRecycler : public std::enable_shared_from_this<BufferRecycler> {
   static std::shared_ptr<BufferRecycler> create(std::size_t keep, std::size_t alignment);
 
   /// A buffer of exactly `size` bytes (an idle one when one of that size is kept). Thread-safe.
-  Result<std::shared_ptr<AlignedBuffer>> acquire(std::size_t size);
+  /// Idle buffers keep their MemoryBudget reservation; a fresh one reserves (waiting while the
+  /// budget is spent, until `cancel` fires).
+  Result<std::shared_ptr<AlignedBuffer>> acquire(std::size_t size,
+                                                 const CancellationToken& cancel = {});
 
   /// Idle buffers held now (for tests).
   std::size_t idle() const;

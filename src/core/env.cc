@@ -33,6 +33,8 @@ const std::vector<KnownVariable>& known_variables() {
   static const std::vector<KnownVariable> vars = {
       {"OMNIO_LOG_LEVEL", "log level: trace, debug, info, warn (default), error, off"},
       {"OMNIO_IO_THREADS", "threads of the blocking local-I/O pool (default 32)"},
+      {"OMNIO_MEMORY_BUDGET",
+       "bytes of large buffers held at once (512MiB, 4GiB, 25%, off); default half of memory"},
       {"OMNIO_WERROR", "build only: ON makes CMakePresets.json treat warnings as errors"},
       {"OMNIO_LOADER_BATCH_SIZE", "DataLoader batch_size default (LoaderConfig::Builder)"},
       {"OMNIO_LOADER_POOL_SIZE", "DataLoader pool_size default: item requests in flight"},

@@ -7,6 +7,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "omnio/log.h"
@@ -36,7 +37,9 @@ std::string range_text(std::size_t i, const Range& r) {
   return fmt::format("range {} (bytes={}-{})", i, r.offset, r.offset + r.length - 1);
 }
 
-// Drives the ranges of one download. `prepare(i)` returns the destination of range i;
+// Drives the ranges of one download. `prepare(i, offset, length, may_wait)` returns the
+// destination of range i, or nullopt for "not now" (only when !may_wait: other ranges are
+// outstanding, and the driver retries after one of them completes);
 // `deliver(i)` runs on the calling thread once range i completed successfully, in index order
 // when `ordered` (then at most max_concurrent ranges are undelivered at once).
 class Driver {
@@ -79,18 +82,26 @@ class Driver {
           break;
         }
         const std::size_t i = next++;
+        // With ranges outstanding, a destination must not wait for memory: those ranges' own
+        // buffers may be what the budget is waiting for (they come back once delivered).
+        const bool may_wait = shared_->inflight == 0 && shared_->finished.empty();
         lock.unlock();
-        auto dest = prepare(i, ranges[i].offset, ranges[i].length);
+        Result<std::optional<std::span<std::byte>>> dest =
+            prepare(i, ranges[i].offset, ranges[i].length, may_wait);
         lock.lock();
         if (!dest.ok()) {
           fail(std::move(dest).error().wrap(range_text(i, ranges[i])));
+          break;
+        }
+        if (!dest->has_value()) {  // no memory now: wait for an outstanding range
+          --next;
           break;
         }
         started[i] = Clock::now();
         ++shared_->inflight;
         shared_->peak = std::max(shared_->peak, shared_->inflight);
         lock.unlock();
-        read_(ranges[i].offset, *dest, op_cancel_, [shared = shared_, i](Status st) {
+        read_(ranges[i].offset, **dest, op_cancel_, [shared = shared_, i](Status st) {
           std::lock_guard g(shared->mu);
           shared->finished.emplace(i, std::move(st));
           --shared->inflight;
@@ -211,9 +222,8 @@ Result<RangeStats> RangeEngine::download_into(std::uint64_t object_size, std::sp
   Driver d(config_, read, cancel);
   return d.run(
       object_size, /*ordered=*/false,
-      [&](std::size_t, std::uint64_t off, std::size_t len) -> Result<std::span<std::byte>> {
-        return dest.subspan(off, len);
-      },
+      [&](std::size_t, std::uint64_t off, std::size_t len,
+          bool) -> Result<std::optional<std::span<std::byte>>> { return dest.subspan(off, len); },
       [](std::size_t, std::uint64_t, std::size_t) { return ok_status(); });
 }
 
@@ -233,9 +243,8 @@ Result<RangeStats> RangeEngine::download_unordered(std::uint64_t object_size,
   Driver d(config_, read, cancel);
   return d.run(
       object_size, /*ordered=*/false,
-      [](std::size_t, std::uint64_t, std::size_t) -> Result<std::span<std::byte>> {
-        return std::span<std::byte>();
-      },
+      [](std::size_t, std::uint64_t, std::size_t,
+         bool) -> Result<std::optional<std::span<std::byte>>> { return std::span<std::byte>(); },
       [](std::size_t, std::uint64_t, std::size_t) { return ok_status(); });
 }
 
@@ -252,24 +261,39 @@ Result<RangeStats> RangeEngine::download_to_sink(std::uint64_t object_size, cons
   Driver d(config_, read, cancel);
   return d.run(
       object_size, /*ordered=*/true,
-      [&](std::size_t i, std::uint64_t, std::size_t len) -> Result<std::span<std::byte>> {
-        std::lock_guard g(mu);
+      [&](std::size_t i, std::uint64_t, std::size_t len,
+          bool may_wait) -> Result<std::optional<std::span<std::byte>>> {
         AlignedBuffer buf;
-        while (!free_list.empty()) {
-          AlignedBuffer cand = std::move(free_list.back());
-          free_list.pop_back();
-          if (cand.capacity() >= len) {
-            buf = std::move(cand);
-            break;
+        {
+          std::lock_guard g(mu);
+          while (!free_list.empty()) {
+            AlignedBuffer cand = std::move(free_list.back());
+            free_list.pop_back();
+            if (cand.capacity() >= len) {
+              buf = std::move(cand);
+              break;
+            }
           }
         }
         if (buf.data() == nullptr) {
-          OMNIO_ASSIGN_OR_RETURN(buf, alloc(len));
+          // Reserve before allocating; wait for memory only when no range of ours is
+          // outstanding (else our own undelivered buffers could be what the budget waits for).
+          const std::uint64_t charge = budgeted_capacity(len, kRangeBufferBudgetAlignment);
+          MemoryReservation r;
+          if (may_wait) {
+            OMNIO_ASSIGN_OR_RETURN(r, MemoryBudget::process().reserve(charge, cancel));
+          } else if (auto t = MemoryBudget::process().try_reserve(charge)) {
+            r = std::move(*t);
+          } else {
+            return std::optional<std::span<std::byte>>();
+          }
+          OMNIO_ASSIGN_OR_RETURN(buf, alloc(len, std::move(r)));
         }
         buf.resize(len);
         auto span = buf.span();
+        std::lock_guard g(mu);
         slots.emplace(i, std::move(buf));
-        return span;
+        return std::optional<std::span<std::byte>>(span);
       },
       [&](std::size_t i, std::uint64_t off, std::size_t len) -> Status {
         std::shared_ptr<AlignedBuffer> holder;

@@ -158,7 +158,8 @@ Result<Bytes> RangedReader::read_from(const RangedSource& src, std::uint64_t off
     if (offset > m.size) return beyond_end(src.uri, offset, m.size);
     return Bytes();
   }
-  OMNIO_ASSIGN_OR_RETURN(AlignedBuffer head_buf, AlignedBuffer::allocate(first, kBufferAlignment));
+  OMNIO_ASSIGN_OR_RETURN(AlignedBuffer head_buf,
+                         AlignedBuffer::allocate(first, kBufferAlignment, opts.cancel));
   auto buf = std::make_shared<AlignedBuffer>(std::move(head_buf));
   RangeRequest head_req;
   head_req.offset = offset;
@@ -173,7 +174,11 @@ Result<Bytes> RangedReader::read_from(const RangedSource& src, std::uint64_t off
     return view_of(std::move(buf), n);
   }
   const std::uint64_t want = end - offset;
-  OMNIO_ASSIGN_OR_RETURN(AlignedBuffer out, AlignedBuffer::allocate(want, kBufferAlignment));
+  // The probe buffer's budget share becomes part of the whole buffer's: waiting for `want`
+  // while holding it could wait for ourselves.
+  OMNIO_ASSIGN_OR_RETURN(
+      AlignedBuffer out,
+      AlignedBuffer::allocate(want, kBufferAlignment, buf->take_reservation(), opts.cancel));
   std::memcpy(out.data(), buf->data(), p.got);
   buf.reset();
   auto dest = out.span().subspan(p.got);
@@ -217,8 +222,9 @@ Result<std::uint64_t> RangedReader::get_into(const RangedSource& src, std::uint6
 
 Status RangedReader::get_to_sink(const RangedSource& src, const ChunkSink& sink,
                                  const ReadOptions& opts) {
-  OMNIO_ASSIGN_OR_RETURN(AlignedBuffer first,
-                         AlignedBuffer::allocate(config().chunk_size, kBufferAlignment));
+  OMNIO_ASSIGN_OR_RETURN(
+      AlignedBuffer first,
+      AlignedBuffer::allocate(config().chunk_size, kBufferAlignment, opts.cancel));
   auto buf = std::make_shared<AlignedBuffer>(std::move(first));
   RangeRequest head_req;
   head_req.length = buf->size();
@@ -227,7 +233,9 @@ Status RangedReader::get_to_sink(const RangedSource& src, const ChunkSink& sink,
   const std::uint64_t got = p.got;
   OMNIO_TRY(sink(0, view_of(std::move(buf), static_cast<std::size_t>(got))));
   if (got >= p.total) return ok_status();
-  auto alloc = [](std::size_t n) { return AlignedBuffer::allocate(n, kBufferAlignment); };
+  auto alloc = [](std::size_t n, MemoryReservation r) {
+    return AlignedBuffer::allocate(n, kBufferAlignment, std::move(r));
+  };
   auto shifted = [&sink, got](std::uint64_t off, Bytes chunk) {
     return sink(got + off, std::move(chunk));
   };

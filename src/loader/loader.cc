@@ -10,6 +10,7 @@
 #include <map>
 #include <mutex>
 #include <numeric>
+#include <set>
 #include <thread>
 
 #include "core/buffer_recycler.h"
@@ -358,6 +359,11 @@ struct DataLoader::State {
   bool fatal_reported = false;
   std::map<std::uint64_t, InFlight> inflight;
   std::uint64_t next_request_id = 0;
+  // Item buffers are taken from the memory budget in claim order: a later position never holds
+  // memory an earlier one waits for (the consumer needs the earlier one first). alloc_turn is the
+  // position allowed to allocate; positions that passed out of order wait in alloc_passed.
+  std::size_t alloc_turn = 0;
+  std::set<std::size_t> alloc_passed;
 
   // Metrics.
   LoaderMetrics m;
@@ -389,15 +395,60 @@ struct DataLoader::State {
   // which made 64 MiB items load at 1/7 of `omnio get`'s rate (docs/BENCHMARKS.md). A whole
   // object is read with one byte to spare so that one that grew since it was listed is noticed
   // (then, or when it shrank, it is read again as it is now).
+  // The size of the reused buffer an item is read into, or 0 when it is read by the store.
+  std::size_t pooled_size(std::size_t index) const {
+    const std::optional<std::uint64_t> known = dataset.listed_size(index);
+    if (!known || *known < kLoaderPooledMinSize || *known >= (std::uint64_t{1} << 48)) return 0;
+    const std::uint64_t want = dataset.range_of(index) ? *known : *known + 1;
+    return align_up(static_cast<std::size_t>(want), kLoaderBufferClass);
+  }
+
+  // Lets the positions after `pos` take memory (under mu).
+  void pass_turn(std::size_t pos) {
+    alloc_passed.insert(pos);
+    while (!alloc_passed.empty() && *alloc_passed.begin() == alloc_turn) {
+      alloc_passed.erase(alloc_passed.begin());
+      ++alloc_turn;
+    }
+    cv.notify_all();
+  }
+
+  // The buffer of the item at claim position `pos`, taken in claim order (see alloc_turn); null
+  // when the item is not read into a reused buffer. Waiting for memory happens here, before the
+  // request and its timeout start.
+  Result<std::shared_ptr<AlignedBuffer>> item_buffer(std::size_t pos, std::size_t index,
+                                                     std::uint64_t gen,
+                                                     const CancellationToken& etoken) {
+    const std::size_t size = pooled_size(index);
+    std::unique_lock lock(mu);
+    if (size == 0) {
+      if (gen == generation) pass_turn(pos);
+      return std::shared_ptr<AlignedBuffer>();
+    }
+    cv.wait(lock, etoken.stop_token(), [&] { return alloc_turn == pos || gen != generation; });
+    if (gen != generation || etoken.is_cancelled()) {
+      return Error(ErrorCode::kCancelled, "loader cancelled");
+    }
+    lock.unlock();
+    auto buf = buffers->acquire(size, etoken);
+    lock.lock();
+    if (gen == generation) pass_turn(pos);
+    if (!buf.ok()) {
+      return buf.error().wrap(fmt::format("loader: buffer for '{}'", dataset.keys()[index]));
+    }
+    return std::move(*buf);
+  }
+
   Result<Bytes> read_item(std::size_t index, const std::string& uri,
-                          const std::optional<ItemRange>& range, const ReadOptions& ro) {
+                          const std::optional<ItemRange>& range, const ReadOptions& ro,
+                          const std::shared_ptr<AlignedBuffer>& pooled) {
     ObjectStore& store = dataset.store_of(index);
     const std::optional<std::uint64_t> known = dataset.listed_size(index);
-    if (known && *known >= kLoaderPooledMinSize && *known < (std::uint64_t{1} << 48)) {
+    if (pooled) {
       const std::uint64_t want = range ? *known : *known + 1;
-      auto buf = buffers->acquire(align_up(static_cast<std::size_t>(want), kLoaderBufferClass));
-      if (buf.ok()) {
-        AlignedBuffer& b = **buf;
+      {
+        const std::shared_ptr<AlignedBuffer>& buf = pooled;
+        AlignedBuffer& b = *buf;
         if (b.capacity() >= kLoaderHugePageThreshold) {
           (void)::madvise(b.data(), b.capacity(), MADV_HUGEPAGE);  // a hint: may fail
         }
@@ -405,7 +456,7 @@ struct DataLoader::State {
                                   std::span(b.data(), static_cast<std::size_t>(want)), ro);
         if (!got.ok()) return got.error();
         if (range || *got == *known) {
-          return Bytes::from_shared(*buf, b.data(), static_cast<std::size_t>(*got));
+          return Bytes::from_shared(buf, b.data(), static_cast<std::size_t>(*got));
         }
         log::debug(
             "loader: {} changed size since it was listed ({} bytes then, {}{} now); "
@@ -448,16 +499,20 @@ struct DataLoader::State {
   }
 
   // One item request with retries, then its decoding; runs on a worker thread without the lock.
-  Result<Fetched> fetch(std::size_t index, const CancellationToken& etoken) {
-    Result<Bytes> r = fetch_bytes(index, etoken);
+  Result<Fetched> fetch(std::size_t pos, std::size_t index, std::uint64_t gen,
+                        const CancellationToken& etoken) {
+    Result<Bytes> r = fetch_bytes(pos, index, gen, etoken);
     if (!r.ok()) return r.error();
     return decode(index, std::move(*r));
   }
 
-  Result<Bytes> fetch_bytes(std::size_t index, const CancellationToken& etoken) {
+  Result<Bytes> fetch_bytes(std::size_t pos, std::size_t index, std::uint64_t gen,
+                            const CancellationToken& etoken) {
     const PoolConfig& pool = config.pool;
     const std::string& uri = dataset.keys()[index];
     const std::optional<ItemRange> range = dataset.range_of(index);
+    OMNIO_ASSIGN_OR_RETURN(std::shared_ptr<AlignedBuffer> pooled,
+                           item_buffer(pos, index, gen, etoken));
     for (int attempt = 1;; ++attempt) {
       CancellationToken req = etoken.child();
       std::uint64_t id = 0;
@@ -469,7 +524,7 @@ struct DataLoader::State {
       const auto t = Clock::now();
       ReadOptions ro;
       ro.cancel = req;
-      Result<Bytes> r = read_item(index, uri, range, ro);
+      Result<Bytes> r = read_item(index, uri, range, ro, pooled);
       if (range && !r.ok() && r.error().code() == ErrorCode::kOutOfRange) {
         r = Error(ErrorCode::kDataLoss,
                   fmt::format("{}: at byte offset {}: the index names a record past the end of "
@@ -533,7 +588,7 @@ struct DataLoader::State {
       const std::uint64_t gen = generation;
       CancellationToken etoken = epoch_token;
       lock.unlock();
-      Result<Fetched> r = fetch(index, etoken);
+      Result<Fetched> r = fetch(pos, index, gen, etoken);
       lock.lock();
       if (gen != generation) continue;  // an abandoned epoch
       if (r.ok()) {
@@ -630,6 +685,8 @@ Status DataLoader::start_epoch(std::size_t epoch) {
   s.order = std::move(order);
   s.next_claim = 0;
   s.base = 0;
+  s.alloc_turn = 0;
+  s.alloc_passed.clear();
   s.batch_number = 0;
   s.ready.clear();
   s.completed.clear();

@@ -36,6 +36,8 @@ class BufferPool {
   void release(std::shared_ptr<AlignedBuffer> b) {
     // A store that kept a reference to the bytes (none does today) keeps the buffer too.
     if (b.use_count() != 1) return;
+    // A waiter for memory (perhaps another job's acquire) gets this buffer's share instead.
+    if (b->reserved_bytes() != 0 && MemoryBudget::process().waiters() != 0) return;
     std::lock_guard lock(mu_);
     free_.push_back(std::move(b));
   }

@@ -199,9 +199,9 @@ TEST(RangeEngine, SinkReceivesRangesInOrderWithBoundedBuffers) {
         out.insert(out.end(), chunk.data(), chunk.data() + chunk.size());
         return ok_status();
       },
-      [&](std::size_t n) {
+      [&](std::size_t n, MemoryReservation r) {
         ++allocs;
-        return AlignedBuffer::allocate(n, 4096);
+        return AlignedBuffer::allocate(n, 4096, std::move(r));
       });
   ASSERT_TRUE(st.ok()) << st.error().to_string();
   EXPECT_EQ(out, src.data);
@@ -219,7 +219,9 @@ TEST(RangeEngine, SinkErrorStopsDownload) {
         if (++delivered == 3) return Error(ErrorCode::kResourceExhausted, "disk full");
         return ok_status();
       },
-      [](std::size_t n) { return AlignedBuffer::allocate(n, 4096); });
+      [](std::size_t n, MemoryReservation r) {
+        return AlignedBuffer::allocate(n, 4096, std::move(r));
+      });
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.error().code(), ErrorCode::kResourceExhausted);
   EXPECT_EQ(delivered, 3);

@@ -12,6 +12,7 @@
 #include <mutex>
 
 #include "omnio/constants.h"
+#include "omnio/units.h"
 #include "omnio/uri.h"
 
 namespace omnio::cli {
@@ -32,57 +33,10 @@ Result<std::string> to_uri(const std::string& arg) {
 }
 
 Result<std::uint64_t> parse_size(const std::string& text, const std::string& what) {
-  auto bad = [&](std::string why) {
-    return Error(ErrorCode::kInvalidArgument,
-                 fmt::format("{} '{}': {}; expected a number with an optional unit such as 4096, "
-                             "8MiB, 8MB, 1k, 1Ki, 2g",
-                             what, text, why));
-  };
-  std::string digits, unit;
-  std::size_t i = 0;
-  for (; i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '_');
-       ++i) {
-    if (text[i] != '_') digits += text[i];
-  }
-  for (; i < text.size(); ++i)
-    unit += static_cast<char>(std::tolower(static_cast<unsigned char>(text[i])));
-  if (digits.empty()) return bad("no number");
-  if (digits.size() > 19) return bad("too large");
-  std::uint64_t n = std::stoull(digits);
-  if (!unit.empty() && unit.back() == 'b') unit.pop_back();
-  std::uint64_t mult = 1;
-  if (unit.empty()) {
-  } else if (unit == "k")
-    mult = 1000ull;
-  else if (unit == "m")
-    mult = 1000ull * 1000;
-  else if (unit == "g")
-    mult = 1000ull * 1000 * 1000;
-  else if (unit == "t")
-    mult = 1000ull * 1000 * 1000 * 1000;
-  else if (unit == "ki")
-    mult = 1ull << 10;
-  else if (unit == "mi")
-    mult = 1ull << 20;
-  else if (unit == "gi")
-    mult = 1ull << 30;
-  else if (unit == "ti")
-    mult = 1ull << 40;
-  else
-    return bad(fmt::format("unknown unit '{}'", unit));
-  if (n != 0 && mult > UINT64_MAX / n) return bad("too large");
-  return n * mult;
+  return omnio::parse_byte_size(text, what);
 }
 
-std::string human_bytes(double b) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  int u = 0;
-  while (b >= 1024 && u < 4) {
-    b /= 1024;
-    ++u;
-  }
-  return u == 0 ? fmt::format("{:.0f} B", b) : fmt::format("{:.2f} {}", b, units[u]);
-}
+std::string human_bytes(double b) { return omnio::format_bytes(b); }
 
 CancellationToken& interrupt_token() {
   static CancellationToken t;

@@ -37,6 +37,8 @@ struct Globals {
   bool op_log_lossless = false;
   /// --azure-endpoint (az://); empty = connection string / environment.
   std::string azure_endpoint;
+  /// --memory-budget: the process MemoryBudget (empty = OMNIO_MEMORY_BUDGET, else the default).
+  std::string memory_budget;
 };
 
 /// The store configuration built from the global flags (set once by main before any command).

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -10,6 +11,8 @@
 #include "commands.h"
 #include "omnio/env.h"
 #include "omnio/log.h"
+#include "omnio/memory_budget.h"
+#include "omnio/units.h"
 
 namespace {
 
@@ -19,6 +22,17 @@ constexpr int kExitUsage = 2;
 constexpr int kExitInterrupted = 130;
 
 }  // namespace
+
+// -v: what the memory budget did (limit, peak, time producers waited for memory).
+static void log_memory_budget() {
+  const omnio::MemoryBudgetStats b = omnio::MemoryBudget::process().stats();
+  omnio::log::info(
+      "memory budget: limit {}, peak reserved {}, {} of {} reservations waited "
+      "({:.3f} s)",
+      b.limit == 0 ? std::string("off") : omnio::format_bytes(double(b.limit)),
+      omnio::format_bytes(double(b.peak)), b.waits, b.reservations,
+      std::chrono::duration<double>(b.wait_time).count());
+}
 
 int main(int argc, char** argv) {
   using namespace omnio::cli;
@@ -59,6 +73,9 @@ int main(int argc, char** argv) {
                  "(zstd-compressed when FILE ends in .zst)");
   app.add_flag("--op-log-lossless", g.op_log_lossless,
                "never drop op-log records: wait for the writer when it falls behind");
+  app.add_option("--memory-budget", g.memory_budget,
+                 "most bytes of I/O buffers held at once: a size (4GiB), a share of memory "
+                 "(25%) or off (default: OMNIO_MEMORY_BUDGET, else half of memory)");
 
   LsArgs ls;
   auto* c_ls = app.add_subcommand("ls", "list objects under a prefix (string-prefix semantics)");
@@ -198,6 +215,14 @@ int main(int argc, char** argv) {
   for (const auto& v : omnio::env::unknown_omnio_variables()) {
     omnio::log::warn("unknown environment variable {}", v);
   }
+  if (!g.memory_budget.empty()) {
+    auto limit = omnio::MemoryBudget::parse_limit(g.memory_budget);
+    if (!limit.ok()) {
+      fmt::print(stderr, "omnio: error: --memory-budget: {}\n", limit.error().to_string());
+      return kExitUsage;
+    }
+    omnio::MemoryBudget::process().set_limit(*limit);
+  }
   cli_config().s3.endpoint = g.endpoint_url;
   cli_config().s3.region = g.region;
   cli_config().s3.profile = g.profile;
@@ -267,6 +292,7 @@ int main(int argc, char** argv) {
       s = cmd_load(load, g);
   }
   if (omnio::Status fs = finish_op_log(g); !fs.ok() && s.ok()) s = fs;
+  log_memory_budget();
 
   if (s.ok()) return interrupt_token().is_cancelled() ? kExitInterrupted : kExitOk;
   std::fflush(stdout);

@@ -335,7 +335,9 @@ Status LocalStore::get_to_sink(std::string_view uri, const ChunkSink& sink,
   OMNIO_ASSIGN_OR_RETURN(std::string path, path_of(uri));
   OMNIO_ASSIGN_OR_RETURN(ReadFile f, open_for_read(path, uri));
   const std::size_t balign = buf_align_;
-  auto alloc = [balign](std::size_t n) { return AlignedBuffer::allocate(n, balign); };
+  auto alloc = [balign](std::size_t n, MemoryReservation r) {
+    return AlignedBuffer::allocate(n, balign, std::move(r));
+  };
   if (cfg_.enable_range_engine && f.size >= cfg_.range_engine.min_split_size && f.size > 0) {
     engine_gets_.fetch_add(1);
     RangeEngineConfig rc = cfg_.range_engine;
@@ -354,7 +356,7 @@ Status LocalStore::get_to_sink(std::string_view uri, const ChunkSink& sink,
     OMNIO_TRY(cancelled_check(opts, uri));
     const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(block, f.size - off));
     if (!buf || buf.use_count() > 1) {
-      OMNIO_ASSIGN_OR_RETURN(AlignedBuffer b, alloc(block));
+      OMNIO_ASSIGN_OR_RETURN(AlignedBuffer b, AlignedBuffer::allocate(block, balign, opts.cancel));
       buf = std::make_shared<AlignedBuffer>(std::move(b));
     }
     const std::size_t ask = f.direct ? align_up(want, align_) : want;

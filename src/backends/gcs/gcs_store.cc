@@ -386,7 +386,8 @@ Result<Bytes> GcsStore::read_from(const Target& t, std::uint64_t offset,
     }
     return Bytes();
   }
-  OMNIO_ASSIGN_OR_RETURN(AlignedBuffer head_buf, AlignedBuffer::allocate(first, kBufferAlignment));
+  OMNIO_ASSIGN_OR_RETURN(AlignedBuffer head_buf,
+                         AlignedBuffer::allocate(first, kBufferAlignment, opts.cancel));
   auto buf = std::make_shared<AlignedBuffer>(std::move(head_buf));
   OMNIO_ASSIGN_OR_RETURN(Probe p, probe(t, offset, buf->span(), opts.cancel));
   const std::uint64_t end = length ? std::min(p.total, offset + *length) : p.total;
@@ -399,7 +400,11 @@ Result<Bytes> GcsStore::read_from(const Target& t, std::uint64_t offset,
     return view_of(std::move(buf), n);
   }
   const std::uint64_t want = end - offset;
-  OMNIO_ASSIGN_OR_RETURN(AlignedBuffer out, AlignedBuffer::allocate(want, kBufferAlignment));
+  // The probe buffer's budget share becomes part of the whole buffer's: waiting for `want`
+  // while holding it could wait for ourselves.
+  OMNIO_ASSIGN_OR_RETURN(
+      AlignedBuffer out,
+      AlignedBuffer::allocate(want, kBufferAlignment, buf->take_reservation(), opts.cancel));
   std::memcpy(out.data(), buf->data(), p.got);
   buf.reset();
   auto dest = out.span().subspan(p.got);
@@ -451,7 +456,8 @@ Result<std::uint64_t> GcsStore::get_into(std::string_view uri, std::uint64_t off
 
 Status GcsStore::get_to_sink(std::string_view uri, const ChunkSink& sink, const ReadOptions& opts) {
   OMNIO_ASSIGN_OR_RETURN(Target t, target(uri, true));
-  OMNIO_ASSIGN_OR_RETURN(AlignedBuffer first, AlignedBuffer::allocate(chunk(), kBufferAlignment));
+  OMNIO_ASSIGN_OR_RETURN(AlignedBuffer first,
+                         AlignedBuffer::allocate(chunk(), kBufferAlignment, opts.cancel));
   auto buf = std::make_shared<AlignedBuffer>(std::move(first));
   OMNIO_ASSIGN_OR_RETURN(Probe p, probe(t, 0, buf->span(), opts.cancel));
   const std::uint64_t got = p.got;
@@ -460,7 +466,9 @@ Status GcsStore::get_to_sink(std::string_view uri, const ChunkSink& sink, const 
       crc32c(std::span<const std::byte>(buf->data(), static_cast<std::size_t>(got)));
   OMNIO_TRY(sink(0, view_of(std::move(buf), static_cast<std::size_t>(got))));
   if (got < p.total) {
-    auto alloc = [](std::size_t n) { return AlignedBuffer::allocate(n, kBufferAlignment); };
+    auto alloc = [](std::size_t n, MemoryReservation r) {
+      return AlignedBuffer::allocate(n, kBufferAlignment, std::move(r));
+    };
     auto shifted = [&sink, &crc, got](std::uint64_t off, Bytes chunk) {
       crc = crc32c_update(crc, chunk.span());
       return sink(got + off, std::move(chunk));

@@ -1,0 +1,311 @@
+// MemoryBudget: reservations never exceed the limit, waiters wake when memory comes back, a
+// request larger than the budget fails at once, cancellation ends a wait; AlignedBuffer and
+// RangeEngine draw their large buffers from the process budget.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "core/buffer_recycler.h"
+#include "omnio/aligned_buffer.h"
+#include "omnio/loader.h"
+#include "omnio/memory_budget.h"
+#include "omnio/range_engine.h"
+
+namespace omnio {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Sets the process budget for one test and puts the old limit back.
+class ProcessBudget {
+ public:
+  explicit ProcessBudget(std::uint64_t limit) : old_(MemoryBudget::process().limit()) {
+    MemoryBudget::process().set_limit(limit);
+    MemoryBudget::process().reset_stats();
+  }
+  ~ProcessBudget() { MemoryBudget::process().set_limit(old_); }
+
+ private:
+  std::uint64_t old_;
+};
+
+TEST(MemoryBudget, ReserveCountsAndReleaseReturns) {
+  MemoryBudget b(100);
+  {
+    auto r1 = b.reserve(60);
+    ASSERT_TRUE(r1.ok());
+    auto r2 = b.try_reserve(40);
+    ASSERT_TRUE(r2.has_value());
+    EXPECT_EQ(b.stats().reserved, 100u);
+    EXPECT_FALSE(b.try_reserve(1).has_value());  // full
+    r1->release();
+    EXPECT_EQ(b.stats().reserved, 40u);
+  }
+  const MemoryBudgetStats s = b.stats();
+  EXPECT_EQ(s.reserved, 0u);
+  EXPECT_EQ(s.peak, 100u);
+  EXPECT_EQ(s.reservations, 2u);
+  EXPECT_EQ(s.waits, 0u);
+}
+
+TEST(MemoryBudget, LargerThanTheWholeBudgetFailsAtOnceNamingBothSizes) {
+  MemoryBudget b(64 << 20);
+  auto r = b.reserve(std::uint64_t{1} << 30);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), ErrorCode::kResourceExhausted);
+  EXPECT_NE(r.error().message().find("1.00 GiB"), std::string::npos) << r.error().message();
+  EXPECT_NE(r.error().message().find("64.00 MiB"), std::string::npos) << r.error().message();
+  EXPECT_NE(r.error().message().find("OMNIO_MEMORY_BUDGET"), std::string::npos);
+}
+
+TEST(MemoryBudget, WaiterWakesWhenMemoryComesBack) {
+  MemoryBudget b(100);
+  auto held = b.reserve(80);
+  ASSERT_TRUE(held.ok());
+  std::atomic<bool> got{false};
+  std::thread t([&] {
+    auto r = b.reserve(50);
+    EXPECT_TRUE(r.ok());
+    got = true;
+  });
+  std::this_thread::sleep_for(50ms);
+  EXPECT_FALSE(got.load());  // 80 + 50 > 100: still waiting
+  held->release();
+  t.join();
+  EXPECT_TRUE(got.load());
+  EXPECT_EQ(b.stats().waits, 1u);
+  EXPECT_GE(b.stats().wait_time, 40ms);
+  EXPECT_EQ(b.stats().reserved, 0u);
+}
+
+TEST(MemoryBudget, CancelEndsAWait) {
+  MemoryBudget b(100);
+  auto held = b.reserve(100);
+  CancellationToken cancel;
+  std::thread t([&] {
+    std::this_thread::sleep_for(30ms);
+    cancel.cancel();
+  });
+  auto r = b.reserve(10, cancel);
+  t.join();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), ErrorCode::kCancelled);
+  EXPECT_EQ(b.stats().reserved, 100u);  // the failed wait took nothing
+}
+
+TEST(MemoryBudget, RaisingTheLimitWakesWaiters) {
+  MemoryBudget b(100);
+  auto held = b.reserve(100);
+  std::thread t([&] { EXPECT_TRUE(b.reserve(100).ok()); });
+  std::this_thread::sleep_for(20ms);
+  b.set_limit(300);
+  t.join();
+}
+
+TEST(MemoryBudget, ConcurrentReservationsNeverExceedTheLimit) {
+  constexpr std::uint64_t kLimit = 1000;
+  MemoryBudget b(kLimit);
+  std::atomic<std::uint64_t> live{0}, worst{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      std::mt19937 rng(static_cast<unsigned>(t));
+      for (int i = 0; i < 2000; ++i) {
+        const std::uint64_t n = 1 + rng() % 400;
+        auto r = b.reserve(n);
+        ASSERT_TRUE(r.ok());
+        const std::uint64_t now = live.fetch_add(n) + n;
+        std::uint64_t w = worst.load();
+        while (now > w && !worst.compare_exchange_weak(w, now)) {
+        }
+        live.fetch_sub(n);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_LE(worst.load(), kLimit);
+  EXPECT_LE(b.stats().peak, kLimit);
+  EXPECT_EQ(b.stats().reserved, 0u);
+  EXPECT_EQ(b.stats().reservations, 16000u);
+}
+
+TEST(MemoryBudget, UnlimitedCountsButNeverWaits) {
+  MemoryBudget b(0);
+  auto r1 = b.reserve(std::uint64_t{1} << 40);
+  auto r2 = b.try_reserve(std::uint64_t{1} << 40);
+  ASSERT_TRUE(r1.ok());
+  ASSERT_TRUE(r2.has_value());
+  EXPECT_EQ(b.stats().reserved, std::uint64_t{2} << 40);
+}
+
+TEST(MemoryBudget, ParseLimit) {
+  EXPECT_EQ(*MemoryBudget::parse_limit("512MiB"), 512ull << 20);
+  EXPECT_EQ(*MemoryBudget::parse_limit("4g"), 4'000'000'000ull);
+  EXPECT_EQ(*MemoryBudget::parse_limit("off"), 0u);
+  EXPECT_EQ(*MemoryBudget::parse_limit("0"), 0u);
+  auto pct = MemoryBudget::parse_limit("25%");
+  ASSERT_TRUE(pct.ok());
+  EXPECT_GE(*pct, kMinMemoryBudget);
+  for (const char* bad : {"abc", "1k", "150%", "%", "12parsecs"}) {
+    auto r = MemoryBudget::parse_limit(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument) << bad;
+    EXPECT_NE(r.error().message().find(bad), std::string::npos) << r.error().message();
+  }
+}
+
+TEST(MemoryBudget, DefaultIsAFractionOfMemoryAndAtLeastTheMinimum) {
+  const std::uint64_t d = MemoryBudget::default_limit();
+  EXPECT_GE(d, kMinMemoryBudget);
+  const auto phys = static_cast<std::uint64_t>(::sysconf(_SC_PHYS_PAGES)) *
+                    static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+  EXPECT_LE(d, std::max(phys, kMinMemoryBudget));
+}
+
+TEST(MemoryBudget, LargeAlignedBuffersAreChargedAndReleased) {
+  ProcessBudget pb(16 << 20);
+  MemoryBudget& b = MemoryBudget::process();
+  {
+    auto big = AlignedBuffer::allocate(4 << 20, 4096);
+    ASSERT_TRUE(big.ok());
+    EXPECT_EQ(b.stats().reserved, 4u << 20);
+    EXPECT_EQ(big->reserved_bytes(), 4u << 20);
+    auto small = AlignedBuffer::allocate(4096, 4096);  // below kLargeBufferThreshold: heap
+    ASSERT_TRUE(small.ok());
+    EXPECT_EQ(b.stats().reserved, 4u << 20);
+    AlignedBuffer moved = std::move(*big);  // the reservation moves with the memory
+    EXPECT_EQ(b.stats().reserved, 4u << 20);
+    Bytes shared = Bytes::from_aligned(std::move(moved));
+    EXPECT_EQ(b.stats().reserved, 4u << 20);
+  }
+  EXPECT_EQ(b.stats().reserved, 0u);
+  auto too_big = AlignedBuffer::allocate(32 << 20, 4096);
+  ASSERT_FALSE(too_big.ok());
+  EXPECT_EQ(too_big.error().code(), ErrorCode::kResourceExhausted);
+}
+
+TEST(MemoryBudget, AllocationWaitsForAnotherThreadsBuffer) {
+  ProcessBudget pb(8 << 20);
+  auto a = AlignedBuffer::allocate(6 << 20, 4096);
+  ASSERT_TRUE(a.ok());
+  std::thread t([&] {
+    std::this_thread::sleep_for(30ms);
+    *a = AlignedBuffer();  // frees the first buffer
+  });
+  auto b = AlignedBuffer::allocate(6 << 20, 4096);
+  t.join();
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(MemoryBudget::process().stats().waits, 1u);
+  EXPECT_LE(MemoryBudget::process().stats().peak, 8u << 20);
+}
+
+// A streaming ranged read whose window (8 x 1 MiB) does not fit a 3 MiB budget: it finishes with
+// every byte in order, never holds more than the budget, and runs fewer ranges at once.
+TEST(MemoryBudget, RangeEngineStreamsWithinATightBudget) {
+  ProcessBudget pb(3 << 20);
+  std::vector<std::byte> data((12 << 20) + 123);
+  for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<std::byte>(i * 7 + i / 4096);
+  RangeEngineConfig c;
+  c.chunk_size = 1 << 20;
+  c.max_concurrent_ranges = 8;
+  c.min_split_size = 0;
+  RangeEngine eng(c);
+  RangeReadFn read = [&](std::uint64_t off, std::span<std::byte> dest, const CancellationToken&,
+                         std::function<void(Status)> done) {
+    std::thread([&data, off, dest, done = std::move(done)] {
+      std::this_thread::sleep_for(2ms);
+      std::memcpy(dest.data(), data.data() + off, dest.size());
+      done(ok_status());
+    }).detach();
+  };
+  std::vector<std::byte> out;
+  auto st = eng.download_to_sink(
+      data.size(), read,
+      [&](std::uint64_t off, Bytes chunk) -> Status {
+        EXPECT_EQ(off, out.size());
+        out.insert(out.end(), chunk.data(), chunk.data() + chunk.size());
+        return ok_status();
+      },
+      [](std::size_t n, MemoryReservation r) {
+        return AlignedBuffer::allocate(n, 4096, std::move(r));
+      });
+  ASSERT_TRUE(st.ok()) << st.error().to_string();
+  EXPECT_TRUE(out == data);
+  EXPECT_LE(MemoryBudget::process().stats().peak, 3u << 20);
+  EXPECT_LE(st->peak_concurrency, 3u);
+  EXPECT_EQ(MemoryBudget::process().stats().reserved, 0u);
+}
+
+// A pool's idle buffers must not starve its own next acquire: a buffer returned while someone
+// waits for memory goes back to the budget. (Kept idle, this acquire would wait forever.)
+TEST(MemoryBudget, RecyclerGivesReturnedBuffersToWaiters) {
+  ProcessBudget pb(8 << 20);
+  auto pool = BufferRecycler::create(4, 4096);
+  auto held = pool->acquire(6 << 20);
+  ASSERT_TRUE(held.ok());
+  std::thread t([&] {
+    std::this_thread::sleep_for(30ms);
+    held->reset();  // back to the pool while the acquire below waits
+  });
+  CancellationToken give_up;
+  std::thread guard([&] {
+    for (int i = 0; i < 500 && !give_up.is_cancelled(); ++i) std::this_thread::sleep_for(10ms);
+    give_up.cancel();
+  });
+  auto next = pool->acquire(6 << 20, give_up);
+  give_up.cancel();
+  t.join();
+  guard.join();
+  ASSERT_TRUE(next.ok()) << "the acquire never got the returned buffer's memory: "
+                         << next.error().to_string();
+}
+
+// A loader whose read-ahead window (16 x 2 MiB) is larger than the budget (12 MiB): it delivers
+// every item in order, never holds more than the budget, and does not deadlock.
+TEST(MemoryBudget, LoaderWindowLargerThanTheBudgetStillDeliversEverything) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("omnio-budget-loader-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  constexpr int kFiles = 24;
+  for (int f = 0; f < kFiles; ++f) {
+    std::ofstream out(dir / ("f" + std::to_string(100 + f)), std::ios::binary);
+    std::string body(2 << 20, static_cast<char>('a' + f % 26));
+    out << body;
+  }
+  {
+    ProcessBudget pb(12 << 20);
+    auto ds = Dataset::from_prefix("file://" + dir.string() + "/");
+    ASSERT_TRUE(ds.ok()) << ds.error().to_string();
+    auto conf = LoaderConfig::Builder().batch_size(2).pool_size(8).readahead_batches(8).build();
+    ASSERT_TRUE(conf.ok());
+    auto loader = DataLoader::create(*ds, *conf);
+    ASSERT_TRUE(loader.ok());
+    ASSERT_TRUE((*loader)->start_epoch(0).ok());
+    int items = 0;
+    while (true) {
+      auto b = (*loader)->next();
+      ASSERT_TRUE(b.ok()) << b.error().to_string();
+      if (!*b) break;
+      for (const auto& item : (*b)->items) {
+        const int f = std::stoi(std::filesystem::path(item.uri).filename().string().substr(1));
+        ASSERT_EQ(item.data.size(), 2u << 20);
+        EXPECT_EQ(static_cast<char>(item.data[12345]), static_cast<char>('a' + (f - 100) % 26));
+        ++items;
+      }
+      std::this_thread::sleep_for(2ms);
+    }
+    EXPECT_EQ(items, kFiles);
+    EXPECT_LE(MemoryBudget::process().stats().peak, 12u << 20);
+    EXPECT_GT(MemoryBudget::process().stats().waits, 0u);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace omnio
