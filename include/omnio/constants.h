@@ -305,4 +305,18 @@ inline constexpr std::size_t kWorkloadStreamChunkSize = 8 * kMiB;
 /// extension follows the format (".dat" for raw). The original's default name.
 inline constexpr const char* kDefaultWorkloadTemplate = "object_{}_of_{}";
 
+// ---- CLI habits and manifest datasets (issue 7) ----------------------------------------------
+/// Deletes in flight of ObjectStore::delete_objects' default (one request per object: az://,
+/// gs://, local): the S3 batch concurrency x a few, enough to hide a round trip on a 2-core host.
+inline constexpr std::size_t kDefaultDeleteObjectsJobs = 16;
+/// Objects deleted per page of a streamed delete_prefix_report: kS3MaxDeleteBatch x
+/// kDefaultS3DeleteConcurrency, so one page keeps every S3 DeleteObjects slot busy while memory
+/// stays one page of URIs whatever the count.
+inline constexpr std::size_t kDeletePageSize = 4000;
+/// Key-list (manifest) lines longer than this are an error naming the line, bytes: S3 keys are at
+/// most 1,024 bytes, so anything this long is not a key list (a binary file given by mistake).
+inline constexpr std::size_t kMaxKeyListLineBytes = 64 * kKiB;
+/// Read buffer of the resume check's content hash of a local file, bytes.
+inline constexpr std::size_t kResumeHashBlockSize = 1 * kMiB;
+
 }  // namespace omnio

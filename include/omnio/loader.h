@@ -55,7 +55,14 @@ class Dataset {
   /// scheme.
   static Result<Dataset> from_uris(std::vector<std::string> uris, const Config& config = {});
   /// One URI (or local path) per line of a local text file; blank lines and '#' comments skipped.
+  /// Same as from_key_list(path, "", config).
   static Result<Dataset> from_uri_file(const std::string& path, const Config& config = {});
+  /// The objects of a key list (manifest; omnio/key_list.h), in file order: `omnio ls -r --json`
+  /// output or plain lines of URIs, paths, or keys relative to `base` (a prefix URI; empty = none
+  /// allowed). No listing: a 10^7-object data set starts without one LIST request. Sizes written
+  /// by ls --json are kept (listed_size) when every line has one. Errors name the file and line.
+  static Result<Dataset> from_key_list(const std::string& path, const std::string& base = {},
+                                       const Config& config = {});
   /// For tests and custom stores: these URIs, all served by `store`.
   static Dataset with_store(std::shared_ptr<ObjectStore> store, std::vector<std::string> uris);
 

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -19,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "omnio/batch.h"
 #include "omnio/bytes.h"
 #include "omnio/cancel.h"
 #include "omnio/range_engine.h"
@@ -47,6 +49,10 @@ struct ListEntry {
   std::uint64_t size = 0;
   bool is_dir = false;
 };
+
+/// Receives the entries of a streamed listing one at a time, in listing order; an error stops the
+/// listing and is what list_stream() returns.
+using ListSink = std::function<Status(ListEntry&& entry)>;
 
 /// Per-call options for reads.
 struct ReadOptions {
@@ -150,6 +156,11 @@ class ObjectStore {
   /// Lists under a string prefix (see the contract above).
   virtual Result<std::vector<ListEntry>> list_entries(std::string_view prefix_uri,
                                                       bool recursive) = 0;
+  /// The same entries in the same order as list_entries(), handed to `sink` as they arrive so
+  /// memory does not grow with the listing: s3:// and az:// hold one page (1,000 / 5,000
+  /// entries), file:// and direct:// one directory per level of the path being walked. The default
+  /// (gs://) collects list_entries() first.
+  virtual Status list_stream(std::string_view prefix_uri, bool recursive, const ListSink& sink);
   /// list_entries() reduced to URIs.
   Result<std::vector<std::string>> list(std::string_view prefix_uri, bool recursive);
 
@@ -162,6 +173,17 @@ class ObjectStore {
   /// Deletes every object under the prefix (string-prefix semantics); returns how many. If any
   /// delete fails the result is an error that counts and names the failures.
   virtual Result<std::uint64_t> delete_prefix(std::string_view prefix_uri);
+
+  /// Deletes these objects (any order, bounded concurrency) and reports each failure; a missing
+  /// object is a failure (kNotFound). The default deletes one at a time on
+  /// kDefaultDeleteObjectsJobs threads; s3:// sends DeleteObjects batches of 1,000 keys.
+  virtual BatchReport delete_objects(const std::vector<std::string>& uris,
+                                     const CancellationToken& cancel = {});
+  /// delete_prefix() with the outcome of every object (for "some deleted, some failed"): streams
+  /// the listing and deletes it in pages of kDeletePageSize (memory does not grow with the
+  /// count). file:// and direct:// also remove the directories the delete left empty.
+  virtual Result<BatchReport> delete_prefix_report(std::string_view prefix_uri,
+                                                   const CancellationToken& cancel = {});
 
   /// Creates a container (bucket, directory); succeeds if it already exists and is ours.
   /// `container_uri` is a URI ("s3://bucket", "file:///data/dir").
@@ -176,6 +198,10 @@ class ObjectStore {
   virtual Status copy(std::string_view src_uri, std::string_view dst_uri);
   /// Moves an object (default: copy then delete; local stores use rename(2)).
   virtual Status rename(std::string_view src_uri, std::string_view dst_uri);
+
+ protected:
+  /// list_entries() for stores that implement list_stream(): the streamed entries collected.
+  Result<std::vector<ListEntry>> collect_list_stream(std::string_view prefix_uri, bool recursive);
 };
 
 }  // namespace omnio

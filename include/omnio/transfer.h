@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "omnio/batch.h"
 #include "omnio/cancel.h"
 #include "omnio/object_store.h"
 
@@ -26,13 +27,37 @@ Result<std::uint64_t> copy_object(ObjectStore& src, std::string_view src_uri, Ob
                                   const ProgressFn& progress = {},
                                   const WriterOptions& writer_options = {});
 
-/// Outcome of a batch: how many items succeeded, and each failure with its item.
-struct BatchReport {
-  std::uint64_t succeeded = 0;
-  std::vector<std::pair<std::string, Error>> failures;
-  /// kOk when nothing failed; otherwise an error that counts and names the failures.
-  Status status(std::string_view what) const;
+/// What `cp --skip-existing` compares before it skips an object already at the destination.
+enum class SkipPolicy {
+  /// Equal size and equal content checksum (see already_copied); when no checksum can be
+  /// compared cheaply, the object is copied again.
+  kSizeAndChecksum,
+  /// Equal size only (rclone's --size-only): fast, trusts that equal sizes mean equal bytes.
+  kSizeOnly,
 };
+
+/// already_copied()'s verdict.
+struct SkipVerdict {
+  bool skip = false;
+  /// Sizes were equal but no checksum could be compared (the object is copied again).
+  bool not_comparable = false;
+  /// One phrase: "missing", "size differs", "size and crc32c equal", "size and MD5 ETag equal",
+  /// "size equal, ETags differ", "size equal, no comparable checksum".
+  std::string reason;
+};
+
+/// Decides whether dst_uri already holds src_uri's bytes (resume of an interrupted cp -r). A
+/// missing destination or a different size: copy. Then, under kSizeAndChecksum:
+/// - both local (file://, direct://): CRC32C of both files (reads both, writes nothing);
+/// - local and s3://: the local file's MD5 in the S3 ETag's shape ("md5" for a single PUT,
+///   "md5(part md5s)-N" with `s3_part_size` parts) compared with the ETag; a multipart ETag whose
+///   part count does not match `s3_part_size`, or an ETag that is not an MD5 (SSE-KMS), is not
+///   comparable;
+/// - s3:// and s3://: ETags equal (same bytes uploaded the same way);
+/// - anything with az:// or gs://: not comparable (their ETags are not content hashes) -> copy.
+Result<SkipVerdict> already_copied(ObjectStore& src, std::string_view src_uri, ObjectStore& dst,
+                                   std::string_view dst_uri, SkipPolicy policy,
+                                   std::size_t s3_part_size, const CancellationToken& cancel = {});
 
 /// Runs fn(i) for i in [0, n) on up to `jobs` threads. Every item runs (unless cancelled); every
 /// failure is recorded under name(i). Stops starting new items once `cancel` fires.

@@ -96,8 +96,8 @@ Result<WorkloadReport> run_get_workload(const std::vector<std::string>& uris, st
 /// The objects (not directories) under a prefix, recursively, sorted.
 Result<std::vector<std::string>> list_objects(ObjectStore& store, std::string_view prefix);
 
-/// A key list: one URI per line; surrounding blanks trimmed, empty lines and lines starting with
-/// '#' skipped. kInvalidArgument naming the line for a line that is not a URI ("line 3: ...").
+/// A key list's URIs (omnio/key_list.h: URIs, absolute paths or `ls --json` lines; blank and '#'
+/// lines skipped). kInvalidArgument naming the line for a line that is not one ("line 3: ...").
 Result<std::vector<std::string>> parse_keylist(std::string_view text);
 
 }  // namespace omnio

@@ -4,7 +4,9 @@
 #include <fmt/format.h>
 
 #include "core/failures.h"
+#include "omnio/constants.h"
 #include "omnio/crc32c.h"
+#include "omnio/transfer.h"
 
 namespace omnio {
 
@@ -52,6 +54,54 @@ Result<std::vector<std::string>> ObjectStore::list(std::string_view prefix_uri, 
   out.reserve(entries.size());
   for (auto& e : entries) out.push_back(std::move(e.uri));
   return out;
+}
+
+Status ObjectStore::list_stream(std::string_view prefix_uri, bool recursive, const ListSink& sink) {
+  OMNIO_ASSIGN_OR_RETURN(auto entries, list_entries(prefix_uri, recursive));
+  for (auto& e : entries) OMNIO_TRY(sink(std::move(e)));
+  return ok_status();
+}
+
+Result<std::vector<ListEntry>> ObjectStore::collect_list_stream(std::string_view prefix_uri,
+                                                                bool recursive) {
+  std::vector<ListEntry> out;
+  OMNIO_TRY(list_stream(prefix_uri, recursive, [&](ListEntry&& e) {
+    out.push_back(std::move(e));
+    return ok_status();
+  }));
+  return out;
+}
+
+BatchReport ObjectStore::delete_objects(const std::vector<std::string>& uris,
+                                        const CancellationToken& cancel) {
+  return run_parallel(
+      uris.size(), kDefaultDeleteObjectsJobs, cancel, [&](std::size_t i) { return uris[i]; },
+      [&](std::size_t i) { return delete_object(uris[i]); });
+}
+
+Result<BatchReport> ObjectStore::delete_prefix_report(std::string_view prefix_uri,
+                                                      const CancellationToken& cancel) {
+  BatchReport report;
+  std::vector<std::string> page;
+  auto flush = [&] {
+    report.merge(delete_objects(page, cancel));
+    page.clear();
+  };
+  Status listed = list_stream(prefix_uri, /*recursive=*/true, [&](ListEntry&& e) -> Status {
+    if (cancel.is_cancelled()) return Error(ErrorCode::kCancelled, "delete: cancelled");
+    if (e.is_dir) return ok_status();
+    page.push_back(std::move(e.uri));
+    if (page.size() >= kDeletePageSize) flush();
+    return ok_status();
+  });
+  if (!listed.ok() && !cancel.is_cancelled()) return std::move(listed).error();
+  if (!cancel.is_cancelled()) flush();
+  if (cancel.is_cancelled() && (!page.empty() || !listed.ok())) {
+    // What was listed but not deleted, and the rest of the listing, are left as they are.
+    report.failures.emplace_back(fmt::format("{} (the rest)", prefix_uri),
+                                 Error(ErrorCode::kCancelled, "not deleted: cancelled"));
+  }
+  return report;
 }
 
 Result<bool> ObjectStore::exists(std::string_view uri) {

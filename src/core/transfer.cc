@@ -53,17 +53,31 @@ Result<std::uint64_t> copy_object(ObjectStore& src, std::string_view src_uri, Ob
 }
 
 Status BatchReport::status(std::string_view what) const {
-  if (failures.empty()) return ok_status();
+  if (complete()) return ok_status();
   std::string names;
   for (std::size_t i = 0; i < failures.size() && i < 5; ++i) {
     names +=
         fmt::format("{}{}: {}", i ? "; " : "", failures[i].first, failures[i].second.to_string());
   }
   if (failures.size() > 5) names += fmt::format("; ... and {} more", failures.size() - 5);
-  Error e(failures.front().second.code(),
-          fmt::format("{}: {} of {} failed: {}", what, failures.size(), failures.size() + succeeded,
-                      names));
-  return e;
+  if (not_started > 0) {
+    names += fmt::format("{}{} not started: cancelled", names.empty() ? "" : "; ", not_started);
+  }
+  const ErrorCode code = failures.empty() ? ErrorCode::kCancelled : failures.front().second.code();
+  return Error(code, fmt::format("{}: {} of {} failed: {}", what, failures.size() + not_started,
+                                 failures.size() + not_started + succeeded, names));
+}
+
+std::uint64_t BatchReport::cancelled() const {
+  std::uint64_t n = not_started;
+  for (const auto& f : failures) n += f.second.code() == ErrorCode::kCancelled ? 1 : 0;
+  return n;
+}
+
+void BatchReport::merge(BatchReport&& other) {
+  succeeded += other.succeeded;
+  not_started += other.not_started;
+  for (auto& f : other.failures) failures.push_back(std::move(f));
 }
 
 BatchReport run_parallel(std::size_t n, std::size_t jobs, const CancellationToken& cancel,
@@ -93,10 +107,7 @@ BatchReport run_parallel(std::size_t n, std::size_t jobs, const CancellationToke
     worker();
   }
   const std::size_t started = std::min(next.load(), n);
-  if (cancel.is_cancelled() && started < n) {
-    report.failures.emplace_back(fmt::format("{} items", n - started),
-                                 Error(ErrorCode::kCancelled, "not started: cancelled"));
-  }
+  if (cancel.is_cancelled() && started < n) report.not_started = n - started;
   return report;
 }
 

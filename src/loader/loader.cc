@@ -15,6 +15,7 @@
 
 #include "core/buffer_recycler.h"
 #include "omnio/env.h"
+#include "omnio/key_list.h"
 #include "omnio/log.h"
 #include "omnio/records.h"
 #include "omnio/store_factory.h"
@@ -88,23 +89,25 @@ Result<Dataset> Dataset::from_prefix(std::string_view prefix_uri, const Config& 
 }
 
 Result<Dataset> Dataset::from_uri_file(const std::string& path, const Config& config) {
-  std::ifstream in(path);
-  if (!in)
-    return Error(ErrorCode::kNotFound, fmt::format("dataset: cannot open URI list '{}'", path));
+  return from_key_list(path, "", config);
+}
+
+Result<Dataset> Dataset::from_key_list(const std::string& path, const std::string& base,
+                                       const Config& config) {
+  OMNIO_ASSIGN_OR_RETURN(auto entries, read_key_list(path, base));
   std::vector<std::string> uris;
-  std::string line;
-  while (std::getline(in, line)) {
-    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t'))
-      line.pop_back();
-    std::size_t b = line.find_first_not_of(" \t");
-    if (b == std::string::npos || line[b] == '#') continue;
-    line.erase(0, b);
-    if (line.front() == '/') line = "file://" + line;  // plain absolute paths are file:// URIs
-    uris.push_back(line);
+  std::vector<std::uint64_t> sizes;
+  uris.reserve(entries.size());
+  bool all_sized = true;
+  for (auto& e : entries) {
+    all_sized = all_sized && e.size.has_value();
+    if (all_sized) sizes.push_back(*e.size);
+    uris.push_back(std::move(e.uri));
   }
-  if (uris.empty())
-    return Error(ErrorCode::kInvalidArgument, fmt::format("dataset: '{}' lists no URIs", path));
-  return from_uris(std::move(uris), config);
+  OMNIO_ASSIGN_OR_RETURN(Dataset d, from_uris(std::move(uris), config));
+  // Sizes from `ls --json` let the loader read into reused buffers, as after a listing.
+  if (all_sized) d.sizes_ = std::move(sizes);
+  return d;
 }
 
 Dataset Dataset::with_store(std::shared_ptr<ObjectStore> store, std::vector<std::string> uris) {

@@ -207,6 +207,17 @@ class LoggedStore final : public ObjectStore {
     return r;
   }
 
+  Status list_stream(std::string_view prefix_uri, bool recursive, const ListSink& sink) override {
+    Op op(*log_, "LIST", prefix_uri);
+    std::uint64_t n = 0;
+    Status s = inner_->list_stream(prefix_uri, recursive, [&](ListEntry&& e) {
+      ++n;
+      return sink(std::move(e));
+    });
+    op.commit(s.ok() ? nullptr : &s.error(), 0, n);
+    return s;
+  }
+
   Result<ObjectMetadata> stat(std::string_view uri) override {
     Op op(*log_, "STAT", uri);
     auto r = inner_->stat(uri);
@@ -222,6 +233,18 @@ class LoggedStore final : public ObjectStore {
     Op op(*log_, "DELETE_PREFIX", prefix_uri);
     auto r = inner_->delete_prefix(prefix_uri);
     op.commit(error_of(r), 0, r.ok() ? *r : 0);
+    return r;
+  }
+
+  // delete_objects keeps the default (one logged DELETE per object, as replay expects).
+  Result<BatchReport> delete_prefix_report(std::string_view prefix_uri,
+                                           const CancellationToken& cancel) override {
+    Op op(*log_, "DELETE_PREFIX", prefix_uri);
+    auto r = inner_->delete_prefix_report(prefix_uri, cancel);
+    const Error* err = error_of(r);
+    Status batch = r.ok() ? r->status("DELETE_PREFIX " + std::string(prefix_uri)) : ok_status();
+    if (err == nullptr && !batch.ok()) err = &batch.error();
+    op.commit(err, 0, r.ok() ? r->succeeded : 0);
     return r;
   }
 

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 
+#include "omnio/key_list.h"
 #include "omnio/store_factory.h"
 #include "omnio/uri.h"
 #include "omnio/workload.h"
@@ -47,25 +48,10 @@ Result<std::vector<std::string>> list_objects(ObjectStore& store, std::string_vi
 }
 
 Result<std::vector<std::string>> parse_keylist(std::string_view text) {
+  OMNIO_ASSIGN_OR_RETURN(auto entries, parse_key_list(text, "key list"));
   std::vector<std::string> uris;
-  std::size_t line_no = 0;
-  while (!text.empty()) {
-    const std::size_t eol = text.find('\n');
-    std::string_view line = text.substr(0, eol);
-    text = eol == std::string_view::npos ? std::string_view() : text.substr(eol + 1);
-    ++line_no;
-    const auto first = line.find_first_not_of(" \t\r");
-    if (first == std::string_view::npos) continue;
-    line = line.substr(first, line.find_last_not_of(" \t\r") - first + 1);
-    if (line.front() == '#') continue;
-    if (line.find("://") == std::string_view::npos) {
-      return Error(ErrorCode::kInvalidArgument,
-                   fmt::format("key list line {}: '{}' is not a URI (expected e.g. "
-                               "s3://bucket/key or file:///path)",
-                               line_no, line));
-    }
-    uris.emplace_back(line);
-  }
+  uris.reserve(entries.size());
+  for (auto& e : entries) uris.push_back(std::move(e.uri));
   return uris;
 }
 

@@ -62,7 +62,7 @@ expect_fail "format" 2 "--format 'csv'" O load "$d/raw/" --format csv
 expect_fail "on-error" 2 "--on-error 'maybe'" O load "$d/raw/" --on-error maybe
 expect_fail "seed without shuffle" 2 "--seed needs --shuffle" O load "$d/raw/" --seed 3
 expect_fail "empty prefix" 2 "no objects under" O load "$d/nothing/"
-expect_fail "no uri" 2 "URI prefix or --keylist" O load
+expect_fail "no uri" 2 "URI prefix or --keys-from" O load
 
 echo "cli_load: $pass passed, $fail failed"
 [[ $fail -eq 0 ]]

@@ -9,8 +9,7 @@ unset OMNIO_TEST_SERVERS_ENV  # omnio warns about unknown OMNIO_* variables
 work=$(mktemp -d "${TMPDIR:-/tmp}/omnio-cli-s3.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 source "$(dirname "$0")/../support/cli_check.sh"
-skipped=0
-val() { sed -n "s/^$1=//p" "$env_file"; }
+source "$(dirname "$0")/../support/s3_cli_env.sh"
 
 head -c 3000017 /dev/urandom >"$work/small.bin"
 head -c 41943041 /dev/urandom >"$work/big.bin"   # 40 MiB + 1: multipart for every client
@@ -18,21 +17,11 @@ head -c 1 /dev/urandom >"$work/one.bin"
 : >"$work/empty.bin"
 mkdir -p "$work/keys"
 for i in $(seq -w 0 9999); do : >"$work/keys/k$i"; done
-export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
-export AWS_CONFIG_FILE=$work/aws-config AWS_SHARED_CREDENTIALS_FILE=$work/aws-credentials
 printf '[default]\ns3 =\n  max_concurrent_requests = 32\n' >"$AWS_CONFIG_FILE"
 
 for srv in RGW MOTO; do
-  ep=$(val "OMNIO_TEST_S3_$srv")
-  if [[ -z $ep ]]; then
-    echo "SKIP $srv: $(val "OMNIO_TEST_S3_${srv}_SKIP")"; skipped=$((skipped + 1)); continue
-  fi
-  if [[ $srv == RGW ]]; then
-    export AWS_ACCESS_KEY_ID=$(val OMNIO_TEST_S3_RGW_ACCESS_KEY) AWS_SECRET_ACCESS_KEY=$(val OMNIO_TEST_S3_RGW_SECRET_KEY)
-  else
-    export AWS_ACCESS_KEY_ID=omnio-test AWS_SECRET_ACCESS_KEY=omnio-test-secret
-  fi
-  export S3_EP=$ep
+  s3_server "$srv" || continue
+  ep=$S3_EP
   O() { "$OMNIO" -q --endpoint-url "$S3_EP" "$@"; }
   A() { aws --endpoint-url "$S3_EP" "$@"; }
   b="omnio-cli-$(echo "$srv" | tr A-Z a-z)-$$"

@@ -80,6 +80,13 @@ void install_signal_handlers() {
   });
 }
 
+namespace {
+std::atomic<bool> g_partial{false};
+}  // namespace
+
+void mark_partial_failure() { g_partial.store(true); }
+bool partial_failure() { return g_partial.load(); }
+
 Result<bool> write_stdout(const void* data, std::size_t n) {
   const char* p = static_cast<const char*>(data);
   while (n > 0) {
@@ -98,7 +105,7 @@ Result<bool> write_stdout(const void* data, std::size_t n) {
 Progress::Progress(std::string label, std::optional<std::uint64_t> total, const Globals& g)
     : label_(std::move(label)),
       start_(std::chrono::steady_clock::now()),
-      enabled_(!g.quiet && !g.json && ::isatty(STDERR_FILENO)) {
+      enabled_(!g.quiet && !g.no_progress && !g.json && ::isatty(STDERR_FILENO)) {
   total_ = total.value_or(0);
   if (enabled_) {
     thread_ = std::jthread([this](std::stop_token st) {

@@ -10,6 +10,7 @@
 #include <string>
 #include <thread>
 
+#include "omnio/batch.h"
 #include "omnio/cancel.h"
 #include "omnio/config.h"
 #include "omnio/result.h"
@@ -20,6 +21,8 @@ namespace omnio::cli {
 struct Globals {
   bool json = false;
   bool quiet = false;
+  /// --no-progress: no progress line (the summary stays).
+  bool no_progress = false;
   int verbose = 0;
   /// --endpoint-url / --region / --profile (s3://); empty = environment and profile files.
   std::string endpoint_url;
@@ -62,6 +65,10 @@ CancellationToken& interrupt_token();
 void install_signal_handlers();
 /// What to run before the forced exit after SIGINT/SIGTERM (finishing the op-log); empty = none.
 void set_interrupt_finisher(std::function<void()> fn);
+
+/// Exit code 3: a command over many objects finished with some done and some failed.
+void mark_partial_failure();
+bool partial_failure();
 
 /// Writes all bytes to stdout. Returns false if stdout was closed (EPIPE): the caller stops
 /// quietly, which is not an error.

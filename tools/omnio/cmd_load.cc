@@ -104,12 +104,19 @@ Status cmd_load(const LoadArgs& a, const Globals& g) {
   }
   b.store_config(cli_config());
   OMNIO_ASSIGN_OR_RETURN(LoaderConfig config, b.build());
-  if (a.uri.empty() == a.keylist.empty()) {
-    return usage("load takes a URI prefix or --keylist FILE (one of them)");
+  if (a.uri.empty() && a.keylist.empty()) {
+    return usage(
+        "load takes a URI prefix or --keys-from FILE (or both: relative keys are "
+        "under the prefix)");
   }
   Result<Dataset> ds = Error(ErrorCode::kInternal, "unset");
   if (!a.keylist.empty()) {
-    ds = Dataset::from_uri_file(a.keylist, cli_config());
+    std::string base;
+    if (!a.uri.empty()) {
+      OMNIO_ASSIGN_OR_RETURN(base, to_uri(a.uri));
+      if (base.back() != '/') base += '/';
+    }
+    ds = Dataset::from_key_list(a.keylist, base, cli_config());
   } else {
     OMNIO_ASSIGN_OR_RETURN(std::string uri, to_uri(a.uri));
     OMNIO_ASSIGN_OR_RETURN(Uri canonical, Uri::parse(uri));

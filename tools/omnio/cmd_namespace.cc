@@ -44,15 +44,16 @@ Status cmd_ls(const LsArgs& a, const Globals& g) {
     }
     return ok_status();
   }
-  OMNIO_ASSIGN_OR_RETURN(auto entries, store->list_entries(uri, a.recursive));
-  // Globs match the part after the listing prefix's last '/', with fnmatch (never regex).
+  // Streamed: memory stays one page (network) or one directory per level (local) at any count.
   const std::size_t base = uri.find_last_of('/') + 1;
   std::uint64_t n = 0, bytes = 0;
-  for (const auto& e : entries) {
+  bool closed = false;
+  Status listed = store->list_stream(uri, a.recursive, [&](ListEntry&& e) -> Status {
+    // Globs match the part after the listing prefix's last '/', with fnmatch (never regex).
     if (!a.glob.empty()) {
       std::string rel = e.uri.substr(std::min(base, e.uri.size()));
       if (!rel.empty() && rel.back() == '/') rel.pop_back();
-      if (::fnmatch(a.glob.c_str(), rel.c_str(), 0) != 0) continue;
+      if (::fnmatch(a.glob.c_str(), rel.c_str(), 0) != 0) return ok_status();
     }
     ++n;
     bytes += e.size;
@@ -65,8 +66,15 @@ Status cmd_ls(const LsArgs& a, const Globals& g) {
     } else {
       line = e.uri;
     }
-    if (!print_line(line)) return ok_status();  // stdout closed: stop quietly
-  }
+    if (!print_line(line)) {  // stdout closed: stop quietly
+      closed = true;
+      return Error(ErrorCode::kCancelled, "stdout closed");
+    }
+    if (interrupt_token().is_cancelled()) return Error(ErrorCode::kCancelled, "ls: interrupted");
+    return ok_status();
+  });
+  if (closed) return ok_status();
+  OMNIO_TRY(listed);
   if (a.summary && !g.quiet) {
     fmt::print(stderr, "Total objects: {} ({})\n", n, human_bytes(static_cast<double>(bytes)));
   }
@@ -98,33 +106,20 @@ Status cmd_stat(const std::string& arg, const Globals& g) {
   return ok_status();
 }
 
-Status cmd_rm(const std::string& arg, bool recursive, const Globals& g) {
+Status cmd_mb(const std::string& arg, const Globals& g) {
   OMNIO_ASSIGN_OR_RETURN(std::string uri, to_uri(arg));
   OMNIO_ASSIGN_OR_RETURN(auto store, store_for_uri(uri, cli_config()));
-  if (!recursive) {
-    OMNIO_TRY(store->delete_object(uri));
-    if (g.json) print_line(nlohmann::json{{"op", "rm"}, {"deleted", 1}}.dump());
-    return ok_status();
-  }
-  OMNIO_ASSIGN_OR_RETURN(std::uint64_t n, store->delete_prefix(uri));
-  if (g.json) {
-    print_line(nlohmann::json{{"op", "rm"}, {"deleted", n}}.dump());
-  } else if (!g.quiet) {
-    fmt::print(stderr, "rm: deleted {} objects\n", n);
-  }
+  OMNIO_TRY(store->create_container(uri));
+  if (g.json) print_line(nlohmann::json{{"op", "mb"}, {"uri", uri}}.dump());
   return ok_status();
 }
 
-Status cmd_mb(const std::string& arg, const Globals&) {
+Status cmd_rb(const std::string& arg, const Globals& g) {
   OMNIO_ASSIGN_OR_RETURN(std::string uri, to_uri(arg));
   OMNIO_ASSIGN_OR_RETURN(auto store, store_for_uri(uri, cli_config()));
-  return store->create_container(uri);
-}
-
-Status cmd_rb(const std::string& arg, const Globals&) {
-  OMNIO_ASSIGN_OR_RETURN(std::string uri, to_uri(arg));
-  OMNIO_ASSIGN_OR_RETURN(auto store, store_for_uri(uri, cli_config()));
-  return store->delete_container(uri);
+  OMNIO_TRY(store->delete_container(uri));
+  if (g.json) print_line(nlohmann::json{{"op", "rb"}, {"uri", uri}}.dump());
+  return ok_status();
 }
 
 }  // namespace omnio::cli

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <nlohmann/json.hpp>
 #include <vector>
 
 #include "commands.h"
@@ -37,8 +38,6 @@ std::string resolve_dest(const std::string& src_uri, std::string dst_uri) {
   return dst_uri;
 }
 
-std::size_t jobs_or_default(std::size_t j) { return j == 0 ? kDefaultCliJobs : j; }
-
 }  // namespace
 
 Status check_jobs(std::size_t j) {
@@ -52,12 +51,15 @@ Status check_jobs(std::size_t j) {
 Status cmd_get(const GetArgs& a, const Globals& g) {
   OMNIO_TRY(check_jobs(a.jobs));
   if (!a.keylist.empty()) {
-    if (!a.uri.empty() || !a.dest.empty()) {
-      return Error(ErrorCode::kInvalidArgument, "--keylist FILE replaces the URI argument");
+    if (!a.dest.empty()) {
+      return Error(ErrorCode::kInvalidArgument,
+                   "get --keys-from FILE [PREFIX] --discard reads the listed objects; to copy "
+                   "them to a destination use cp -r --keys-from FILE SRC DST");
     }
     if (!a.discard || a.offset || a.length || a.recursive) {
-      return Error(ErrorCode::kInvalidArgument,
-                   "--keylist reads whole objects and needs --discard (no -r, --offset, --length)");
+      return Error(
+          ErrorCode::kInvalidArgument,
+          "--keys-from reads whole objects and needs --discard (no -r, --offset, --length)");
     }
     return cmd_get_workload(a, g);
   }
@@ -83,9 +85,22 @@ Status cmd_get(const GetArgs& a, const Globals& g) {
                      "reading many objects needs --discard (or, with -r, a destination "
                      "directory: use cp -r to copy a tree)");
       }
-      return cmd_cp(CpArgs{a.uri, a.dest, true, a.jobs}, g);
+      CpArgs cp{a.uri, a.dest, true, a.jobs};
+      cp.dry_run = a.dry_run;
+      return cmd_cp(cp, g);
     }
     return cmd_get_workload(a, g);
+  }
+  if (a.dry_run) {
+    if (a.discard) {
+      print_dry_run(g, "read", uri);
+    } else if (to_stdout) {
+      print_dry_run(g, "download", uri, "-");
+    } else {
+      OMNIO_ASSIGN_OR_RETURN(std::string dst, to_uri(a.dest));
+      print_dry_run(g, "download", uri, resolve_dest(uri, dst));
+    }
+    return ok_status();
   }
 
   if (a.offset || a.length) {
@@ -163,7 +178,14 @@ Status cmd_get(const GetArgs& a, const Globals& g) {
 }
 
 Status cmd_put(const PutArgs& a, const Globals& g) {
-  if (a.count) return cmd_put_workload(a, g);
+  if (a.count) {
+    if (a.dry_run) {
+      return Error(ErrorCode::kInvalidArgument,
+                   "--dry-run is not supported with -n (the objects are generated; nothing would "
+                   "be read or compared)");
+    }
+    return cmd_put_workload(a, g);
+  }
   if (a.size || a.seed || a.name_template || a.format || a.dedup || a.compress || a.samples ||
       a.jobs || a.index) {
     return Error(ErrorCode::kInvalidArgument,
@@ -176,6 +198,15 @@ Status cmd_put(const PutArgs& a, const Globals& g) {
                  "generated objects under the prefix SRC)");
   }
   OMNIO_ASSIGN_OR_RETURN(std::string uri, to_uri(a.uri));
+  if (a.dry_run) {
+    if (a.src == "-") {
+      print_dry_run(g, "upload", "-", uri);
+    } else {
+      OMNIO_ASSIGN_OR_RETURN(std::string src, to_uri(a.src));
+      print_dry_run(g, "upload", src, resolve_dest(src, uri));
+    }
+    return ok_status();
+  }
   OMNIO_ASSIGN_OR_RETURN(auto store, store_for_uri(uri, cli_config()));
   WriterOptions wo;
   wo.zstd_level = a.zstd;
@@ -221,54 +252,43 @@ Status cmd_put(const PutArgs& a, const Globals& g) {
 
 Status cmd_cp(const CpArgs& a, const Globals& g) {
   OMNIO_TRY(check_jobs(a.jobs));
+  if (a.recursive || !a.keys_from.empty()) return cmd_cp_tree(a, g);
+  if (a.size_only && !a.skip_existing) {
+    return Error(ErrorCode::kInvalidArgument, "--size-only refines --skip-existing; give both");
+  }
   OMNIO_ASSIGN_OR_RETURN(std::string src, to_uri(a.src));
   OMNIO_ASSIGN_OR_RETURN(std::string dst, to_uri(a.dst));
   OMNIO_ASSIGN_OR_RETURN(auto sstore, store_for_uri(src, cli_config()));
   OMNIO_ASSIGN_OR_RETURN(auto dstore, store_for_uri(dst, cli_config()));
   const CancellationToken& cancel = interrupt_token();
-  if (!a.recursive) {
-    dst = resolve_dest(src, dst);
-    Progress progress("cp", std::nullopt, g);
+  dst = resolve_dest(src, dst);
+  if (a.skip_existing) {
     OMNIO_ASSIGN_OR_RETURN(
-        std::uint64_t total,
-        copy_object(*sstore, src, *dstore, dst, cancel, [&](std::uint64_t n) { progress.add(n); }));
-    progress.finish();
-    report_transfer(g, "cp", total, progress.seconds(), 1);
-    return ok_status();
-  }
-  // Recursive: the objects under SRC/ land under DST/ with their relative paths (never flattened).
-  if (src.back() != '/') src += '/';
-  if (dst.back() != '/') dst += '/';
-  OMNIO_ASSIGN_OR_RETURN(Uri canonical, Uri::parse(src));  // listings use the canonical form
-  src = canonical.to_string();
-  OMNIO_ASSIGN_OR_RETURN(auto entries, sstore->list_entries(src, true));
-  std::vector<std::string> uris;
-  std::uint64_t total = 0;
-  for (auto& e : entries) {
-    if (!e.is_dir) {
-      uris.push_back(e.uri);
-      total += e.size;
+        SkipVerdict v,
+        already_copied(*sstore, src, *dstore, dst,
+                       a.size_only ? SkipPolicy::kSizeOnly : SkipPolicy::kSizeAndChecksum,
+                       cli_config().s3.part_size.value_or(kDefaultPartSize), cancel));
+    if (v.skip) {
+      if (g.json) {
+        print_line(
+            nlohmann::json{{"op", "cp"}, {"objects", 0}, {"skipped", 1}, {"bytes", 0}}.dump());
+      } else if (!g.quiet) {
+        fmt::print(stderr, "cp: {} is already at {} ({}); skipped\n", src, dst, v.reason);
+      }
+      return ok_status();
     }
   }
-  if (uris.empty()) {
-    return Error(ErrorCode::kNotFound, fmt::format("cp -r {}: no objects under this prefix", src));
+  if (a.dry_run) {
+    print_dry_run(g, "copy", src, dst);
+    return ok_status();
   }
-  Progress progress("cp", total, g);
-  std::atomic<std::uint64_t> copied{0};
-  BatchReport rep = run_parallel(
-      uris.size(), jobs_or_default(a.jobs), cancel, [&](std::size_t i) { return uris[i]; },
-      [&](std::size_t i) -> Status {
-        const std::string target = dst + uris[i].substr(src.size());
-        OMNIO_ASSIGN_OR_RETURN(std::uint64_t n,
-                               copy_object(*sstore, uris[i], *dstore, target, cancel,
-                                           [&](std::uint64_t k) { progress.add(k); }));
-        copied.fetch_add(n, std::memory_order_relaxed);
-        progress.add_object();
-        return ok_status();
-      });
+  Progress progress("cp", std::nullopt, g);
+  OMNIO_ASSIGN_OR_RETURN(
+      std::uint64_t total,
+      copy_object(*sstore, src, *dstore, dst, cancel, [&](std::uint64_t n) { progress.add(n); }));
   progress.finish();
-  report_transfer(g, "cp", copied.load(), progress.seconds(), rep.succeeded);
-  return rep.status(fmt::format("cp -r {} {}", src, dst));
+  report_transfer(g, "cp", total, progress.seconds(), 1);
+  return ok_status();
 }
 
 }  // namespace omnio::cli

@@ -2,11 +2,10 @@
 // workload runners, print the progress line and the final table.
 #include <fmt/format.h>
 
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "commands.h"
+#include "omnio/key_list.h"
 #include "omnio/store_factory.h"
 #include "omnio/uri.h"
 #include "omnio/workload.h"
@@ -84,6 +83,7 @@ Status run_and_report(const Globals& g, const std::string& op, std::optional<std
   progress.finish();
   if (!r.ok()) return std::move(r).error();
   report_workload(g, op, *r, with_seed ? std::optional(r->seed) : std::nullopt);
+  if (r->batch.partial()) mark_partial_failure();
   return r->batch.status(what);
 }
 
@@ -145,19 +145,14 @@ Status cmd_get_workload(const GetArgs& a, const Globals& g) {
   std::vector<std::string> uris;
   std::string what;
   if (!a.keylist.empty()) {
-    std::ifstream in(a.keylist);
-    if (!in) {
-      return Error(ErrorCode::kNotFound,
-                   fmt::format("--keylist '{}': cannot open the file", a.keylist));
+    std::string base;
+    if (!a.uri.empty()) {
+      OMNIO_ASSIGN_OR_RETURN(base, to_uri(a.uri));
+      if (base.back() != '/') base += '/';
     }
-    std::stringstream text;
-    text << in.rdbuf();
-    OMNIO_ASSIGN_OR_RETURN(uris, parse_keylist(text.str()));
-    what = fmt::format("get --keylist {}", a.keylist);
-    if (uris.empty()) {
-      return Error(ErrorCode::kInvalidArgument,
-                   fmt::format("--keylist '{}': no URIs in the file", a.keylist));
-    }
+    OMNIO_ASSIGN_OR_RETURN(auto entries, read_key_list(a.keylist, base));
+    for (auto& e : entries) uris.push_back(std::move(e.uri));
+    what = fmt::format("get --keys-from {}", a.keylist);
   } else {
     OMNIO_ASSIGN_OR_RETURN(std::string uri, to_uri(a.uri));
     OMNIO_ASSIGN_OR_RETURN(Uri canonical, Uri::parse(uri));  // listings use the canonical form
@@ -165,6 +160,10 @@ Status cmd_get_workload(const GetArgs& a, const Globals& g) {
     OMNIO_ASSIGN_OR_RETURN(auto store, store_for_uri(uri, cli_config()));
     OMNIO_ASSIGN_OR_RETURN(uris, list_objects(*store, uri));
     what = fmt::format("get {}", uri);
+  }
+  if (a.dry_run) {
+    for (const auto& u : uris) print_dry_run(g, "read", u);
+    return ok_status();
   }
   const std::size_t jobs = a.jobs == 0 ? kDefaultCliJobs : a.jobs;
   return run_and_report(g, "get", std::nullopt, false, what, [&](const WorkloadCallbacks& cb) {

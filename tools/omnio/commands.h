@@ -21,8 +21,11 @@ struct GetArgs {
   std::size_t jobs = 0;
   /// -j was given: with --discard it asks for the many-object (benchmark) form.
   bool jobs_given = false;
-  /// --keylist FILE: read the URIs listed in FILE (one per line).
+  /// --keys-from FILE (alias --keylist): read the objects listed in FILE (omnio/key_list.h);
+  /// the URI argument, when given, is the prefix of relative keys.
   std::string keylist;
+  /// --dry-run: print what would be read, read nothing.
+  bool dry_run = false;
 };
 struct PutArgs {
   std::string src, uri, content_type;
@@ -31,11 +34,24 @@ struct PutArgs {
   std::optional<std::string> count, size, seed, name_template, format;
   std::optional<std::size_t> dedup, compress, samples, jobs;
   bool index = false;
+  bool dry_run = false;
 };
 struct CpArgs {
   std::string src, dst;
   bool recursive = false;
   std::size_t jobs = 0;
+  /// --dry-run: print "(dryrun) copy: SRC to DST" per object, touch nothing.
+  bool dry_run = false;
+  /// --skip-existing: leave objects already at the destination (size + checksum, or size only).
+  bool skip_existing = false, size_only = false;
+  /// --keys-from FILE: copy the listed objects (under SRC) instead of listing SRC.
+  std::string keys_from;
+};
+struct RmArgs {
+  std::string uri;
+  bool recursive = false, dry_run = false;
+  /// --keys-from FILE: delete the listed objects (relative keys are under URI).
+  std::string keys_from;
 };
 
 struct ReplayArgs {
@@ -47,6 +63,7 @@ struct ReplayArgs {
 };
 
 struct LoadArgs {
+  /// keylist: --keys-from FILE (alias --keylist); with a URI too, the prefix of relative keys.
   std::string uri, keylist;
   std::optional<std::size_t> batch_size, pool, readahead, rank, world;
   std::optional<std::uint64_t> seed, timeout_ms;
@@ -64,7 +81,14 @@ Status cmd_put_workload(const PutArgs& a, const Globals& g);
 /// get --discard over a prefix (-r, a trailing '/', or -j) or a --keylist (cmd_workload.cc).
 Status cmd_get_workload(const GetArgs& a, const Globals& g);
 Status cmd_cp(const CpArgs& a, const Globals& g);
-Status cmd_rm(const std::string& uri, bool recursive, const Globals& g);
+Status cmd_rm(const RmArgs& a, const Globals& g);
+/// cp -r: every object under SRC/ (or of --keys-from) to DST/ (cmd_batch.cc).
+Status cmd_cp_tree(const CpArgs& a, const Globals& g);
+/// "(dryrun) ACTION: SRC to DST" (awscli's form), or a JSON object with --json.
+void print_dry_run(const Globals& g, const char* action, const std::string& src,
+                   const std::string& dst = {});
+/// Every failure of a batch on stderr, one line each; marks exit code 3 when some succeeded.
+void report_failures(const BatchReport& rep);
 Status cmd_mb(const std::string& uri, const Globals& g);
 Status cmd_rb(const std::string& uri, const Globals& g);
 Status cmd_replay(const ReplayArgs& a, const Globals& g);

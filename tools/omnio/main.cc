@@ -19,6 +19,7 @@ namespace {
 constexpr int kExitOk = 0;
 constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 2;
+constexpr int kExitPartial = 3;  // some objects done, some failed (each listed on stderr)
 constexpr int kExitInterrupted = 130;
 
 }  // namespace
@@ -45,6 +46,7 @@ int main(int argc, char** argv) {
   Globals g;
   app.add_flag("--json", g.json, "machine-readable output: one JSON object per line");
   app.add_flag("-q,--quiet", g.quiet, "no progress or summary on stderr");
+  app.add_flag("--no-progress", g.no_progress, "no progress line (the summary stays)");
   app.add_flag("-v,--verbose", g.verbose, "more logging (-v info, -vv debug)");
   app.add_option("--endpoint-url", g.endpoint_url,
                  "S3 endpoint, e.g. http://127.0.0.1:9000 (default: AWS_ENDPOINT_URL_S3, "
@@ -104,8 +106,10 @@ int main(int argc, char** argv) {
   auto* get_jobs = c_get->add_option(
       "-j,--jobs", get.jobs,
       "objects in parallel (default 32); with --discard, reads every object under the prefix");
-  c_get->add_option("--keylist", get.keylist,
-                    "with --discard: read the URIs listed in FILE, one per line (read benchmark)");
+  c_get->add_option("--keys-from,--keylist", get.keylist,
+                    "with --discard: read the objects listed in FILE (ls --json lines, URIs, or "
+                    "keys relative to URI) instead of listing (read benchmark)");
+  c_get->add_flag("--dry-run", get.dry_run, "print what would be read, read nothing");
 
   PutArgs put;
   int zstd_level = 0;
@@ -136,6 +140,7 @@ int main(int argc, char** argv) {
                    ->expected(0, 1)
                    ->default_str("3");
   c_put->add_option("--content-type", put.content_type, "Content-Type of the object");
+  c_put->add_flag("--dry-run", put.dry_run, "print what would be uploaded, write nothing");
 
   CpArgs cp;
   auto* c_cp = app.add_subcommand("cp", "copy objects between any two stores");
@@ -144,12 +149,23 @@ int main(int argc, char** argv) {
   c_cp->add_flag("-r,--recursive", cp.recursive,
                  "copy everything under SRC/ into DST/, keeping paths");
   c_cp->add_option("-j,--jobs", cp.jobs, "objects in parallel (default 32, max 4096)");
+  c_cp->add_flag("--dry-run", cp.dry_run, "print what would be copied, copy nothing");
+  c_cp->add_flag("--skip-existing,--resume", cp.skip_existing,
+                 "skip objects already at the destination with equal size and checksum "
+                 "(resumes an interrupted cp -r; docs/CLI.md says which checksum)");
+  c_cp->add_flag("--size-only", cp.size_only, "with --skip-existing: compare sizes only");
+  c_cp->add_option("--keys-from", cp.keys_from,
+                   "copy the objects listed in FILE (ls --json lines, URIs under SRC, or keys "
+                   "relative to SRC) instead of listing SRC; implies -r");
 
-  std::string rm_uri;
-  bool rm_recursive = false;
+  RmArgs rm;
   auto* c_rm = app.add_subcommand("rm", "delete an object, or everything under a prefix (-r)");
-  c_rm->add_option("uri", rm_uri, "object URI, or prefix with -r")->required();
-  c_rm->add_flag("-r,--recursive", rm_recursive, "delete every object under the prefix");
+  c_rm->add_option("uri", rm.uri, "object URI, or prefix with -r or --keys-from");
+  c_rm->add_flag("-r,--recursive", rm.recursive, "delete every object under the prefix");
+  c_rm->add_flag("--dry-run", rm.dry_run, "print what would be deleted, delete nothing");
+  c_rm->add_option("--keys-from", rm.keys_from,
+                   "delete the objects listed in FILE (ls --json lines, URIs, or keys relative "
+                   "to URI)");
 
   std::string mb_uri, rb_uri;
   auto* c_mb = app.add_subcommand("mb", "make a container (bucket, directory)");
@@ -181,7 +197,9 @@ int main(int argc, char** argv) {
   auto* c_load = app.add_subcommand(
       "load", "run the DataLoader over a data set and drop the data (loader benchmark)");
   c_load->add_option("uri", load.uri, "URI prefix or local directory: every object under it");
-  c_load->add_option("--keylist", load.keylist, "the URIs listed in FILE instead, one per line");
+  c_load->add_option("--keys-from,--keylist", load.keylist,
+                     "the objects listed in FILE instead of a listing (ls --json lines, URIs, or "
+                     "keys relative to URI)");
   c_load->add_option("--batch-size", load.batch_size, "items per batch (default 32)");
   c_load->add_flag("--shuffle", load.shuffle, "seeded shuffle, a new order every epoch");
   c_load->add_option("--seed", load.seed, "with --shuffle: the seed (default 0)");
@@ -281,7 +299,7 @@ int main(int argc, char** argv) {
     else if (*c_cp)
       s = cmd_cp(cp, g);
     else if (*c_rm)
-      s = cmd_rm(rm_uri, rm_recursive, g);
+      s = cmd_rm(rm, g);
     else if (*c_mb)
       s = cmd_mb(mb_uri, g);
     else if (*c_rb)
@@ -296,9 +314,9 @@ int main(int argc, char** argv) {
 
   if (s.ok()) return interrupt_token().is_cancelled() ? kExitInterrupted : kExitOk;
   std::fflush(stdout);
-  fmt::print(stderr, "omnio: error: {}\n", s.error().to_string());
-  if (s.error().code() == omnio::ErrorCode::kCancelled && interrupt_token().is_cancelled()) {
-    return kExitInterrupted;
-  }
+  fmt::print(stderr, "omnio: {}: {}\n", interrupt_token().is_cancelled() ? "interrupted" : "error",
+             s.error().to_string());
+  if (interrupt_token().is_cancelled()) return kExitInterrupted;
+  if (partial_failure()) return kExitPartial;
   return s.error().code() == omnio::ErrorCode::kInvalidArgument ? kExitUsage : kExitFailure;
 }

@@ -290,11 +290,10 @@ Result<ObjectMetadata> AzureStore::stat(std::string_view uri) {
   return properties(t, "GET PROPERTIES " + uri_of(t));
 }
 
-Result<std::vector<ListEntry>> AzureStore::list_entries(std::string_view prefix_uri,
-                                                        bool recursive) {
+Status AzureStore::list_stream(std::string_view prefix_uri, bool recursive, const ListSink& sink) {
   OMNIO_ASSIGN_OR_RETURN(Target t, target(prefix_uri, false));
-  std::vector<ListEntry> out;
   std::string marker;
+  std::vector<ListEntry> page_entries;  // one page: blobs and prefixes come in name order
   do {
     Call c;
     c.target = {t.account, t.container, ""};
@@ -308,14 +307,22 @@ Result<std::vector<ListEntry>> AzureStore::list_entries(std::string_view prefix_
     OMNIO_ASSIGN_OR_RETURN(http::Response r, perform(std::move(c)));
     auto page = parse_list_blobs(r.body);
     if (!page.ok()) return page.error().wrap(fmt::format("LIST {}", prefix_uri));
+    page_entries.clear();
     for (auto& b : page->blobs)
-      out.push_back({uri_of({t.account, t.container, b.name}), b.size, false});
-    for (auto& p : page->prefixes) out.push_back({uri_of({t.account, t.container, p}), 0, true});
+      page_entries.push_back({uri_of({t.account, t.container, b.name}), b.size, false});
+    for (auto& p : page->prefixes)
+      page_entries.push_back({uri_of({t.account, t.container, p}), 0, true});
+    std::sort(page_entries.begin(), page_entries.end(),
+              [](const ListEntry& a, const ListEntry& b) { return a.uri < b.uri; });
+    for (auto& e : page_entries) OMNIO_TRY(sink(std::move(e)));
     marker = page->next_marker;
   } while (!marker.empty());
-  std::sort(out.begin(), out.end(),
-            [](const ListEntry& a, const ListEntry& b) { return a.uri < b.uri; });
-  return out;
+  return ok_status();
+}
+
+Result<std::vector<ListEntry>> AzureStore::list_entries(std::string_view prefix_uri,
+                                                        bool recursive) {
+  return collect_list_stream(prefix_uri, recursive);
 }
 
 Result<std::vector<std::string>> AzureStore::list_containers(std::string_view root_uri) {

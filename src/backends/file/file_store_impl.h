@@ -55,14 +55,17 @@ class LocalStore final : public ObjectStore {
                                  std::span<std::byte> dest, const ReadOptions& opts) override;
   Status get_to_sink(std::string_view uri, const ChunkSink& sink, const ReadOptions& opts) override;
   Status put(std::string_view uri, const Bytes& data, const PutOptions& opts) override;
-  Status put_multipart(std::string_view uri, const Bytes& data, std::optional<std::size_t> part_size,
-                       const PutOptions& opts) override;
+  Status put_multipart(std::string_view uri, const Bytes& data,
+                       std::optional<std::size_t> part_size, const PutOptions& opts) override;
   Result<std::unique_ptr<ObjectWriter>> create_writer(std::string_view uri,
                                                       const WriterOptions& opts) override;
   Result<std::vector<ListEntry>> list_entries(std::string_view prefix_uri, bool recursive) override;
+  Status list_stream(std::string_view prefix_uri, bool recursive, const ListSink& sink) override;
   Result<ObjectMetadata> stat(std::string_view uri) override;
   Status delete_object(std::string_view uri) override;
   Result<std::uint64_t> delete_prefix(std::string_view prefix_uri) override;
+  Result<BatchReport> delete_prefix_report(std::string_view prefix_uri,
+                                           const CancellationToken& cancel) override;
   Status create_container(std::string_view container_uri) override;
   Status delete_container(std::string_view container_uri) override;
   Status copy(std::string_view src_uri, std::string_view dst_uri) override;

@@ -330,10 +330,10 @@ Result<ObjectMetadata> S3Store::stat(std::string_view uri) {
   return head(t, "HEAD " + uri_of(t.bucket, t.key));
 }
 
-Result<std::vector<ListEntry>> S3Store::list_entries(std::string_view prefix_uri, bool recursive) {
+Status S3Store::list_stream(std::string_view prefix_uri, bool recursive, const ListSink& sink) {
   OMNIO_ASSIGN_OR_RETURN(Target t, target(prefix_uri, false));
-  std::vector<ListEntry> out;
   std::string token;
+  std::vector<ListEntry> page_entries;  // one page: S3 returns keys and prefixes in key order
   do {
     Call c;
     c.bucket = t.bucket;
@@ -345,13 +345,20 @@ Result<std::vector<ListEntry>> S3Store::list_entries(std::string_view prefix_uri
     OMNIO_ASSIGN_OR_RETURN(http::Response r, perform(std::move(c)));
     auto page = parse_list_v2(r.body);
     if (!page.ok()) return page.error().wrap(fmt::format("LIST {}", prefix_uri));
-    for (auto& o : page->objects) out.push_back({uri_of(t.bucket, o.key), o.size, false});
-    for (auto& p : page->common_prefixes) out.push_back({uri_of(t.bucket, p), 0, true});
+    page_entries.clear();
+    for (auto& o : page->objects) page_entries.push_back({uri_of(t.bucket, o.key), o.size, false});
+    for (auto& p : page->common_prefixes) page_entries.push_back({uri_of(t.bucket, p), 0, true});
+    // Keys and common prefixes come as two sorted lists per page; merged, pages follow each other.
+    std::sort(page_entries.begin(), page_entries.end(),
+              [](const ListEntry& a, const ListEntry& b) { return a.uri < b.uri; });
+    for (auto& e : page_entries) OMNIO_TRY(sink(std::move(e)));
     token = page->truncated ? page->next_continuation_token : std::string();
   } while (!token.empty());
-  std::sort(out.begin(), out.end(),
-            [](const ListEntry& a, const ListEntry& b) { return a.uri < b.uri; });
-  return out;
+  return ok_status();
+}
+
+Result<std::vector<ListEntry>> S3Store::list_entries(std::string_view prefix_uri, bool recursive) {
+  return collect_list_stream(prefix_uri, recursive);
 }
 
 Result<std::vector<std::string>> S3Store::list_containers(std::string_view /*root_uri*/) {
@@ -380,24 +387,24 @@ Status S3Store::delete_object(std::string_view uri) {
   return ok_status();
 }
 
-Result<std::uint64_t> S3Store::delete_prefix(std::string_view prefix_uri) {
-  OMNIO_ASSIGN_OR_RETURN(Target t, target(prefix_uri, false));
-  OMNIO_ASSIGN_OR_RETURN(auto entries, list_entries(prefix_uri, true));
-  std::vector<std::string> keys;
-  for (const auto& e : entries) {
-    if (!e.is_dir) keys.push_back(e.uri.substr(6 + t.bucket.size()));  // strip "s3://bucket/"
-  }
+BatchReport S3Store::delete_keys(const std::string& bucket, const std::vector<std::string>& keys,
+                                 const CancellationToken& cancel) {
   const std::size_t batches = (keys.size() + kS3MaxDeleteBatch - 1) / kS3MaxDeleteBatch;
   std::mutex mu;
   std::condition_variable cv;
-  std::size_t inflight = 0, deleted = 0;
-  std::vector<std::string> failed;  // "key (Code: message)"
+  std::size_t inflight = 0;
+  BatchReport report;
   std::vector<std::string> bodies(batches);
   for (std::size_t b = 0; b < batches; ++b) {
     std::vector<std::string> batch(
         keys.begin() + static_cast<std::ptrdiff_t>(b * kS3MaxDeleteBatch),
         keys.begin() +
             static_cast<std::ptrdiff_t>(std::min(keys.size(), (b + 1) * kS3MaxDeleteBatch)));
+    if (cancel.is_cancelled()) {
+      std::lock_guard g(mu);
+      report.not_started += batch.size();
+      continue;
+    }
     bodies[b] = build_delete_request(batch);
     {
       std::unique_lock lock(mu);
@@ -406,45 +413,79 @@ Result<std::uint64_t> S3Store::delete_prefix(std::string_view prefix_uri) {
     }
     Call c;
     c.method = "POST";
-    c.bucket = t.bucket;
+    c.bucket = bucket;
     c.query = {{"delete", ""}};
     c.body = std::as_bytes(std::span<const char>(bodies[b].data(), bodies[b].size()));
     c.headers = {{"Content-Type", "application/xml"}, {"Content-MD5", base64_md5(bodies[b])}};
-    c.what = fmt::format("DELETE {} (batch {} of {}, {} keys)", prefix_uri, b + 1, batches,
+    c.what = fmt::format("DELETE s3://{}/ (batch {} of {}, {} keys)", bucket, b + 1, batches,
                          batch.size());
     submit(std::move(c), [&, batch = std::move(batch)](Result<http::Response> r) {
-      std::vector<std::string> bad;
+      std::vector<std::pair<std::string, Error>> bad;
       std::size_t ok = 0;
       if (!r.ok()) {
-        for (const auto& k : batch) bad.push_back(fmt::format("{} ({})", k, r.error().to_string()));
+        for (const auto& k : batch) bad.emplace_back(uri_of(bucket, k), r.error());
       } else if (auto res = parse_delete_result(r->body); !res.ok()) {
-        for (const auto& k : batch)
-          bad.push_back(fmt::format("{} ({})", k, res.error().to_string()));
+        for (const auto& k : batch) bad.emplace_back(uri_of(bucket, k), res.error());
       } else {
         ok = res->deleted.size();
-        for (const auto& e : res->errors)
-          bad.push_back(fmt::format("{} ({}: {})", e.key, e.code, e.message));
+        for (const auto& e : res->errors) {
+          const ErrorCode code =
+              e.code == "AccessDenied" ? ErrorCode::kPermissionDenied : ErrorCode::kUnavailable;
+          bad.emplace_back(uri_of(bucket, e.key),
+                           Error(code, fmt::format("{}: {}", e.code, e.message)));
+        }
         if (res->deleted.size() + res->errors.size() != batch.size()) {
-          bad.push_back(fmt::format("batch of {} keys: server reported {} deleted and {} errors",
-                                    batch.size(), res->deleted.size(), res->errors.size()));
+          bad.emplace_back(
+              fmt::format("s3://{}/ (batch of {} keys)", bucket, batch.size()),
+              Error(ErrorCode::kDataLoss, fmt::format("server reported {} deleted and {} errors",
+                                                      res->deleted.size(), res->errors.size())));
         }
       }
       std::lock_guard g(mu);
-      deleted += ok;
-      for (auto& x : bad) failed.push_back(std::move(x));
+      report.succeeded += ok;
+      for (auto& x : bad) report.failures.push_back(std::move(x));
       --inflight;
       cv.notify_all();
     });
   }
   std::unique_lock lock(mu);
   cv.wait(lock, [&] { return inflight == 0; });
-  if (!failed.empty()) {
-    const std::string names = name_failures(failed);
-    return Error(ErrorCode::kUnavailable,
-                 fmt::format("delete_prefix {}: {} of {} deletes failed ({} deleted): {}",
-                             prefix_uri, failed.size(), keys.size(), deleted, names));
+  return report;
+}
+
+BatchReport S3Store::delete_objects(const std::vector<std::string>& uris,
+                                    const CancellationToken& cancel) {
+  // One DeleteObjects stream per bucket, in the order the buckets first appear.
+  std::vector<std::pair<std::string, std::vector<std::string>>> by_bucket;
+  BatchReport report;
+  for (const auto& u : uris) {
+    auto t = target(u, true);
+    if (!t.ok()) {
+      report.failures.emplace_back(u, std::move(t).error());
+      continue;
+    }
+    auto it = std::find_if(by_bucket.begin(), by_bucket.end(),
+                           [&](const auto& b) { return b.first == t->bucket; });
+    if (it == by_bucket.end()) it = by_bucket.insert(by_bucket.end(), {t->bucket, {}});
+    it->second.push_back(std::move(t->key));
   }
-  return static_cast<std::uint64_t>(deleted);
+  for (const auto& [bucket, keys] : by_bucket) report.merge(delete_keys(bucket, keys, cancel));
+  return report;
+}
+
+Result<std::uint64_t> S3Store::delete_prefix(std::string_view prefix_uri) {
+  OMNIO_ASSIGN_OR_RETURN(BatchReport r, delete_prefix_report(prefix_uri));
+  if (!r.failures.empty()) {
+    std::vector<std::string> failed;
+    for (const auto& [uri, e] : r.failures)
+      failed.push_back(fmt::format("{} ({})", uri, e.to_string()));
+    const std::string names = name_failures(failed);
+    return Error(
+        ErrorCode::kUnavailable,
+        fmt::format("delete_prefix {}: {} of {} deletes failed ({} deleted): {}", prefix_uri,
+                    r.failures.size(), r.failures.size() + r.succeeded, r.succeeded, names));
+  }
+  return r.succeeded;
 }
 
 Status S3Store::create_container(std::string_view container_uri) {

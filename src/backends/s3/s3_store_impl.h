@@ -55,10 +55,13 @@ class S3Store final : public ObjectStore, public std::enable_shared_from_this<S3
                                                       const WriterOptions& opts) override;
 
   Result<std::vector<ListEntry>> list_entries(std::string_view prefix_uri, bool recursive) override;
+  Status list_stream(std::string_view prefix_uri, bool recursive, const ListSink& sink) override;
   Result<std::vector<std::string>> list_containers(std::string_view root_uri) override;
   Result<ObjectMetadata> stat(std::string_view uri) override;
   Status delete_object(std::string_view uri) override;
   Result<std::uint64_t> delete_prefix(std::string_view prefix_uri) override;
+  BatchReport delete_objects(const std::vector<std::string>& uris,
+                             const CancellationToken& cancel) override;
   Status create_container(std::string_view container_uri) override;
   Status delete_container(std::string_view container_uri) override;
   Status copy(std::string_view src_uri, std::string_view dst_uri) override;
@@ -78,6 +81,9 @@ class S3Store final : public ObjectStore, public std::enable_shared_from_this<S3
   /// The shared read path's view of one object.
   http::RangedSource source(const Target& t);
   Result<ObjectMetadata> head(const Target& t, const std::string& what);
+  /// DeleteObjects batches of kS3MaxDeleteBatch keys, kDefaultS3DeleteConcurrency in flight.
+  BatchReport delete_keys(const std::string& bucket, const std::vector<std::string>& keys,
+                          const CancellationToken& cancel);
   Result<http::Request> sign(const Call& c, const std::string& payload_hash) const;
 
   S3Config cfg_;
