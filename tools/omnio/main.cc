@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "cmd_doctor.h"
 #include "commands.h"
 #include "omnio/env.h"
 #include "omnio/log.h"
@@ -185,6 +186,9 @@ int main(int argc, char** argv) {
   c_load->add_option("--timeout-ms", load.timeout_ms,
                      "per-request timeout in ms, retried (default 60000; 0 = none)");
 
+  DoctorCommands doctor;
+  add_doctor_commands(app, doctor);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -195,9 +199,7 @@ int main(int argc, char** argv) {
   } else if (g.verbose == 1) {
     omnio::log::set_level(omnio::log::Level::kInfo);
   }
-  for (const auto& v : omnio::env::unknown_omnio_variables()) {
-    omnio::log::warn("unknown environment variable {}", v);
-  }
+  if (!doctor.selected()) warn_suspicious_variables(g);  // doctor / config show report them
   cli_config().s3.endpoint = g.endpoint_url;
   cli_config().s3.region = g.region;
   cli_config().s3.profile = g.profile;
@@ -265,12 +267,14 @@ int main(int argc, char** argv) {
       s = cmd_replay(replay, g);
     else if (*c_load)
       s = cmd_load(load, g);
+    else if (doctor.selected())
+      s = run_doctor_commands(doctor, g);
   }
   if (omnio::Status fs = finish_op_log(g); !fs.ok() && s.ok()) s = fs;
 
   if (s.ok()) return interrupt_token().is_cancelled() ? kExitInterrupted : kExitOk;
   std::fflush(stdout);
-  fmt::print(stderr, "omnio: error: {}\n", s.error().to_string());
+  print_error(s.error(), g);
   if (s.error().code() == omnio::ErrorCode::kCancelled && interrupt_token().is_cancelled()) {
     return kExitInterrupted;
   }
