@@ -4,13 +4,19 @@
 // of each failure kind, the one-line "retries exhausted" message with attempts and elapsed time,
 // throttling's cheaper retry cost, one RetryBudget per endpoint, a dead S3 endpoint failing fast,
 // and 1,000 simultaneous first requests completing without a connect error.
+#include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <thread>
+#include <vector>
 
 #include "http/http_client.h"
 #include "http/retrying.h"
@@ -126,6 +132,39 @@ TEST(TransportCause, DnsFailure) {
   auto r = c->perform(req);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().details().transport, TransportCause::kDns) << r.error().to_string();
+}
+
+TEST(TransportCause, ConnectTimeoutIsToldApartFromTheOthers) {
+  // A listener that never accepts, its accept queue filled: the kernel drops further SYNs, so a
+  // new connect hangs until the connect timeout.
+  int lfd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(lfd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(lfd, 0), 0);
+  socklen_t len = sizeof a;
+  ::getsockname(lfd, reinterpret_cast<sockaddr*>(&a), &len);
+  std::vector<int> fillers;
+  for (int i = 0; i < 4; ++i) {
+    int c = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    (void)::connect(c, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    fillers.push_back(c);
+  }
+  std::this_thread::sleep_for(100ms);
+  http::HttpConfig cfg;
+  cfg.connect_timeout = 300ms;
+  auto c = client(cfg);
+  http::Request req;
+  req.url = "http://127.0.0.1:" + std::to_string(ntohs(a.sin_port)) + "/";
+  auto r = c->perform(req);
+  for (int f : fillers) ::close(f);
+  ::close(lfd);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), ErrorCode::kDeadlineExceeded) << r.error().to_string();
+  EXPECT_EQ(r.error().details().transport, TransportCause::kConnectTimeout)
+      << r.error().to_string();
+  EXPECT_THAT(r.error().to_string(), HasSubstr("connect timeout"));
 }
 
 TEST(TransportCause, StallAndWholeRequestTimeoutsAreTold) {
