@@ -114,6 +114,21 @@ inline constexpr int kRetryCost = 5;
 inline constexpr int kRetryTimeoutCost = 10;
 inline constexpr int kRetrySuccessRefund = 1;
 
+// ---- Operability: ramped start, throttling (issue 7) ------------------------------------------
+/// Ramped start: transfers per HTTP event loop that may be waiting for a NEW connection at once
+/// (2 loops = 64). 1,000 simultaneous first requests would otherwise send 1,000 SYNs in the same
+/// instant, overflow a server's accept backlog (commonly 128-511) and turn into SYN retransmits
+/// of 1 s, 3 s, 7 s that trip connect timeouts. Requests on reused connections pass at once.
+inline constexpr std::size_t kDefaultMaxConnectingPerLoop = 32;
+/// Throttling answers (503 SlowDown / ServerBusy, 429) back off from base_delay x this factor
+/// (100 ms -> 500 ms, the AWS SDKs' throttling base), still capped by RetryPolicy::max_delay;
+/// a Retry-After hint wins when it is longer.
+inline constexpr int kThrottleBackoffFactor = 5;
+/// Retry-budget tokens of a retry after throttling: the server is pacing us (and the backoff is
+/// already longer), so a throttled burst of many requests converges instead of draining the
+/// per-endpoint budget that protects a failing endpoint from retry storms (kRetryCost).
+inline constexpr int kRetryThrottleCost = 1;
+
 // ---- gs:// (Google Cloud Storage JSON API) ------------------------------------------------------
 /// The service's JSON API endpoint (requests go to /storage/v1 and /upload/storage/v1 under it).
 inline constexpr const char* kGcsDefaultEndpoint = "https://storage.googleapis.com";

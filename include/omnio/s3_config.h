@@ -22,6 +22,8 @@ struct HttpSettings {
   std::chrono::milliseconds connect_timeout = kDefaultConnectTimeout;
   /// A transfer moving less than 1 byte/s for this long is a stall (kDeadlineExceeded).
   std::chrono::seconds stall_timeout = kDefaultStallTimeout;
+  /// Ramped start: connections being established at once per event loop (0 = unlimited).
+  std::size_t max_connecting = kDefaultMaxConnectingPerLoop;
   /// Offer HTTP/2 over TLS (HTTP/1.1 otherwise).
   bool http2 = false;
   /// Verify TLS certificates.

@@ -70,7 +70,6 @@ const std::vector<KnownVariable>& known_variables() {
       {"AZURE_CLIENT_ID", "Entra ID application (client) id"},
       {"AZURE_CLIENT_SECRET", "Entra ID client secret"},
       {"AZURE_AUTHORITY_HOST", "Entra ID authority (default https://login.microsoftonline.com)"},
-      {"HOME", "home directory: where ~/.aws/ is looked up"},
   };
   return vars;
 }
@@ -97,31 +96,71 @@ bool is_script_variable(std::string_view name) {
 }
 }  // namespace
 
-std::vector<std::string> unknown_omnio_variables() {
-  std::vector<std::string> out;
+// Known names closest to `name` (edit distance), or empty when none is within `max_d`.
+std::string_view nearest_known(std::string_view name, std::size_t max_d) {
+  std::string_view best;
+  std::size_t best_d = max_d + 1;
+  for (const auto& v : known_variables()) {
+    std::size_t d = edit_distance(name, v.name);
+    if (d < best_d) {
+      best_d = d;
+      best = v.name;
+    }
+  }
+  return best;
+}
+
+bool is_known(std::string_view name) {
+  const auto& vars = known_variables();
+  return std::any_of(vars.begin(), vars.end(),
+                     [&](const KnownVariable& v) { return v.name == name; });
+}
+
+// Prefixes of other tools' families: a set variable is suspicious only when it is a near miss.
+constexpr std::string_view kFamilyPrefixes[] = {"AWS_", "AZURE_",   "GOOGLE_",  "GCS_",
+                                                "GCE_", "STORAGE_", "CLOUDSDK_"};
+
+std::vector<SuspiciousVariable> suspicious_variables() {
+  std::vector<SuspiciousVariable> out;
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
     std::string_view entry(*e);
-    auto eq = entry.find('=');
-    std::string_view name = entry.substr(0, eq);
-    if (name.substr(0, 6) != "OMNIO_" || is_script_variable(name)) continue;
-    const auto& vars = known_variables();
-    if (std::any_of(vars.begin(), vars.end(),
-                    [&](const KnownVariable& v) { return v.name == name; })) {
+    std::string_view name = entry.substr(0, entry.find('='));
+    if (is_known(name)) continue;
+    if (name.substr(0, 6) == "OMNIO_") {
+      // Every OMNIO_* name is ours: an unknown one is always worth a warning.
+      if (is_script_variable(name)) continue;
+      out.push_back({std::string(name), std::string(nearest_known(name, 3))});
       continue;
     }
-    std::string_view best;
-    std::size_t best_d = 4;  // suggest only close names
-    for (const auto& v : vars) {
-      std::size_t d = edit_distance(name, v.name);
-      if (d < best_d) {
-        best_d = d;
-        best = v.name;
-      }
-    }
-    out.push_back(best.empty() ? std::string(name)
-                               : fmt::format("{} (did you mean {}?)", name, best));
+    const bool family =
+        std::any_of(std::begin(kFamilyPrefixes), std::end(kFamilyPrefixes),
+                    [&](std::string_view p) { return name.substr(0, p.size()) == p; });
+    // AWS_ENDPOINT_URL_<SERVICE> are other services' endpoints, not typos of ..._S3.
+    if (!family || name.substr(0, 17) == "AWS_ENDPOINT_URL_") continue;
+    // Other tools read many AWS_* / AZURE_* / GOOGLE_* names omnio does not: warn only about a
+    // likely misspelling of one omnio reads (distance 1-2, and small against the name's length).
+    const std::size_t max_d = std::min<std::size_t>(2, name.size() / 6);
+    std::string_view near = nearest_known(name, max_d);
+    if (!near.empty()) out.push_back({std::string(name), std::string(near)});
   }
-  std::sort(out.begin(), out.end());
+  std::sort(out.begin(), out.end(), [](const SuspiciousVariable& a, const SuspiciousVariable& b) {
+    return a.name < b.name;
+  });
+  return out;
+}
+
+std::string SuspiciousVariable::message() const {
+  if (nearest.empty()) return fmt::format("{} is set but omnio does not read it", name);
+  return fmt::format("{} is set but omnio does not read it (did you mean {}?)", name, nearest);
+}
+
+std::vector<std::string> unknown_omnio_variables() {
+  std::vector<std::string> out;
+  for (const auto& v : suspicious_variables()) {
+    if (v.name.substr(0, 6) != "OMNIO_") continue;
+    out.push_back(v.nearest.empty() ? v.name
+                                    : fmt::format("{} (did you mean {}?)", v.name, v.nearest));
+  }
   return out;
 }
 

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <cerrno>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
@@ -66,6 +67,9 @@ struct Transfer {
   curl_off_t last_moved = -1;
   Clock::time_point last_progress;
   std::chrono::milliseconds stall_timeout{0};
+  std::chrono::milliseconds connect_timeout{0};
+  // Holds one of its loop's connect slots (added to curl, connection not yet established).
+  bool connecting = false;
   Clock::time_point started;
   std::atomic<bool> cancelled{false};
   std::optional<std::stop_callback<std::function<void()>>> on_cancel;
@@ -154,42 +158,78 @@ int on_progress(void* user, curl_off_t, curl_off_t dlnow, curl_off_t, curl_off_t
   return 0;
 }
 
+// "scheme://host[:port]" of a URL (the endpoint a transport error is about).
+std::string endpoint_of(std::string_view url) {
+  auto scheme = url.find("://");
+  if (scheme == std::string_view::npos) return std::string(url);
+  auto path = url.find_first_of("/?", scheme + 3);
+  return std::string(url.substr(0, path));
+}
+
 Error curl_error(const Transfer& t, CURLcode rc) {
   std::string detail = t.errbuf[0] ? std::string(t.errbuf) : std::string(curl_easy_strerror(rc));
   std::string what = fmt::format("{} {}", t.req.method, t.req.url);
   ErrorCode code = ErrorCode::kUnavailable;
+  TransportCause cause = TransportCause::kOther;
   std::string kind;
   switch (rc) {
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:
+      cause = TransportCause::kDns;
       kind = "DNS resolution failed";
       break;
-    case CURLE_COULDNT_CONNECT:
-      kind = "connection refused or unreachable";
+    case CURLE_COULDNT_CONNECT: {
+      long os_errno = 0;
+      if (t.easy != nullptr) curl_easy_getinfo(t.easy, CURLINFO_OS_ERRNO, &os_errno);
+      if (os_errno == ECONNREFUSED || os_errno == 0) {
+        cause = TransportCause::kConnectRefused;
+        kind = "connection refused (nothing listens there)";
+      } else {
+        cause = TransportCause::kUnreachable;
+        kind = fmt::format("host unreachable ({})", std::strerror(static_cast<int>(os_errno)));
+      }
       break;
-    case CURLE_OPERATION_TIMEDOUT:
+    }
+    case CURLE_OPERATION_TIMEDOUT: {
       code = ErrorCode::kDeadlineExceeded;
-      kind = t.first_byte_seen ? "transfer stalled or exceeded its timeout"
-                               : "timed out before the first response byte";
+      curl_off_t connect_us = 0;
+      if (t.easy != nullptr) curl_easy_getinfo(t.easy, CURLINFO_CONNECT_TIME_T, &connect_us);
+      const bool request_timeout_first =
+          t.req.timeout.count() > 0 && t.req.timeout <= t.connect_timeout;
+      if (connect_us == 0 && !request_timeout_first) {
+        cause = TransportCause::kConnectTimeout;
+        kind =
+            fmt::format("connect timeout: not connected within {} ms", t.connect_timeout.count());
+      } else {
+        cause = TransportCause::kRequestTimeout;
+        kind =
+            fmt::format("request timeout: the whole request took over {} ms{}",
+                        t.req.timeout.count(), t.first_byte_seen ? "" : " (no response byte yet)");
+      }
       break;
+    }
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CERTPROBLEM:
     case CURLE_SSL_CIPHER:
     case CURLE_SSL_CACERT_BADFILE:
+      cause = TransportCause::kTls;
       kind = "TLS failure";
       break;
     case CURLE_ABORTED_BY_CALLBACK:
       if (t.stalled) {
         code = ErrorCode::kDeadlineExceeded;
-        kind = fmt::format("stalled: no byte moved for {} ms{}", t.stall_timeout.count(),
+        cause = TransportCause::kStallTimeout;
+        kind = fmt::format("stall timeout: no byte moved for {} ms{}", t.stall_timeout.count(),
                            t.first_byte_seen ? "" : " (no response yet)");
         break;
       }
       code = ErrorCode::kCancelled;
+      cause = TransportCause::kNone;
       kind = "cancelled";
       break;
     case CURLE_WRITE_ERROR:
+      cause = TransportCause::kNone;
       if (t.overflow) {
         code = ErrorCode::kDataLoss;
         kind = fmt::format("response body longer than the {} bytes expected", t.dest_size());
@@ -201,21 +241,32 @@ Error curl_error(const Transfer& t, CURLcode rc) {
       break;
     case CURLE_PARTIAL_FILE:
       code = ErrorCode::kDataLoss;
+      cause = TransportCause::kConnectionReset;
       kind = "connection closed before the whole body arrived";
       break;
     case CURLE_GOT_NOTHING:
     case CURLE_SEND_ERROR:
     case CURLE_RECV_ERROR:
+      cause = TransportCause::kConnectionReset;
       kind = "connection reset";
       break;
     default:
       kind = "transport error";
       break;
   }
-  Error cause(code, fmt::format("{}: {} (curl {}: {})", kind, detail, static_cast<int>(rc),
-                                curl_easy_strerror(rc)));
-  return cause.wrap(what);
+  ErrorDetail d;
+  d.operation = t.req.method;
+  d.endpoint = endpoint_of(t.req.url);
+  d.transport = cause;
+  Error err(code, fmt::format("{}: {} (curl {}: {})", kind, detail, static_cast<int>(rc),
+                              curl_easy_strerror(rc)));
+  err.with_detail(d);
+  Error outer = err.wrap(what);
+  outer.with_detail(std::move(d));
+  return outer;
 }
+
+int on_prereq(void* user, char*, char*, int, int);
 
 class Loop {
  public:
@@ -247,7 +298,25 @@ class Loop {
 
   void wake() { curl_multi_wakeup(multi_); }
 
+  // The transfer's connection is established (or was reused): its connect slot is free.
+  void connected(Transfer& t) {
+    if (!t.connecting) return;
+    t.connecting = false;
+    --connecting_;
+  }
+
  private:
+  // Ramped start: at most cfg_.max_connecting transfers of this loop wait for a connection at
+  // once; the rest wait here, so a burst of first requests does not open thousands of sockets in
+  // the same instant and trip connect timeouts (backlog overflow, SYN retransmits).
+  void admit() {
+    while (!waiting_.empty() && (cfg_.max_connecting == 0 || connecting_ < cfg_.max_connecting)) {
+      std::unique_ptr<Transfer> t = std::move(waiting_.front());
+      waiting_.pop_front();
+      start(std::move(t));
+    }
+  }
+
   void start(std::unique_ptr<Transfer> t) {
     if (t->req.cancel.is_cancelled()) {
       finish(std::move(t), Error(ErrorCode::kCancelled,
@@ -283,7 +352,10 @@ class Loop {
     curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(cfg_.connect_timeout.count()));
     t->stall_timeout = cfg_.stall_timeout;
+    t->connect_timeout = cfg_.connect_timeout;
     t->last_progress = t->started;
+    curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, on_prereq);
+    curl_easy_setopt(e, CURLOPT_PREREQDATA, t.get());
     if (r.timeout.count() > 0)
       curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(r.timeout.count()));
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
@@ -331,12 +403,15 @@ class Loop {
                                                                    curl_multi_strerror(mc))));
       return;
     }
+    t->connecting = true;
+    ++connecting_;
     active_.emplace(e, std::move(t));
   }
 
   // Releases the easy handle and runs the completion.
   void finish(std::unique_ptr<Transfer> t, Result<Response> result) {
     t->on_cancel.reset();  // waits for a concurrently running cancel callback
+    connected(*t);
     if (t->easy != nullptr) {
       curl_multi_remove_handle(multi_, t->easy);
       idle_.push_back(t->easy);
@@ -386,8 +461,18 @@ class Loop {
         std::lock_guard g(mu_);
         incoming.swap(queue_);
       }
-      for (auto& t : incoming) start(std::move(t));
+      for (auto& t : incoming) waiting_.push_back(std::move(t));
       // Cancelled transfers leave at once, without waiting for curl to notice.
+      for (auto it = waiting_.begin(); it != waiting_.end();) {
+        if ((*it)->req.cancel.is_cancelled()) {
+          std::unique_ptr<Transfer> t = std::move(*it);
+          it = waiting_.erase(it);
+          start(std::move(t));  // completes it as cancelled
+        } else {
+          ++it;
+        }
+      }
+      admit();
       for (auto it = active_.begin(); it != active_.end();) {
         if (it->second->cancelled.load()) {
           std::unique_ptr<Transfer> t = std::move(it->second);
@@ -404,6 +489,7 @@ class Loop {
       while (CURLMsg* m = curl_multi_info_read(multi_, &left)) {
         if (m->msg == CURLMSG_DONE) complete(m->easy_handle, m->data.result);
       }
+      admit();
       curl_multi_poll(multi_, nullptr, 0, kPollMs, nullptr);
     }
     // Shutting down: everything still queued or in flight completes as cancelled.
@@ -412,6 +498,8 @@ class Loop {
       std::lock_guard g(mu_);
       rest.swap(queue_);
     }
+    for (auto& t : waiting_) rest.push_back(std::move(t));
+    waiting_.clear();
     for (auto& [e, t] : active_) rest.push_back(std::move(t));
     active_.clear();
     for (auto& t : rest) {
@@ -424,10 +512,19 @@ class Loop {
   CURLM* multi_ = nullptr;
   std::mutex mu_;
   std::deque<std::unique_ptr<Transfer>> queue_;
+  // Submitted, waiting for a connect slot (loop thread only).
+  std::deque<std::unique_ptr<Transfer>> waiting_;
+  std::size_t connecting_ = 0;
   std::unordered_map<CURL*, std::unique_ptr<Transfer>> active_;
   std::vector<CURL*> idle_;
   std::jthread thread_;
 };
+
+int on_prereq(void* user, char*, char*, int, int) {
+  auto* t = static_cast<Transfer*>(user);
+  t->loop->connected(*t);
+  return CURL_PREREQFUNC_OK;
+}
 
 class CurlClient final : public HttpClient {
  public:
@@ -481,6 +578,7 @@ HttpConfig http_config_from(const HttpSettings& settings, std::string ca_bundle)
   hc.event_loops = settings.event_loops;
   hc.connect_timeout = settings.connect_timeout;
   hc.stall_timeout = settings.stall_timeout;
+  hc.max_connecting = settings.max_connecting;
   hc.http2 = settings.http2;
   hc.verify_tls = settings.verify_tls;
   hc.ca_bundle = std::move(ca_bundle);

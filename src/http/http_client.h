@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "omnio/cancel.h"
+#include "omnio/constants.h"
 #include "omnio/result.h"
 #include "omnio/s3_config.h"
 
@@ -29,6 +30,9 @@ struct HttpConfig {
   /// A transfer that moves no byte (up or down) for this long is a stall (kDeadlineExceeded).
   /// Measured by omnio itself: libcurl's low-speed check averages over ~5 s and fires late.
   std::chrono::milliseconds stall_timeout{30000};
+  /// Ramped start: transfers of one event loop that may wait for a new connection at once (0 =
+  /// unlimited). Later ones queue (not counting against their connect timeout) until one connects.
+  std::size_t max_connecting = kDefaultMaxConnectingPerLoop;
   /// Use HTTP/2 over TLS when the server offers it (HTTP/1.1 otherwise; the default).
   bool http2 = false;
   /// Verify TLS certificates (always on unless a test turns it off).

@@ -112,15 +112,42 @@ struct CallState {
 
 void attempt(std::shared_ptr<CallState> st);
 
-void finish_failed(const std::shared_ptr<CallState>& st, Error last) {
+// Operation and URI of a RetryingCall's `what` ("GET s3://bucket/key bytes=0-99").
+void describe(const std::string& what, ErrorDetail& d) {
+  std::string_view w(what);
+  d.operation = std::string(w.substr(0, w.find(' ')));
+  for (std::size_t pos = 0; pos < w.size();) {
+    std::size_t end = w.find(' ', pos);
+    if (end == std::string_view::npos) end = w.size();
+    std::string_view tok = w.substr(pos, end - pos);
+    if (tok.find("://") != std::string_view::npos) {
+      d.uri = std::string(tok);
+      break;
+    }
+    pos = end + 1;
+  }
+}
+
+void finish_failed(const std::shared_ptr<CallState>& st, Error last, bool exhausted) {
+  const double secs = std::chrono::duration<double>(Clock::now() - st->started).count();
+  ErrorDetail d;
+  describe(st->call.what, d);
+  d.attempts = st->attempt;
+  d.max_attempts = st->policy.max_attempts;
+  d.elapsed_seconds = secs;
   if (st->attempt > 1) {
-    const double secs = std::chrono::duration<double>(Clock::now() - st->started).count();
-    Error e(last.code(), fmt::format("{}: failed after {} attempts over {:.2f} s", st->call.what,
-                                     st->attempt, secs));
+    std::string msg = exhausted
+                          ? fmt::format("{}: retries exhausted after {} attempts over {:.2f} s",
+                                        st->call.what, st->attempt, secs)
+                          : fmt::format("{}: failed on attempt {} of {} after {:.2f} s",
+                                        st->call.what, st->attempt, st->policy.max_attempts, secs);
+    Error e(last.code(), std::move(msg));
     e.with_http_status(last.http_status()).with_cause(std::move(last));
+    e.with_detail(std::move(d));
     st->done(std::move(e));
     return;
   }
+  last.with_detail(std::move(d));
   st->done(std::move(last));
 }
 
@@ -137,22 +164,29 @@ void on_result(std::shared_ptr<CallState> st, Result<Response> raw) {
     return;
   }
   Error err = std::move(r).error();
-  const bool can_retry = st->call.idempotent && (truncated || RetryPolicy::is_retryable(err)) &&
-                         st->attempt < st->policy.max_attempts && !st->call.cancel.is_cancelled();
-  if (!can_retry) {
-    finish_failed(st, std::move(err));
+  const bool retryable = st->call.idempotent && (truncated || RetryPolicy::is_retryable(err));
+  if (!retryable || st->attempt >= st->policy.max_attempts || st->call.cancel.is_cancelled()) {
+    finish_failed(st, std::move(err), retryable && st->attempt >= st->policy.max_attempts);
     return;
   }
-  const int cost = err.code() == ErrorCode::kDeadlineExceeded ? kRetryTimeoutCost : kRetryCost;
+  const bool throttled = is_throttling(err);
+  const int cost = throttled                                    ? kRetryThrottleCost
+                   : err.code() == ErrorCode::kDeadlineExceeded ? kRetryTimeoutCost
+                                                                : kRetryCost;
   if (st->budget && !st->budget->try_acquire(cost)) {
     Error e(err.code(), fmt::format("{}: not retried: the endpoint's retry budget is exhausted "
                                     "(too many recent failures)",
                                     st->call.what));
     e.with_http_status(err.http_status()).with_cause(std::move(err));
-    finish_failed(st, std::move(e));
+    finish_failed(st, std::move(e), false);
     return;
   }
-  auto delay = st->policy.backoff(st->attempt + 1, random01());
+  RetryPolicy policy = st->policy;
+  if (throttled) {
+    // The server asked us to slow down: start from a longer backoff (still within the cap).
+    policy.base_delay = std::min(policy.max_delay, policy.base_delay * kThrottleBackoffFactor);
+  }
+  auto delay = policy.backoff(st->attempt + 1, random01());
   if (retry_after >= 0) {
     // Honour the server's hint, within the policy's cap.
     // Capped in double first: a huge hint must not overflow the conversion to milliseconds.
@@ -189,6 +223,27 @@ void attempt(std::shared_ptr<CallState> st) {
 }
 
 }  // namespace
+
+bool is_throttling(const Error& e) {
+  if (e.details().throttled) return true;
+  const int status = e.chain_http_status();
+  return status == 429 || (status == 503 && e.code() == ErrorCode::kResourceExhausted);
+}
+
+std::shared_ptr<RetryBudget> RetryBudget::for_endpoint(const std::string& endpoint) {
+  static std::mutex mu;
+  static auto* budgets = new std::map<std::string, std::weak_ptr<RetryBudget>>;  // never freed
+  std::lock_guard g(mu);
+  auto& slot = (*budgets)[endpoint];
+  if (auto b = slot.lock()) return b;
+  auto b = std::make_shared<RetryBudget>(kRetryBudgetTokens);
+  slot = b;
+  // Forget endpoints no store uses any more.
+  for (auto it = budgets->begin(); it != budgets->end();) {
+    it = it->second.expired() ? budgets->erase(it) : std::next(it);
+  }
+  return b;
+}
 
 RetryBudget::RetryBudget(int tokens) : capacity_(tokens), tokens_(tokens) {}
 

@@ -19,6 +19,9 @@ namespace omnio::http {
 class RetryBudget {
  public:
   explicit RetryBudget(int tokens);
+  /// The budget of `endpoint` ("https://s3.us-east-1.amazonaws.com"), shared by every store of
+  /// the process that talks to it (kRetryBudgetTokens tokens; kept while a store holds it).
+  static std::shared_ptr<RetryBudget> for_endpoint(const std::string& endpoint);
   /// Takes `cost` tokens for a retry; false (and takes nothing) when too few are left.
   bool try_acquire(int cost);
   /// Gives back tokens after a success (never above the initial amount).
@@ -45,7 +48,10 @@ struct RetryingCall {
 };
 
 /// Sends `call`, retrying under `policy` and `budget` (may be null: unlimited). `done` runs exactly
-/// once, on an HTTP loop or the timer thread. The client must outlive the call (until `done` ran).
+/// once, on an HTTP loop or the timer thread. A failure carries an ErrorDetail with the operation,
+/// URI, attempts made of those allowed and the time spent; after retries its message reads
+/// "<what>: retries exhausted after N attempts over T s: <last cause>". The client must outlive the
+/// call (until `done` ran).
 void submit_with_retry(const std::shared_ptr<HttpClient>& client, const RetryPolicy& policy,
                        const std::shared_ptr<RetryBudget>& budget, RetryingCall call,
                        Completion done);
@@ -54,6 +60,11 @@ void submit_with_retry(const std::shared_ptr<HttpClient>& client, const RetryPol
 Result<Response> perform_with_retry(const std::shared_ptr<HttpClient>& client,
                                     const RetryPolicy& policy,
                                     const std::shared_ptr<RetryBudget>& budget, RetryingCall call);
+
+/// True when the service asked us to slow down: HTTP 429, or 503 classified as throttling
+/// (SlowDown, ServerBusy), anywhere in the chain. Retried with a longer backoff at
+/// kRetryThrottleCost.
+bool is_throttling(const Error& e);
 
 /// Seconds of a Retry-After header (delta-seconds form), or -1.
 double parse_retry_after(std::string_view value);

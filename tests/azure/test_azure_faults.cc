@@ -102,7 +102,7 @@ TEST_F(AzureFaults, PersistentServerErrorGivesUpWithTheChain) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code(), ErrorCode::kUnavailable) << r.error().to_string();
   const std::string text = r.error().to_string();
-  EXPECT_NE(text.find("failed after 3 attempts"), std::string::npos) << text;
+  EXPECT_NE(text.find("retries exhausted after 3 attempts"), std::string::npos) << text;
   EXPECT_NE(text.find("InternalError"), std::string::npos) << text;
   EXPECT_EQ(proxy_->stat("faults"), 3);
 }

@@ -17,6 +17,7 @@
 #include "conformance/object_store_suite.h"
 #include "http/encoding.h"
 #include "omnio/store_factory.h"
+#include "support/error_checks.h"
 
 namespace omnio {
 namespace {
@@ -58,6 +59,15 @@ class AzureIntegration : public ::testing::Test {
   std::string prefix_;
   std::shared_ptr<ObjectStore> store_;
 };
+
+// Error anatomy (docs/OPERATIONS.md): what Azurite said about a missing blob reaches the caller.
+TEST_F(AzureIntegration, MissingBlobErrorCarriesStatusCodeRequestIdAndEndpoint) {
+  auto r = store_->get(uri("no-such-blob"));
+  ASSERT_FALSE(r.ok());
+  testing::expect_explained_not_found(r.error(), srv_.endpoint + "/devstoreaccount1",
+                                      uri("no-such-blob"), "BlobNotFound",
+                                      true);  // x-ms-request-id
+}
 
 TEST_F(AzureIntegration, LargeReadNeedsNoPropertiesRequest) {
   Config c = srv_.config();

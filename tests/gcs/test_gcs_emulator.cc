@@ -15,6 +15,7 @@
 #include "gcs/gcs_test_env.h"
 #include "omnio/store_factory.h"
 #include "support/child_server.h"
+#include "support/error_checks.h"
 
 namespace omnio {
 namespace {
@@ -54,6 +55,14 @@ class GcsEmulatorTest : public ::testing::Test {
   std::string prefix_;
   std::shared_ptr<ObjectStore> store_;
 };
+
+// Error anatomy (docs/OPERATIONS.md): a missing object's error names status, endpoint, attempts.
+TEST_F(GcsEmulatorTest, MissingObjectErrorCarriesStatusAndEndpoint) {
+  auto r = store_->get(uri("no-such-object"));
+  ASSERT_FALSE(r.ok());
+  // The emulator sends no x-guploader-uploadid (Google does) and its own reason codes.
+  testing::expect_explained_not_found(r.error(), srv_.endpoint, uri("no-such-object"), "", false);
+}
 
 TEST_F(GcsEmulatorTest, ListsAndDeletesMoreThanOneThousandObjects) {
   constexpr int kObjects = 1234;
@@ -196,6 +205,17 @@ TEST_F(GcsFaults, ServiceUnavailableAndTooManyRequestsAreRetried) {
   EXPECT_EQ(*got, data);
   EXPECT_EQ(stat("faults"), 2);
   EXPECT_EQ(gcs_store_stats(*s).retries, 2u);
+}
+
+TEST_F(GcsFaults, TooManyRequestsIsThrottlingNeverNotFound) {
+  auto s = proxied(2);
+  rules(R"([{"method":"GET","action":"error","status":429,"times":-1}])");
+  auto r = s->get(uri("anything"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), ErrorCode::kResourceExhausted) << r.error().to_string();
+  EXPECT_TRUE(r.error().details().throttled) << r.error().to_string();
+  EXPECT_EQ(r.error().details().attempts, 2);
+  EXPECT_EQ(r.error().chain_http_status(), 429);
 }
 
 TEST_F(GcsFaults, TruncatedAndDroppedBodiesAreRetriedNeverReturnedShort) {

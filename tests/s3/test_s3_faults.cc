@@ -18,6 +18,7 @@
 #include "http/http_client.h"
 #include "omnio/store_factory.h"
 #include "s3/s3_test_env.h"
+#include "support/error_checks.h"
 #include "support/fault_proxy_client.h"
 
 namespace omnio {
@@ -56,6 +57,14 @@ class S3Faults : public ::testing::TestWithParam<S3TestServer> {
   Config proxied(int attempts = 3) {
     Config c = GetParam().config();
     c.s3.endpoint = proxy_->endpoint();
+    c.s3.retry.max_attempts = attempts;
+    c.s3.retry.base_delay = 10ms;
+    c.s3.retry.max_delay = 100ms;
+    return c;
+  }
+  Config proxied_at(const std::string& endpoint, int attempts) {
+    Config c = GetParam().config();
+    c.s3.endpoint = endpoint;
     c.s3.retry.max_attempts = attempts;
     c.s3.retry.base_delay = 10ms;
     c.s3.retry.max_delay = 100ms;
@@ -123,7 +132,7 @@ TEST_P(S3Faults, PersistentServerErrorGivesUpWithTheChain) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code(), ErrorCode::kUnavailable) << r.error().to_string();
   const std::string text = r.error().to_string();
-  EXPECT_NE(text.find("failed after 3 attempts"), std::string::npos) << text;
+  EXPECT_NE(text.find("retries exhausted after 3 attempts"), std::string::npos) << text;
   EXPECT_NE(text.find("InternalError"), std::string::npos) << text;
   EXPECT_EQ(proxy_->stat("faults"), 3);
 }
@@ -275,6 +284,73 @@ TEST_P(S3Faults, DeadEndpointFailsFastAndConnectionsAreReleased) {
     if (open != 0) std::this_thread::sleep_for(50ms);
   }
   EXPECT_EQ(open, 0);
+}
+
+// Error anatomy (docs/OPERATIONS.md): a missing object's error says what the service said.
+TEST_P(S3Faults, MissingObjectErrorCarriesStatusCodeRequestIdAndEndpoint) {
+  auto r = direct_->get(uri("no-such-object"));
+  ASSERT_FALSE(r.ok());
+  testing::expect_explained_not_found(r.error(), GetParam().endpoint, uri("no-such-object"),
+                                      "NoSuchKey", true);  // x-amz-request-id
+}
+
+TEST_P(S3Faults, ThrottledBurstConvergesWithEveryByteCorrect) {
+  constexpr int kObjects = 40, kThrottled = 30;
+  std::vector<Bytes> data;
+  for (int i = 0; i < kObjects; ++i) {
+    data.push_back(pattern_bytes(64 * kKiB + static_cast<std::size_t>(i)));
+    ASSERT_OK(direct_->put(uri(fmt::format("t{}", i)), data.back()));
+  }
+  Config c = proxied(6);
+  c.s3.retry.max_delay = 2s;  // Retry-After 1 s fits under the cap
+  auto store = make(c);
+  proxy_->rules(fmt::format(
+      R"([{{"method":"GET","action":"slowdown","retry_after":1,"times":{}}}])", kThrottled));
+  std::atomic<int> wrong{0};
+  std::vector<std::string> errors(kObjects);
+  {
+    std::vector<std::jthread> burst;
+    for (int i = 0; i < kObjects; ++i) {
+      burst.emplace_back([&, i] {
+        auto got = store->get(uri(fmt::format("t{}", i)));
+        if (!got.ok()) {
+          errors[static_cast<std::size_t>(i)] = got.error().to_string();
+          ++wrong;
+        } else if (*got != data[static_cast<std::size_t>(i)]) {
+          errors[static_cast<std::size_t>(i)] = "bytes differ";
+          ++wrong;
+        }
+      });
+    }
+  }
+  for (const auto& e : errors) EXPECT_TRUE(e.empty()) << e;
+  EXPECT_EQ(wrong, 0);
+  EXPECT_EQ(proxy_->stat("faults"), kThrottled);
+}
+
+TEST_P(S3Faults, StallAndRefusedConnectionsNameTheirTransportCause) {
+  ASSERT_OK(direct_->put(uri("obj"), pattern_bytes(100 * kKiB)));
+  Config c = proxied(1);
+  c.s3.http.stall_timeout = 1s;
+  auto store = make(c);
+  proxy_->rules(R"([{"method":"GET","action":"stall","after_bytes":1000,"times":-1}])");
+  auto r = store->get(uri("obj"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().details().transport, TransportCause::kStallTimeout) << r.error().to_string();
+  EXPECT_EQ(r.error().details().endpoint, proxy_->endpoint());
+  EXPECT_NE(r.error().to_string().find("stall timeout"), std::string::npos);
+  proxy_->rules("[]");
+  // Nothing listens at the endpoint any more: refused, named, after every attempt.
+  const std::string endpoint = proxy_->endpoint();
+  proxy_.reset();
+  Config dead = proxied_at(endpoint, 2);
+  auto gone = make(dead)->get(uri("obj"));
+  ASSERT_FALSE(gone.ok());
+  const std::string text = gone.error().to_string();
+  EXPECT_EQ(gone.error().details().transport, TransportCause::kConnectRefused) << text;
+  EXPECT_NE(text.find("connection refused"), std::string::npos) << text;
+  EXPECT_NE(text.find(endpoint), std::string::npos) << text;
+  EXPECT_NE(text.find("retries exhausted after 2 attempts"), std::string::npos) << text;
 }
 
 INSTANTIATE_TEST_SUITE_P(S3, S3Faults, ::testing::ValuesIn(testing::s3_test_servers()),

@@ -166,7 +166,7 @@ TEST(Retrying, ExhaustedAttemptsNameTheCountAndKeepTheLastCause) {
   EXPECT_EQ(srv.requests(), 3);
   const Error& e = r.error();
   EXPECT_EQ(e.code(), ErrorCode::kUnavailable);
-  EXPECT_TRUE(contains(e.message(), "failed after 3 attempts")) << e.to_string();
+  EXPECT_TRUE(contains(e.message(), "retries exhausted after 3 attempts")) << e.to_string();
   EXPECT_TRUE(contains(e.message(), srv.url("/flaky"))) << e.to_string();
   EXPECT_EQ(e.http_status(), 502);
   ASSERT_NE(e.cause(), nullptr);

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "cmd_doctor.h"
 #include "commands.h"
 #include "omnio/env.h"
 #include "omnio/log.h"
@@ -220,6 +221,9 @@ int main(int argc, char** argv) {
   c_load->add_option("--timeout-ms", load.timeout_ms,
                      "per-request timeout in ms, retried (default 60000; 0 = none)");
 
+  DoctorCommands doctor;
+  add_doctor_commands(app, doctor);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -230,9 +234,7 @@ int main(int argc, char** argv) {
   } else if (g.verbose == 1) {
     omnio::log::set_level(omnio::log::Level::kInfo);
   }
-  for (const auto& v : omnio::env::unknown_omnio_variables()) {
-    omnio::log::warn("unknown environment variable {}", v);
-  }
+  if (!doctor.selected()) warn_suspicious_variables(g);  // doctor / config show report them
   if (!g.memory_budget.empty()) {
     auto limit = omnio::MemoryBudget::parse_limit(g.memory_budget);
     if (!limit.ok()) {
@@ -308,14 +310,19 @@ int main(int argc, char** argv) {
       s = cmd_replay(replay, g);
     else if (*c_load)
       s = cmd_load(load, g);
+    else if (doctor.selected())
+      s = run_doctor_commands(doctor, g);
   }
   if (omnio::Status fs = finish_op_log(g); !fs.ok() && s.ok()) s = fs;
   log_memory_budget();
 
   if (s.ok()) return interrupt_token().is_cancelled() ? kExitInterrupted : kExitOk;
   std::fflush(stdout);
-  fmt::print(stderr, "omnio: {}: {}\n", interrupt_token().is_cancelled() ? "interrupted" : "error",
-             s.error().to_string());
+  if (interrupt_token().is_cancelled() && !g.json) {
+    fmt::print(stderr, "omnio: interrupted: {}\n", s.error().to_string());
+  } else {
+    print_error(s.error(), g);
+  }
   if (interrupt_token().is_cancelled()) return kExitInterrupted;
   if (partial_failure()) return kExitPartial;
   return s.error().code() == omnio::ErrorCode::kInvalidArgument ? kExitUsage : kExitFailure;

@@ -34,7 +34,8 @@ std::string url_path(const std::string& base) {
 
 // ---- errors -------------------------------------------------------------------------------------
 
-Error azure_error(const http::Response& resp, const std::string& what) {
+Error azure_error(const http::Response& resp, const std::string& what,
+                  const std::string& endpoint) {
   const int status = static_cast<int>(resp.status);
   auto doc = parse_error(resp.body);
   std::string code(resp.header("x-ms-error-code"));
@@ -66,9 +67,9 @@ Error azure_error(const http::Response& resp, const std::string& what) {
   } else {
     detail = fmt::format("HTTP {}", status);
   }
-  std::string msg = fmt::format("{}: {}", what, detail);
-  if (!request_id.empty()) msg += fmt::format(" (request id {})", request_id);
-  return Error(ec, std::move(msg)).with_http_status(status);
+  return http::service_error(
+      ec, what, detail,
+      {status, code, request_id, endpoint, ec == ErrorCode::kResourceExhausted && status == 503});
 }
 
 // ---- construction and requests ------------------------------------------------------------------
@@ -78,7 +79,10 @@ AzureStore::AzureStore(AzureConfig config, Resolved resolved,
     : cfg_(std::move(config)),
       res_(std::move(resolved)),
       http_(std::move(client)),
-      budget_(std::make_shared<http::RetryBudget>(kRetryBudgetTokens)),
+      // Without an endpoint each account is its own (https://<account>.blob.core.windows.net).
+      budget_(http::RetryBudget::for_endpoint(res_.endpoint.empty() ? "https://" + res_.account +
+                                                                          ".blob.core.windows.net"
+                                                                    : res_.endpoint)),
       reader_(cfg_.range_engine) {
   if (res_.auth == AuthKind::kEntra) {
     tokens_ =
@@ -175,6 +179,7 @@ void AzureStore::submit(Call call, http::Completion done) {
   rc.what = call.what;
   rc.idempotent = call.idempotent;
   rc.cancel = call.cancel;
+  const std::string endpoint = account_url(res_, call.target.account);
   auto counters = counters_;
   rc.make = [self, call = std::move(call), bearer = std::move(bearer), counters](int attempt) {
     counters->requests.fetch_add(1, std::memory_order_relaxed);
@@ -191,9 +196,9 @@ void AzureStore::submit(Call call, http::Completion done) {
     n.fetch_add(1, std::memory_order_relaxed);
     return self->sign(call, bearer);
   };
-  rc.check = [what = rc.what](Result<http::Response> r) -> Result<http::Response> {
+  rc.check = [what = rc.what, endpoint](Result<http::Response> r) -> Result<http::Response> {
     if (!r.ok() || is_2xx(r->status)) return r;
-    return azure_error(*r, what);
+    return azure_error(*r, what, endpoint);
   };
   http::submit_with_retry(http_, cfg_.retry, budget_, std::move(rc), std::move(done));
 }

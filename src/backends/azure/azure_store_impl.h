@@ -101,6 +101,6 @@ class AzureStore final : public ObjectStore, public std::enable_shared_from_this
 
 /// HTTP status + x-ms-error-code / error document -> a typed Error naming the operation, the
 /// service's code and request id.
-Error azure_error(const http::Response& resp, const std::string& what);
+Error azure_error(const http::Response& resp, const std::string& what, const std::string& endpoint);
 
 }  // namespace omnio::azure

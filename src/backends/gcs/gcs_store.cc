@@ -71,8 +71,11 @@ Error gcs_error(const http::Response& resp, const std::string& what, const std::
     std::replace(body.begin(), body.end(), '\n', ' ');
     detail = fmt::format("HTTP {}{}{}", status, body.empty() ? "" : ": ", body);
   }
-  return Error(ec, fmt::format("{}: {} (endpoint {})", what, detail, endpoint))
-      .with_http_status(status);
+  // The JSON API has no request-id header; x-guploader-uploadid identifies the request to Google.
+  return http::service_error(
+      ec, what, detail,
+      {status, doc ? doc->reason : std::string(), std::string(resp.header("x-guploader-uploadid")),
+       endpoint, status == 429});
 }
 
 bool object_changed(const Error& e) {
@@ -90,7 +93,7 @@ GcsStore::GcsStore(GcsConfig config, Resolved resolved, std::shared_ptr<http::Ht
       res_(std::move(resolved)),
       http_(std::move(client)),
       token_http_(std::move(token_client)),
-      budget_(std::make_shared<http::RetryBudget>(kRetryBudgetTokens)),
+      budget_(http::RetryBudget::for_endpoint(res_.endpoint)),
       engine_(cfg_.range_engine) {}
 
 Result<Target> GcsStore::target(std::string_view uri, bool need_key) const {
@@ -496,6 +499,7 @@ Result<std::shared_ptr<ObjectStore>> make_gcs_store(const GcsConfig& config) {
   hc.event_loops = config.http.event_loops;
   hc.connect_timeout = config.http.connect_timeout;
   hc.stall_timeout = config.http.stall_timeout;
+  hc.max_connecting = config.http.max_connecting;
   hc.http2 = config.http.http2;
   hc.verify_tls = config.http.verify_tls;
   hc.ca_bundle = config.http.ca_bundle;

@@ -100,12 +100,10 @@ Error s3_error(const http::Response& resp, const std::string& what, const std::s
   } else {
     detail = "no error document";
   }
-  std::string msg = fmt::format("{}: {}", what, detail);
-  if (!request_id.empty())
-    msg += fmt::format(" (request id {}, endpoint {})", request_id, endpoint);
-  else
-    msg += fmt::format(" (endpoint {})", endpoint);
-  return Error(ec, std::move(msg)).with_http_status(status);
+  // code is empty for HEAD: no body, no document.
+  return http::service_error(ec, what, detail,
+                             {status, code, std::move(request_id), endpoint,
+                              ec == ErrorCode::kResourceExhausted && status == 503});
 }
 
 std::string explain_s3_code(std::string_view code) {
@@ -136,7 +134,7 @@ S3Store::S3Store(S3Config config, Resolved resolved, std::shared_ptr<http::HttpC
     : cfg_(std::move(config)),
       res_(std::move(resolved)),
       http_(std::move(client)),
-      budget_(std::make_shared<http::RetryBudget>(kRetryBudgetTokens)),
+      budget_(http::RetryBudget::for_endpoint(res_.endpoint)),
       reader_(cfg_.range_engine) {}
 
 Result<Target> S3Store::target(std::string_view uri, bool need_key) const {
