@@ -18,7 +18,9 @@
 #include "http/http_client.h"
 #include "omnio/constants.h"
 #include "omnio/env.h"
+#include "omnio/memory_budget.h"
 #include "omnio/store_factory.h"
+#include "omnio/units.h"
 #include "omnio/uri.h"
 
 namespace omnio {
@@ -222,6 +224,20 @@ Result<std::vector<ConfigEntry>> describe_config(std::string_view uri, const Con
   }
   add_env_knob(out, "log_level", "OMNIO_LOG_LEVEL", kDefaultLogLevel);
   add_env_knob(out, "io_threads", "OMNIO_IO_THREADS", std::to_string(kDefaultIoThreads));
+  {
+    // The effective limit; where it came from is told by comparing with what env and the default
+    // would give (a different value was set by --memory-budget or MemoryBudget::set_limit).
+    const std::uint64_t limit = MemoryBudget::process().limit();
+    const std::string value = limit == 0 ? "off" : format_bytes(static_cast<double>(limit));
+    std::string source = "flag or API";
+    if (auto v = env::get("OMNIO_MEMORY_BUDGET")) {
+      if (auto p = MemoryBudget::parse_limit(*v); p.ok() && *p == limit)
+        source = "env OMNIO_MEMORY_BUDGET";
+    } else if (limit == MemoryBudget::default_limit()) {
+      source = "default (half of memory)";
+    }
+    out.push_back({"memory_budget", value, source});
+  }
   add_env_knob(out, "loader.batch_size", "OMNIO_LOADER_BATCH_SIZE",
                std::to_string(kDefaultLoaderBatchSize));
   add_env_knob(out, "loader.pool_size", "OMNIO_LOADER_POOL_SIZE",
