@@ -3,7 +3,7 @@
 # `--memory-budget off`, in ONE run, rounds interleaved (budget first on odd rounds, off first on
 # even ones). Rows: the S3 benchmark's reads and writes of a 1 GiB object on Ceph radosgw (streamed
 # GET to stdout: the path with range buffers; GET to a file; PUT from a file) and the loader
-# benchmark's 64 x 64 MiB and 2,000 x 1 MiB local data sets (page cache warm). Prints, per row,
+# benchmark-like 32 x 64 MiB and 2,000 x 1 MiB local data sets (page cache warm). Prints, per row,
 # the median wall time of each and the ratio budget/off (goal: under 1.02).
 #   bench/run-budget.sh [DIR]     REPEAT=7 (rounds)
 set -euo pipefail
@@ -34,7 +34,7 @@ mkset() {  # DIR COUNT MIB
   rm -rf "$1"; mkdir -p "$1"
   for i in $(seq -w 1 "$2"); do head -c $(($3 << 20)) /dev/urandom >"$1/f$i"; done
 }
-mkset "$dir/load-64x64" 64 64
+mkset "$dir/load-32x64" 32 64
 mkset "$dir/load-2000x1" 2000 1
 "$omnio" mb s3://budget >/dev/null 2>&1 || true
 "$omnio" put "$big" s3://budget/big.bin -q
@@ -56,7 +56,7 @@ for r in $(seq 1 "$repeat"); do
     sample get_stdout "$m" get s3://budget/big.bin - -q
     sample get_file "$m" get s3://budget/big.bin "$dir/out.bin" -q
     sample put_big "$m" put "$big" s3://budget/put.bin -q
-    sample load_64x64MiB "$m" load "$dir/load-64x64/" --batch-size 8 -q
+    sample load_32x64MiB "$m" load "$dir/load-32x64/" --batch-size 8 -q
     sample load_2000x1MiB "$m" load "$dir/load-2000x1/" -q
   done
   echo "round $r/$repeat done" >&2

@@ -209,7 +209,7 @@ TEST(MemoryBudget, AllocationWaitsForAnotherThreadsBuffer) {
 // every byte in order, never holds more than the budget, and runs fewer ranges at once.
 TEST(MemoryBudget, RangeEngineStreamsWithinATightBudget) {
   ProcessBudget pb(3 << 20);
-  std::vector<std::byte> data((12 << 20) + 123);
+  std::vector<std::byte> data(12 << 20);  // whole 1 MiB ranges: each one is charged
   for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<std::byte>(i * 7 + i / 4096);
   RangeEngineConfig c;
   c.chunk_size = 1 << 20;
