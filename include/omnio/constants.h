@@ -327,7 +327,16 @@ inline constexpr std::size_t kDefaultDeleteObjectsJobs = 16;
 /// Objects deleted per page of a streamed delete_prefix_report: kS3MaxDeleteBatch x
 /// kDefaultS3DeleteConcurrency, so one page keeps every S3 DeleteObjects slot busy while memory
 /// stays one page of URIs whatever the count.
+/// S3 writes send x-amz-checksum-crc32c (PUT and each part; multipart uploads are created with
+/// x-amz-checksum-algorithm CRC32C and completed with each part's checksum). Servers without
+/// checksum support ignore the header (Ceph before Reef); turn off for one that rejects it
+/// (S3Config::checksum_crc32c).
+inline constexpr bool kDefaultS3ChecksumCrc32c = true;
 inline constexpr std::size_t kDeletePageSize = 4000;
+/// Objects a streamed batch (run_streamed: `cp -r`, `get --discard` over a prefix or key list)
+/// holds queued between the listing and its workers. At ~150 B per queued URI this is under
+/// 1 MiB whatever the object count, and several listing pages deep so workers never starve.
+inline constexpr std::size_t kBatchQueueItems = 4096;
 /// Key-list (manifest) lines longer than this are an error naming the line, bytes: S3 keys are at
 /// most 1,024 bytes, so anything this long is not a key list (a binary file given by mistake).
 inline constexpr std::size_t kMaxKeyListLineBytes = 64 * kKiB;

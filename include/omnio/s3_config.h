@@ -63,8 +63,12 @@ struct S3Config {
   std::optional<std::size_t> part_size;
   /// Parts of one upload in flight. Peak memory of a streaming upload ~ (this + 1) x part size.
   std::size_t max_parts_in_flight = kDefaultS3MaxPartsInFlight;
-  /// After CompleteMultipartUpload, HEAD the object and check its size.
+  /// After CompleteMultipartUpload, HEAD the object and check its size (and, with
+  /// checksum_crc32c, the server's composite CRC32C when it returns one).
   bool verify_after_complete = true;
+  /// Send x-amz-checksum-crc32c with every PUT and uploaded part (the server rejects a corrupted
+  /// body with BadDigest) and create multipart uploads with the CRC32C algorithm.
+  bool checksum_crc32c = kDefaultS3ChecksumCrc32c;
   /// Objects written with put()/a writer at most this large use one PUT, bytes.
   std::size_t multipart_threshold = kDefaultS3MultipartThreshold;
 

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "omnio/batch.h"
@@ -64,5 +65,26 @@ Result<SkipVerdict> already_copied(ObjectStore& src, std::string_view src_uri, O
 BatchReport run_parallel(std::size_t n, std::size_t jobs, const CancellationToken& cancel,
                          const std::function<std::string(std::size_t)>& name,
                          const std::function<Status(std::size_t)>& fn);
+
+/// One unit of work for run_streamed(): an object URI and its size (0 when not known).
+struct WorkItem {
+  std::string uri;
+  std::uint64_t size = 0;
+};
+
+/// Hands one item to run_streamed()'s workers. Blocks while the window is full; returns
+/// kCancelled once the batch is cancelled (the producer should then return that status).
+using WorkEmit = std::function<Status(WorkItem&& item)>;
+
+/// run_parallel() over items a producer discovers as it goes (a streamed listing, a key-list
+/// file), so memory does not grow with the number of items: `produce` runs on the calling thread
+/// and emits items; up to `jobs` workers run fn on them while at most `window` items wait. Every
+/// emitted item runs (unless cancelled: those are counted as not started). A producer error ends
+/// the listing but not the items already emitted; it is recorded as a failure named
+/// `source_name`, so a listing that fails half-way is a partial failure, never a silent success.
+BatchReport run_streamed(const std::function<Status(const WorkEmit&)>& produce,
+                         std::string_view source_name, std::size_t jobs, std::size_t window,
+                         const CancellationToken& cancel,
+                         const std::function<Status(const WorkItem&)>& fn);
 
 }  // namespace omnio

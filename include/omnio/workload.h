@@ -93,6 +93,14 @@ Result<WorkloadReport> run_get_workload(const std::vector<std::string>& uris, st
                                         const Config& config, const CancellationToken& cancel = {},
                                         const WorkloadCallbacks& callbacks = {});
 
+/// run_get_workload() over URIs that `produce` streams (a listing, a key-list file; see
+/// run_streamed): memory does not grow with the number of objects. Stores are made per scheme on
+/// first use; a producer error is a failure named `source_name` in the report's batch.
+Result<WorkloadReport> run_get_workload_streamed(
+    const std::function<Status(const WorkEmit&)>& produce, std::string_view source_name,
+    std::size_t jobs, const Config& config, const CancellationToken& cancel = {},
+    const WorkloadCallbacks& callbacks = {});
+
 /// The objects (not directories) under a prefix, recursively, sorted.
 Result<std::vector<std::string>> list_objects(ObjectStore& store, std::string_view prefix);
 

@@ -130,6 +130,7 @@ Status describe_s3(Entries& out, const S3Config& c) {
   a.size("multipart_threshold", c.multipart_threshold, d.multipart_threshold);
   a.num("max_parts_in_flight", c.max_parts_in_flight, d.max_parts_in_flight);
   a.flag("unsigned_payload", c.unsigned_payload, d.unsigned_payload);
+  a.flag("checksum_crc32c", c.checksum_crc32c, d.checksum_crc32c);
   a.network(c.http, c.retry, c.range_engine, d.range_engine);
   return ok_status();
 }

@@ -12,7 +12,8 @@ Status PartSink::append(std::span<const std::byte> data) {
     if (buf_ && fill_ == buf_->size()) OMNIO_TRY(flush());
     if (!buf_) {
       OMNIO_ASSIGN_OR_RETURN(
-          buf_, buffers_->acquire(ops_.part_size(static_cast<std::size_t>(parts_ + 1))));
+          buf_,
+          buffers_->acquire(ops_.part_size(static_cast<std::size_t>(parts_ + 1)), ops_.cancel));
       fill_ = 0;
     }
     const std::size_t k = std::min(data.size(), buf_->size() - fill_);

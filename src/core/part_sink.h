@@ -35,6 +35,9 @@ class PartSink final : public RawSink {
     /// Parts the backend keeps in flight: that many + 1 part buffers are recycled, so a long stream
     /// reuses warm buffers instead of faulting in fresh memory for every part.
     std::size_t parts_in_flight = 8;
+    /// The writer's token: a wait for part memory under the process MemoryBudget ends with
+    /// kCancelled when it fires (the backend's requests already watch it).
+    CancellationToken cancel;
   };
 
   explicit PartSink(Ops ops)

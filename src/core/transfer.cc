@@ -4,7 +4,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
+#include <deque>
 #include <mutex>
+#include <stop_token>
 #include <thread>
 
 namespace omnio {
@@ -108,6 +111,64 @@ BatchReport run_parallel(std::size_t n, std::size_t jobs, const CancellationToke
   }
   const std::size_t started = std::min(next.load(), n);
   if (cancel.is_cancelled() && started < n) report.not_started = n - started;
+  return report;
+}
+
+BatchReport run_streamed(const std::function<Status(const WorkEmit&)>& produce,
+                         std::string_view source_name, std::size_t jobs, std::size_t window,
+                         const CancellationToken& cancel,
+                         const std::function<Status(const WorkItem&)>& fn) {
+  BatchReport report;
+  std::mutex mu;
+  std::condition_variable_any items_cv, space_cv;
+  std::deque<WorkItem> queue;
+  bool produced_all = false;
+  window = std::max<std::size_t>(1, window);
+  const std::stop_token stop = cancel.stop_token();
+  auto worker = [&] {
+    for (;;) {
+      WorkItem item;
+      {
+        std::unique_lock lock(mu);
+        items_cv.wait(lock, stop, [&] { return !queue.empty() || produced_all; });
+        if (cancel.is_cancelled() || queue.empty()) return;
+        item = std::move(queue.front());
+        queue.pop_front();
+      }
+      space_cv.notify_one();
+      Status s = fn(item);
+      std::lock_guard lock(mu);
+      if (s.ok()) {
+        ++report.succeeded;
+      } else {
+        report.failures.emplace_back(std::move(item.uri), std::move(s).error());
+      }
+    }
+  };
+  const WorkEmit emit = [&](WorkItem&& item) -> Status {
+    std::unique_lock lock(mu);
+    space_cv.wait(lock, stop, [&] { return queue.size() < window; });
+    if (cancel.is_cancelled()) return Error(ErrorCode::kCancelled, "cancelled");
+    queue.push_back(std::move(item));
+    lock.unlock();
+    items_cv.notify_one();
+    return ok_status();
+  };
+  Status listed = ok_status();
+  {
+    std::vector<std::jthread> pool;
+    for (std::size_t t = 0; t < std::max<std::size_t>(1, jobs); ++t) pool.emplace_back(worker);
+    listed = produce(emit);
+    {
+      std::lock_guard lock(mu);
+      produced_all = true;
+    }
+    items_cv.notify_all();
+  }
+  report.not_started += queue.size();  // left queued by a cancel
+  if (!listed.ok() && !(listed.error().code() == ErrorCode::kCancelled && cancel.is_cancelled())) {
+    report.failures.emplace_back(std::string(source_name), std::move(listed).error());
+  }
   return report;
 }
 

@@ -516,6 +516,7 @@ struct DataLoader::State {
     const std::optional<ItemRange> range = dataset.range_of(index);
     OMNIO_ASSIGN_OR_RETURN(std::shared_ptr<AlignedBuffer> pooled,
                            item_buffer(pos, index, gen, etoken));
+    const auto first_attempt = Clock::now();
     for (int attempt = 1;; ++attempt) {
       CancellationToken req = etoken.child();
       std::uint64_t id = 0;
@@ -557,8 +558,14 @@ struct DataLoader::State {
       if (etoken.is_cancelled())
         return Error(ErrorCode::kCancelled, fmt::format("GET {}: loader cancelled", uri));
       if (attempt >= pool.retry.max_attempts || !RetryPolicy::is_retryable(r.error())) {
-        if (attempt > 1) {
-          return r.error().wrap(fmt::format("GET {} failed after {} attempts", uri, attempt));
+        if (attempt > 1) {  // the HTTP layer's wording, so one grep finds both
+          const double secs = std::chrono::duration<double>(Clock::now() - first_attempt).count();
+          return r.error().wrap(
+              attempt >= pool.retry.max_attempts
+                  ? fmt::format("GET {}: retries exhausted after {} attempts over {:.2f} s", uri,
+                                attempt, secs)
+                  : fmt::format("GET {}: failed on attempt {} of {} after {:.2f} s", uri, attempt,
+                                pool.retry.max_attempts, secs));
         }
         return r;
       }

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <map>
 #include <memory>
+#include <mutex>
 
 #include "omnio/key_list.h"
 #include "omnio/store_factory.h"
@@ -55,39 +56,53 @@ Result<std::vector<std::string>> parse_keylist(std::string_view text) {
   return uris;
 }
 
-Result<WorkloadReport> run_get_workload(const std::vector<std::string>& uris, std::size_t jobs,
-                                        const Config& config, const CancellationToken& cancel,
-                                        const WorkloadCallbacks& callbacks) {
+namespace {
+
+// One store per scheme, made on first use from `config` (shared by the workers).
+class StoresByScheme {
+ public:
+  explicit StoresByScheme(const Config& config) : config_(config) {}
+  Result<ObjectStore*> for_uri(std::string_view uri) {
+    OMNIO_ASSIGN_OR_RETURN(Scheme scheme, scheme_of(uri));
+    std::lock_guard lock(mu_);
+    auto& s = by_scheme_[scheme];
+    if (!s) {
+      OMNIO_ASSIGN_OR_RETURN(s, store_for_uri(uri, config_));
+    }
+    return s.get();
+  }
+
+ private:
+  const Config& config_;
+  std::mutex mu_;
+  std::map<Scheme, std::shared_ptr<ObjectStore>> by_scheme_;
+};
+
+}  // namespace
+
+Result<WorkloadReport> run_get_workload_streamed(
+    const std::function<Status(const WorkEmit&)>& produce, std::string_view source_name,
+    std::size_t jobs, const Config& config, const CancellationToken& cancel,
+    const WorkloadCallbacks& callbacks) {
   if (jobs < 1 || jobs > kMaxCliJobs) {
     return Error(ErrorCode::kInvalidArgument,
                  fmt::format("workload: jobs must be in 1..{}", kMaxCliJobs));
   }
-  // One store per scheme, built before the run so a bad URI fails before any I/O.
-  std::map<Scheme, std::shared_ptr<ObjectStore>> by_scheme;
-  std::vector<ObjectStore*> stores;
-  stores.reserve(uris.size());
-  for (const auto& uri : uris) {
-    OMNIO_ASSIGN_OR_RETURN(Scheme scheme, scheme_of(uri));
-    auto& s = by_scheme[scheme];
-    if (!s) {
-      OMNIO_ASSIGN_OR_RETURN(s, store_for_uri(uri, config));
-    }
-    stores.push_back(s.get());
-  }
+  StoresByScheme stores(config);
   WorkloadReport report;
   std::atomic<std::uint64_t> bytes{0};
   const workload_internal::Usage start = workload_internal::usage_now();
-  report.batch = run_parallel(
-      uris.size(), jobs, cancel, [&](std::size_t i) { return uris[i]; },
-      [&](std::size_t i) -> Status {
+  report.batch = run_streamed(
+      produce, source_name, jobs, kBatchQueueItems, cancel, [&](const WorkItem& item) -> Status {
+        OMNIO_ASSIGN_OR_RETURN(ObjectStore * store, stores.for_uri(item.uri));
         ReadOptions ro;
         ro.cancel = cancel;
         // The data is discarded: take it in any order, with no range buffers.
         // Progress counts pieces as they arrive (a retried range counts again); the report
         // counts each object's size once.
         OMNIO_ASSIGN_OR_RETURN(std::uint64_t size,
-                               stores[i]->get_positional(
-                                   uris[i],
+                               store->get_positional(
+                                   item.uri,
                                    [&](std::uint64_t, std::span<const std::byte> data) {
                                      if (callbacks.on_bytes) callbacks.on_bytes(data.size());
                                      return ok_status();
@@ -99,6 +114,21 @@ Result<WorkloadReport> run_get_workload(const std::vector<std::string>& uris, st
       });
   workload_internal::finish(report, start, bytes.load());
   return report;
+}
+
+Result<WorkloadReport> run_get_workload(const std::vector<std::string>& uris, std::size_t jobs,
+                                        const Config& config, const CancellationToken& cancel,
+                                        const WorkloadCallbacks& callbacks) {
+  // Every URI's scheme is checked before the run, so a bad URI fails before any I/O.
+  for (const auto& uri : uris) {
+    OMNIO_TRY(scheme_of(uri));
+  }
+  return run_get_workload_streamed(
+      [&](const WorkEmit& emit) -> Status {
+        for (const auto& uri : uris) OMNIO_TRY(emit(WorkItem{uri, 0}));
+        return ok_status();
+      },
+      "URI list", jobs, config, cancel, callbacks);
 }
 
 }  // namespace omnio

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <thread>
 
+#include "core/buffer_recycler.h"
 #include "omnio/aligned_buffer.h"
 #include "omnio/workload.h"
 #include "workload/workload_internal.h"
@@ -16,37 +17,6 @@ namespace omnio {
 namespace {
 
 // Buffers handed to the workers, reused across objects: at most one per concurrent object.
-class BufferPool {
- public:
-  Result<std::shared_ptr<AlignedBuffer>> acquire(std::size_t size) {
-    {
-      std::lock_guard lock(mu_);
-      if (!free_.empty()) {
-        auto b = std::move(free_.back());
-        free_.pop_back();
-        if (b->capacity() >= size) {
-          b->resize(size);
-          return b;
-        }
-      }
-    }
-    OMNIO_ASSIGN_OR_RETURN(auto buf, AlignedBuffer::allocate(size, kDataGenBufferAlignment));
-    return std::make_shared<AlignedBuffer>(std::move(buf));
-  }
-  void release(std::shared_ptr<AlignedBuffer> b) {
-    // A store that kept a reference to the bytes (none does today) keeps the buffer too.
-    if (b.use_count() != 1) return;
-    // A waiter for memory (perhaps another job's acquire) gets this buffer's share instead.
-    if (b->reserved_bytes() != 0 && MemoryBudget::process().waiters() != 0) return;
-    std::lock_guard lock(mu_);
-    free_.push_back(std::move(b));
-  }
-
- private:
-  std::mutex mu_;
-  std::vector<std::shared_ptr<AlignedBuffer>> free_;
-};
-
 Error invalid(std::string message) {
   return Error(ErrorCode::kInvalidArgument, "workload: " + std::move(message));
 }
@@ -121,7 +91,9 @@ Result<WorkloadReport> run_put_workload(ObjectStore& store, const PutWorkloadOpt
     bytes.fetch_add(n, std::memory_order_relaxed);
     if (callbacks.on_bytes) callbacks.on_bytes(n);
   };
-  BufferPool pool;
+  // Generator buffers, reused across objects of one size (BufferRecycler: a returned buffer goes
+  // back to the pool when its last Bytes view drops, or to a waiter for budget memory).
+  auto pool = BufferRecycler::create(options.jobs, kDataGenBufferAlignment);
   auto name_of = [&](std::size_t i) {
     auto n = expand_name_template(tmpl, i, options.count);
     return options.prefix + (n.ok() ? *n : std::string("?"));
@@ -135,19 +107,18 @@ Result<WorkloadReport> run_put_workload(ObjectStore& store, const PutWorkloadOpt
     d.object_index = i;
     OMNIO_ASSIGN_OR_RETURN(auto gen, FormattedGenerator::create(options.format, d));
     if (gen.size() <= kWorkloadWholeObjectMaxSize) {
-      OMNIO_ASSIGN_OR_RETURN(auto buf, pool.acquire(static_cast<std::size_t>(gen.size())));
+      OMNIO_ASSIGN_OR_RETURN(auto buf, pool->acquire(static_cast<std::size_t>(gen.size()), cancel));
       OMNIO_TRY(gen.fill_all(buf->span()));
       {
         Bytes body = Bytes::from_shared(buf, buf->data(), buf->size());
         OMNIO_TRY(store.put(uri, body, po));
       }
-      pool.release(std::move(buf));
       add_bytes(gen.size());
     } else {
       WriterOptions wo;
       wo.put = po;
       OMNIO_ASSIGN_OR_RETURN(auto writer, store.create_writer(uri, wo));
-      OMNIO_ASSIGN_OR_RETURN(auto buf, pool.acquire(kWorkloadStreamChunkSize));
+      OMNIO_ASSIGN_OR_RETURN(auto buf, pool->acquire(kWorkloadStreamChunkSize, cancel));
       for (;;) {
         if (cancel.is_cancelled()) {
           (void)writer->cancel();
@@ -159,7 +130,6 @@ Result<WorkloadReport> run_put_workload(ObjectStore& store, const PutWorkloadOpt
         add_bytes(n);
       }
       OMNIO_TRY(writer->finalize());
-      pool.release(std::move(buf));
     }
     if (options.write_index) {
       const Bytes index = Bytes::copy_of(gen.index());

@@ -241,6 +241,33 @@ TEST_F(GcsFakeTest, ListFollowsEveryPage) {
   EXPECT_TRUE(store_->list("gs://bk/many/", true)->empty());
 }
 
+// Google pages objects and common prefixes together, in name order: a delimiter listing over
+// many pages streams in order with each directory once.
+TEST_F(GcsFakeTest, DelimiterListingStreamsInOrderAcrossPages) {
+  ASSERT_OK(fake_.configure(R"({"max_results_cap": 7})"));
+  std::vector<std::string> want;
+  for (int i = 0; i < 60; ++i) {
+    const std::string obj = fmt::format("gs://bk/d/k{:03d}", i);
+    ASSERT_OK(store_->put(obj, Bytes::copy_of(std::string_view("x"))));
+    want.push_back(obj);
+    if (i % 4 == 0) {  // "d/k000x/" sorts between "d/k000" and "d/k001"
+      for (const char* child : {"a", "b"}) {
+        ASSERT_OK(
+            store_->put(fmt::format("{}x/{}", obj, child), Bytes::copy_of(std::string_view("y"))));
+      }
+      want.push_back(obj + "x/");
+    }
+  }
+  std::vector<std::string> streamed;
+  ASSERT_OK(store_->list_stream("gs://bk/d/", false, [&](ListEntry&& e) {
+    streamed.push_back(std::move(e.uri));
+    return ok_status();
+  }));
+  EXPECT_EQ(streamed, want);
+  EXPECT_GE(fake_.stat("list_pages"), 10);
+  EXPECT_EQ(*store_->list("gs://bk/d/", false), want);
+}
+
 TEST_F(GcsFakeTest, MetadataAndContentTypeTravelWithTheObject) {
   PutOptions o;
   o.content_type = "text/plain";

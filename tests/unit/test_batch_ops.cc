@@ -2,8 +2,12 @@
 // (ObjectStore::list_stream, delete_objects, delete_prefix_report; already_copied; BatchReport).
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <set>
+#include <thread>
 
 #include "local_test_util.h"
 #include "omnio/store_factory.h"
@@ -128,6 +132,115 @@ TEST(AlreadyCopied, LocalUsesSizeThenCrc) {
   EXPECT_TRUE(check(SkipPolicy::kSizeOnly).skip);  // what --size-only trades away
   write(d.file("dst"), "hello world");
   EXPECT_TRUE(check(SkipPolicy::kSizeAndChecksum).skip);
+}
+
+// run_streamed: every emitted item runs exactly once, while the producer is held back so that
+// never more than `window` items wait (memory bounded whatever the count).
+TEST(RunStreamed, EveryItemOnceWithABoundedQueue) {
+  constexpr int kItems = 5000;
+  constexpr std::size_t kWindow = 16, kJobs = 4;
+  std::atomic<int> emitted{0}, started{0};
+  std::atomic<int> max_waiting{0};
+  std::mutex mu;
+  std::multiset<std::string> ran;
+  auto produce = [&](const WorkEmit& emit) -> Status {
+    for (int i = 0; i < kItems; ++i) {
+      OMNIO_TRY(emit(WorkItem{std::to_string(i), static_cast<std::uint64_t>(i)}));
+      const int waiting = ++emitted - started.load();
+      int m = max_waiting.load();
+      while (waiting > m && !max_waiting.compare_exchange_weak(m, waiting)) {
+      }
+    }
+    return ok_status();
+  };
+  BatchReport rep =
+      run_streamed(produce, "test list", kJobs, kWindow, {}, [&](const WorkItem& item) -> Status {
+        ++started;
+        EXPECT_EQ(std::to_string(item.size), item.uri);
+        std::lock_guard g(mu);
+        ran.insert(item.uri);
+        return ok_status();
+      });
+  EXPECT_TRUE(rep.complete());
+  EXPECT_EQ(rep.succeeded, static_cast<std::uint64_t>(kItems));
+  ASSERT_EQ(ran.size(), static_cast<std::size_t>(kItems));
+  for (int i = 0; i < kItems; ++i) EXPECT_EQ(ran.count(std::to_string(i)), 1u) << i;
+  // Queued (window) plus the ones workers have taken but not yet counted as started (jobs),
+  // plus the one being emitted.
+  EXPECT_LE(max_waiting.load(), static_cast<int>(kWindow + kJobs + 1));
+}
+
+// A listing that fails half-way is a failure named after the source, and the items it emitted
+// before the failure still run: a partial failure, never a silent short success.
+TEST(RunStreamed, ProducerErrorIsAFailureAndEmittedItemsStillRun) {
+  std::atomic<int> ran{0};
+  BatchReport rep = run_streamed(
+      [](const WorkEmit& emit) -> Status {
+        for (int i = 0; i < 10; ++i) OMNIO_TRY(emit(WorkItem{std::to_string(i), 0}));
+        return Error(ErrorCode::kUnavailable, "page 2: connection reset");
+      },
+      "listing s3://b/p/", 3, 4, {},
+      [&](const WorkItem&) -> Status {
+        ++ran;
+        return ok_status();
+      });
+  EXPECT_EQ(ran.load(), 10);
+  EXPECT_EQ(rep.succeeded, 10u);
+  ASSERT_EQ(rep.failures.size(), 1u);
+  EXPECT_EQ(rep.failures[0].first, "listing s3://b/p/");
+  EXPECT_EQ(rep.failures[0].second.code(), ErrorCode::kUnavailable);
+  EXPECT_TRUE(rep.partial());
+  EXPECT_NE(rep.status("cp -r").error().to_string().find("connection reset"), std::string::npos);
+}
+
+// Item failures are reported per item; the batch goes on.
+TEST(RunStreamed, ItemFailuresAreEachReported) {
+  BatchReport rep = run_streamed(
+      [](const WorkEmit& emit) -> Status {
+        for (int i = 0; i < 100; ++i) OMNIO_TRY(emit(WorkItem{std::to_string(i), 0}));
+        return ok_status();
+      },
+      "list", 4, 8, {},
+      [](const WorkItem& item) -> Status {
+        if (std::stoi(item.uri) % 10 == 3) return Error(ErrorCode::kNotFound, "gone");
+        return ok_status();
+      });
+  EXPECT_EQ(rep.succeeded, 90u);
+  ASSERT_EQ(rep.failures.size(), 10u);
+  std::set<std::string> names;
+  for (const auto& f : rep.failures) names.insert(f.first);
+  EXPECT_TRUE(names.contains("3") && names.contains("93"));
+}
+
+// Cancel wakes a producer blocked on a full queue and workers waiting for items; what was queued
+// but never started is counted as not started, and nothing runs after the cancel is seen.
+TEST(RunStreamed, CancelStopsProducerAndWorkers) {
+  CancellationToken cancel;
+  std::atomic<int> ran{0};
+  Status produced = ok_status();
+  BatchReport rep = run_streamed(
+      [&](const WorkEmit& emit) -> Status {
+        for (int i = 0;; ++i) {  // an endless listing: only the cancel ends it
+          Status s = emit(WorkItem{std::to_string(i), 0});
+          if (!s.ok()) {
+            produced = s;
+            return s;
+          }
+        }
+      },
+      "endless", 2, 8, cancel,
+      [&](const WorkItem&) -> Status {
+        if (++ran == 50) cancel.cancel();
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        return ok_status();
+      });
+  ASSERT_FALSE(produced.ok());
+  EXPECT_EQ(produced.error().code(), ErrorCode::kCancelled);
+  EXPECT_GE(ran.load(), 50);
+  EXPECT_LE(ran.load(), 51);  // the other worker may have been mid-item
+  EXPECT_GT(rep.not_started, 0u);
+  EXPECT_FALSE(rep.complete());
+  EXPECT_TRUE(rep.failures.empty()) << "a cancel is not a listing failure";
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/buffer_recycler.h"
+#include "core/part_sink.h"
 #include "omnio/aligned_buffer.h"
 #include "omnio/loader.h"
 #include "omnio/memory_budget.h"
@@ -305,6 +306,38 @@ TEST(MemoryBudget, LoaderWindowLargerThanTheBudgetStillDeliversEverything) {
     EXPECT_GT(MemoryBudget::process().stats().waits, 0u);
   }
   std::filesystem::remove_all(dir);
+}
+
+// A streaming upload waiting for part memory (the budget held elsewhere) ends with kCancelled
+// when the writer's token fires, instead of waiting for memory that may never come back.
+TEST(MemoryBudget, PartSinkWaitForPartMemoryEndsOnCancel) {
+  ProcessBudget pb(4 << 20);
+  auto held = AlignedBuffer::allocate(4 << 20, 4096);  // the whole budget, held by "someone else"
+  ASSERT_TRUE(held.ok());
+  CancellationToken cancel;
+  PartSink::Ops ops;
+  ops.part_size = [](std::size_t) { return std::size_t{2} << 20; };
+  ops.start = [] { return ok_status(); };
+  ops.send_part = [](int, std::span<const std::byte>, std::shared_ptr<const void>) {
+    return ok_status();
+  };
+  ops.complete = [](std::uint64_t, int) { return ok_status(); };
+  ops.single_put = [](const Bytes&) { return ok_status(); };
+  ops.abort = [] { return ok_status(); };
+  ops.cancel = cancel;
+  PartSink sink(std::move(ops));
+  std::thread t([&] {
+    std::this_thread::sleep_for(50ms);
+    cancel.cancel();
+  });
+  std::vector<std::byte> data(1024, std::byte{1});
+  const auto start = std::chrono::steady_clock::now();
+  Status s = sink.append(data);
+  t.join();
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code(), ErrorCode::kCancelled);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+  EXPECT_TRUE(sink.abort().ok());
 }
 
 }  // namespace

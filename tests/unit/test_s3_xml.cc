@@ -6,6 +6,7 @@
 #include <string>
 
 #include "backends/s3/s3_xml.h"
+#include "omnio/crc32c.h"
 
 namespace omnio::s3 {
 namespace {
@@ -391,6 +392,20 @@ TEST(S3Xml, BuildCompleteMultipartListsPartsInOrder) {
   EXPECT_LT(x.find("<PartNumber>1<"), x.find("<PartNumber>2<"));
   EXPECT_LT(x.find("<PartNumber>2<"), x.find("<PartNumber>10<"));
   EXPECT_TRUE(contains(x, "</CompleteMultipartUpload>")) << x;
+  EXPECT_FALSE(contains(x, "Checksum")) << x;
+}
+
+TEST(S3Xml, BuildCompleteMultipartCarriesEachPartsCrc32c) {
+  const std::string x =
+      build_complete_multipart({{1, "\"a\"", "yZRlqg=="}, {2, "\"b\"", "AAAAAA=="}});
+  EXPECT_TRUE(contains(x,
+                       "<Part><PartNumber>1</PartNumber><ETag>&quot;a&quot;</ETag>"
+                       "<ChecksumCRC32C>yZRlqg==</ChecksumCRC32C></Part>"))
+      << x;
+  EXPECT_TRUE(contains(x,
+                       "<PartNumber>2</PartNumber><ETag>&quot;b&quot;</ETag><ChecksumCRC32C>"
+                       "AAAAAA==</ChecksumCRC32C>"))
+      << x;
 }
 
 TEST(S3Xml, BuildCreateBucket) {
@@ -423,6 +438,24 @@ TEST(S3Xml, UrlDecodeKeepsInvalidEscapesLiterally) {
   EXPECT_EQ(url_decode("%zz"), "%zz");
   EXPECT_EQ(url_decode("%4g1"), "%4g1");
   EXPECT_EQ(url_decode("%%41"), "%A");
+}
+
+// The x-amz-checksum-crc32c encoding: big-endian bytes in base64, checked on the standard vector.
+TEST(S3Xml, Crc32cHeaderValueIsBigEndianBase64) {
+  EXPECT_EQ(crc32c(std::string_view("123456789")), 0xE3069283u);
+  EXPECT_EQ(crc32c_b64(0xE3069283u), "4waSgw==");  // E3 06 92 83
+  EXPECT_EQ(crc32c_b64(0), "AAAAAA==");
+}
+
+// The COMPOSITE checksum is the CRC32C of the parts' big-endian CRCs, suffixed with the count.
+TEST(S3Xml, CompositeCrc32cOfParts) {
+  const std::uint32_t a = crc32c(std::string_view("part one")), b = crc32c(std::string_view("two"));
+  std::string be;
+  for (std::uint32_t c : {a, b}) {
+    for (int shift : {24, 16, 8, 0}) be.push_back(static_cast<char>((c >> shift) & 0xff));
+  }
+  EXPECT_EQ(composite_crc32c_b64({a, b}), crc32c_b64(crc32c(be)) + "-2");
+  EXPECT_EQ(composite_crc32c_b64({a}), crc32c_b64(crc32c(be.substr(0, 4))) + "-1");
 }
 
 }  // namespace

@@ -139,7 +139,9 @@ void Progress::draw(bool) {
   const std::uint64_t total = total_.load();
   std::string line = fmt::format("{}: {} ({}/s", label_, human_bytes(done), human_bytes(rate));
   if (objects_.load() > 0) line += fmt::format(", {} objects", objects_.load());
-  if (total > 0 && rate > 0) {
+  if (listing_.load()) {
+    line += fmt::format(", of >= {} listed so far", human_bytes(static_cast<double>(total)));
+  } else if (total > 0 && rate > 0) {
     const double pct = 100.0 * done / static_cast<double>(total);
     const double eta = (static_cast<double>(total) - done) / rate;
     line += fmt::format(", {:.0f}% of {}, ETA {:.0f}s", pct,

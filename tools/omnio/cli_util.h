@@ -83,6 +83,13 @@ class Progress {
   void add(std::uint64_t bytes) { done_.fetch_add(bytes, std::memory_order_relaxed); }
   void add_object() { objects_.fetch_add(1, std::memory_order_relaxed); }
   void set_total(std::uint64_t total) { total_.store(total); }
+  /// While a listing streams: adds to a total that is not final yet (shown as "of >= X, listing").
+  void grow_total(std::uint64_t bytes) {
+    listing_.store(true);
+    total_.fetch_add(bytes, std::memory_order_relaxed);
+  }
+  /// The listing has ended: the total is final (percent and ETA are shown from now on).
+  void total_final() { listing_.store(false); }
   std::uint64_t bytes() const { return done_.load(); }
   double seconds() const;
   /// Stops the redraw thread and clears the line.
@@ -92,6 +99,7 @@ class Progress {
   void draw(bool final);
   std::string label_;
   std::atomic<std::uint64_t> done_{0}, objects_{0}, total_{0};
+  std::atomic<bool> listing_{false};
   std::chrono::steady_clock::time_point start_;
   bool enabled_;
   std::jthread thread_;

@@ -26,27 +26,20 @@ std::uint64_t failed_count(const BatchReport& rep) {
   return n;
 }
 
-struct Item {
-  std::string src;
-  std::uint64_t size = 0;
-};
-
-// The objects under `prefix` (a canonical URI ending in '/'), or those of a key list that must lie
-// under it.
-Result<std::vector<Item>> enumerate(ObjectStore& store, const std::string& prefix,
-                                    const std::string& keys_from, const char* cmd) {
-  std::vector<Item> items;
+// Streams the objects under `prefix` (a canonical URI ending in '/'), or those of a key list that
+// must lie under it, to `emit` one at a time: nothing holds the whole listing.
+Status enumerate(ObjectStore& store, const std::string& prefix, const std::string& keys_from,
+                 const char* cmd, const WorkEmit& emit) {
   if (keys_from.empty()) {
-    OMNIO_TRY(store.list_stream(prefix, true, [&](ListEntry&& e) {
-      if (!e.is_dir) items.push_back({std::move(e.uri), e.size});
-      return ok_status();
-    }));
-    return items;
+    return store.list_stream(prefix, true, [&](ListEntry&& e) -> Status {
+      if (e.is_dir) return ok_status();
+      return emit(WorkItem{std::move(e.uri), e.size});
+    });
   }
   OMNIO_ASSIGN_OR_RETURN(KeyListReader r, KeyListReader::open(keys_from, prefix));
   for (;;) {
     OMNIO_ASSIGN_OR_RETURN(auto e, r.next());
-    if (!e) break;
+    if (!e) return ok_status();
     if (e->uri.compare(0, prefix.size(), prefix) != 0) {
       return Error(ErrorCode::kInvalidArgument,
                    fmt::format("key list '{}' line {}: '{}' is not under {} (with --keys-from, "
@@ -54,9 +47,8 @@ Result<std::vector<Item>> enumerate(ObjectStore& store, const std::string& prefi
                                "URIs that start with it)",
                                keys_from, r.line(), e->uri, prefix, cmd));
     }
-    items.push_back({std::move(e->uri), e->size.value_or(0)});
+    OMNIO_TRY(emit(WorkItem{std::move(e->uri), e->size.value_or(0)}));
   }
-  return items;
 }
 
 void report_cp(const Globals& g, const BatchReport& rep, std::uint64_t bytes, double seconds,
@@ -132,26 +124,38 @@ Status cmd_cp_tree(const CpArgs& a, const Globals& g) {
   OMNIO_ASSIGN_OR_RETURN(auto sstore, store_for_uri(src, cli_config()));
   OMNIO_ASSIGN_OR_RETURN(auto dstore, store_for_uri(dst, cli_config()));
   const CancellationToken& cancel = interrupt_token();
-  OMNIO_ASSIGN_OR_RETURN(std::vector<Item> items, enumerate(*sstore, src, a.keys_from, "cp -r"));
-  if (items.empty()) {
-    return Error(ErrorCode::kNotFound, fmt::format("cp -r {}: no objects under this prefix", src));
+  if (!a.keys_from.empty()) {
+    // A bad line is a usage error (exit 2) before anything is copied, not a partial copy: one
+    // streaming pass checks the whole file first.
+    OMNIO_TRY(
+        enumerate(*sstore, src, a.keys_from, "cp -r", [](WorkItem&&) { return ok_status(); }));
   }
-  std::uint64_t total = 0;
-  for (const auto& it : items) total += it.size;
   const SkipPolicy policy = a.size_only ? SkipPolicy::kSizeOnly : SkipPolicy::kSizeAndChecksum;
   const std::size_t part_size = cli_config().s3.part_size.value_or(kDefaultPartSize);
-  Progress progress(a.dry_run ? "cp (dry run)" : "cp", total, g);
+  Progress progress(a.dry_run ? "cp (dry run)" : "cp", std::nullopt, g);
   std::atomic<std::uint64_t> copied{0}, skipped{0}, not_comparable{0};
+  std::uint64_t listed = 0;
   // A plain dry run prints in listing order; with checks to make, they run in parallel.
   const std::size_t jobs =
       a.dry_run && !a.skip_existing ? 1 : (a.jobs == 0 ? kDefaultCliJobs : a.jobs);
-  BatchReport rep = run_parallel(
-      items.size(), jobs, cancel, [&](std::size_t i) { return items[i].src; },
-      [&](std::size_t i) -> Status {
-        const std::string target = dst + items[i].src.substr(src.size());
+  // The listing (or key list) streams into a bounded queue that the workers drain: memory does not
+  // grow with the number of objects, and copying starts with the first page.
+  auto produce = [&](const WorkEmit& emit) -> Status {
+    OMNIO_TRY(enumerate(*sstore, src, a.keys_from, "cp -r", [&](WorkItem&& item) {
+      ++listed;
+      progress.grow_total(item.size);
+      return emit(std::move(item));
+    }));
+    progress.total_final();
+    return ok_status();
+  };
+  BatchReport rep = run_streamed(
+      produce, fmt::format("listing {}", a.keys_from.empty() ? src : a.keys_from), jobs,
+      kBatchQueueItems, cancel, [&](const WorkItem& item) -> Status {
+        const std::string target = dst + item.uri.substr(src.size());
         if (a.skip_existing) {
-          OMNIO_ASSIGN_OR_RETURN(SkipVerdict v, already_copied(*sstore, items[i].src, *dstore,
-                                                               target, policy, part_size, cancel));
+          OMNIO_ASSIGN_OR_RETURN(SkipVerdict v, already_copied(*sstore, item.uri, *dstore, target,
+                                                               policy, part_size, cancel));
           if (v.skip) {
             skipped.fetch_add(1);
             return ok_status();
@@ -159,18 +163,27 @@ Status cmd_cp_tree(const CpArgs& a, const Globals& g) {
           if (v.not_comparable) not_comparable.fetch_add(1);
         }
         if (a.dry_run) {
-          print_dry_run(g, "copy", items[i].src, target);
-          copied.fetch_add(items[i].size);
+          print_dry_run(g, "copy", item.uri, target);
+          copied.fetch_add(item.size);
           return ok_status();
         }
         OMNIO_ASSIGN_OR_RETURN(std::uint64_t n,
-                               copy_object(*sstore, items[i].src, *dstore, target, cancel,
+                               copy_object(*sstore, item.uri, *dstore, target, cancel,
                                            [&](std::uint64_t k) { progress.add(k); }));
         copied.fetch_add(n, std::memory_order_relaxed);
         progress.add_object();
         return ok_status();
       });
   progress.finish();
+  if (listed == 0) {
+    // Nothing was listed: the listing's own error (a missing bucket, bad credentials) is the
+    // answer, as one line, not a batch summary.
+    if (!rep.failures.empty()) return std::move(rep.failures.front().second);
+    if (rep.complete()) {
+      return Error(ErrorCode::kNotFound,
+                   fmt::format("cp -r {}: no objects under this prefix", src));
+    }
+  }
   report_failures(rep);
   report_cp(g, rep, copied.load(), progress.seconds(), skipped.load(), not_comparable.load(),
             a.dry_run);

@@ -71,10 +71,13 @@ void report_workload(const Globals& g, const std::string& op, const WorkloadRepo
   if (seed) fmt::print(stderr, "seed: {} (--seed {} reproduces the bytes)\n", *seed, *seed);
 }
 
-// Runs with a progress line, then prints the table and returns the batch's status.
+// Runs with a progress line, then prints the table and returns the batch's status. `source`: the
+// name a streamed run gives its listing; when that listing failed before naming a single object,
+// its error is the answer (one line), not a workload table.
 template <typename Run>
 Status run_and_report(const Globals& g, const std::string& op, std::optional<std::uint64_t> total,
-                      bool with_seed, const std::string& what, Run run) {
+                      bool with_seed, const std::string& what, Run run,
+                      const std::string& source = {}) {
   Progress progress(op, total, g);
   WorkloadCallbacks cb;
   cb.on_bytes = [&](std::uint64_t n) { progress.add(n); };
@@ -82,6 +85,13 @@ Status run_and_report(const Globals& g, const std::string& op, std::optional<std
   Result<WorkloadReport> r = run(cb);
   progress.finish();
   if (!r.ok()) return std::move(r).error();
+  if (!source.empty() && r->batch.succeeded == 0 && r->batch.failures.size() == 1 &&
+      r->batch.failures.front().first == source) {
+    return std::move(r->batch.failures.front().second);
+  }
+  if (!source.empty() && r->batch.complete() && r->batch.succeeded == 0) {
+    return Error(ErrorCode::kNotFound, fmt::format("{}: no objects under this prefix", what));
+  }
   report_workload(g, op, *r, with_seed ? std::optional(r->seed) : std::nullopt);
   if (r->batch.partial()) mark_partial_failure();
   return r->batch.status(what);
@@ -142,33 +152,65 @@ Status cmd_get_workload(const GetArgs& a, const Globals& g) {
   if (a.jobs_given && a.jobs == 0) {
     return Error(ErrorCode::kInvalidArgument, "-j 0: expected 1..4096");
   }
-  std::vector<std::string> uris;
-  std::string what;
+  // The objects stream from the key list or the listing into the workers (run_streamed): memory
+  // does not grow with the number of objects, and reading starts with the first page.
+  std::function<Status(const WorkEmit&)> produce;
+  std::string what, source;
+  std::shared_ptr<ObjectStore> lister;
+  std::string base;
   if (!a.keylist.empty()) {
-    std::string base;
     if (!a.uri.empty()) {
       OMNIO_ASSIGN_OR_RETURN(base, to_uri(a.uri));
       if (base.back() != '/') base += '/';
     }
-    OMNIO_ASSIGN_OR_RETURN(auto entries, read_key_list(a.keylist, base));
-    for (auto& e : entries) uris.push_back(std::move(e.uri));
+    auto each_key = [&a, base](const WorkEmit& emit) -> Status {
+      OMNIO_ASSIGN_OR_RETURN(KeyListReader r, KeyListReader::open(a.keylist, base));
+      std::uint64_t n = 0;
+      for (;;) {
+        OMNIO_ASSIGN_OR_RETURN(auto e, r.next());
+        if (!e) break;
+        ++n;
+        OMNIO_TRY(emit(WorkItem{std::move(e->uri), e->size.value_or(0)}));
+      }
+      if (n == 0) {
+        return Error(ErrorCode::kInvalidArgument,
+                     fmt::format("key list '{}': lists no objects", a.keylist));
+      }
+      return ok_status();
+    };
+    // A bad line is a usage error (exit 2) before anything is read: one streaming pass first.
+    OMNIO_TRY(each_key([](WorkItem&&) { return ok_status(); }));
+    produce = each_key;
     what = fmt::format("get --keys-from {}", a.keylist);
+    source = fmt::format("key list {}", a.keylist);
   } else {
     OMNIO_ASSIGN_OR_RETURN(std::string uri, to_uri(a.uri));
     OMNIO_ASSIGN_OR_RETURN(Uri canonical, Uri::parse(uri));  // listings use the canonical form
     uri = canonical.to_string();
-    OMNIO_ASSIGN_OR_RETURN(auto store, store_for_uri(uri, cli_config()));
-    OMNIO_ASSIGN_OR_RETURN(uris, list_objects(*store, uri));
+    OMNIO_ASSIGN_OR_RETURN(lister, store_for_uri(uri, cli_config()));
+    produce = [uri, store = lister.get()](const WorkEmit& emit) -> Status {
+      return store->list_stream(uri, true, [&](ListEntry&& e) -> Status {
+        if (e.is_dir) return ok_status();
+        return emit(WorkItem{std::move(e.uri), e.size});
+      });
+    };
     what = fmt::format("get {}", uri);
+    source = fmt::format("listing {}", uri);
   }
   if (a.dry_run) {
-    for (const auto& u : uris) print_dry_run(g, "read", u);
-    return ok_status();
+    return produce([&](WorkItem&& item) {
+      print_dry_run(g, "read", item.uri);
+      return ok_status();
+    });
   }
   const std::size_t jobs = a.jobs == 0 ? kDefaultCliJobs : a.jobs;
-  return run_and_report(g, "get", std::nullopt, false, what, [&](const WorkloadCallbacks& cb) {
-    return run_get_workload(uris, jobs, cli_config(), interrupt_token(), cb);
-  });
+  return run_and_report(
+      g, "get", std::nullopt, false, what,
+      [&](const WorkloadCallbacks& cb) {
+        return run_get_workload_streamed(produce, source, jobs, cli_config(), interrupt_token(),
+                                         cb);
+      },
+      source);
 }
 
 }  // namespace omnio::cli

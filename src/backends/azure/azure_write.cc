@@ -214,6 +214,7 @@ Result<std::unique_ptr<ObjectWriter>> AzureStore::create_writer(std::string_view
         };
         ops.abort = [up] { return up->abort(); };
         ops.parts_in_flight = self->config().max_blocks_in_flight;
+        ops.cancel = opts.put.cancel;
         return std::unique_ptr<RawSink>(std::make_unique<PartSink>(std::move(ops)));
       });
 }

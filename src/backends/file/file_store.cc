@@ -295,7 +295,8 @@ Result<Bytes> LocalStore::get(std::string_view uri, const ReadOptions& opts) {
 
 Result<Bytes> LocalStore::get_simple(ReadFile& f, std::string_view uri, const ReadOptions& opts) {
   simple_gets_.fetch_add(1);
-  OMNIO_ASSIGN_OR_RETURN(AlignedBuffer buf, AlignedBuffer::allocate(f.size, buf_align_));
+  OMNIO_ASSIGN_OR_RETURN(AlignedBuffer buf,
+                         AlignedBuffer::allocate(f.size, buf_align_, opts.cancel));
   const std::size_t block = align_up(std::max<std::size_t>(cfg_.io_block_size, align_), align_);
   std::uint64_t off = 0;
   while (off < f.size) {
@@ -321,7 +322,8 @@ Result<Bytes> LocalStore::get_simple(ReadFile& f, std::string_view uri, const Re
 Result<Bytes> LocalStore::get_with_range_engine(ReadFile& f, std::string_view uri,
                                                 const ReadOptions& opts) {
   engine_gets_.fetch_add(1);
-  OMNIO_ASSIGN_OR_RETURN(AlignedBuffer buf, AlignedBuffer::allocate(f.size, buf_align_));
+  OMNIO_ASSIGN_OR_RETURN(AlignedBuffer buf,
+                         AlignedBuffer::allocate(f.size, buf_align_, opts.cancel));
   RangeEngineConfig rc = cfg_.range_engine;
   if (f.direct) rc.chunk_size = align_up(rc.chunk_size, align_);
   RangeEngine engine(rc);
@@ -387,8 +389,9 @@ Result<Bytes> LocalStore::get_range(std::string_view uri, std::uint64_t offset,
   OMNIO_TRY(cancelled_check(opts, uri));
   const std::uint64_t start = f.direct ? align_down(offset, align_) : offset;
   const std::uint64_t end = f.direct ? align_up(offset + n, align_) : offset + n;
-  OMNIO_ASSIGN_OR_RETURN(AlignedBuffer buf, AlignedBuffer::allocate(
-                                                static_cast<std::size_t>(end - start), buf_align_));
+  OMNIO_ASSIGN_OR_RETURN(
+      AlignedBuffer buf,
+      AlignedBuffer::allocate(static_cast<std::size_t>(end - start), buf_align_, opts.cancel));
   auto got = pread_full(f.fd.get(), buf.data(), buf.size(), start);
   if (!got.ok()) return std::move(got).error().wrap(fmt::format("get_range {}", uri));
   if (*got < offset + n - start) {
@@ -436,7 +439,8 @@ Result<std::uint64_t> LocalStore::get_into(std::string_view uri, std::uint64_t o
     const std::size_t block = align_up(std::max<std::size_t>(cfg_.io_block_size, align_), align_);
     const std::size_t cap = static_cast<std::size_t>(std::min<std::uint64_t>(
         block, align_up(static_cast<std::size_t>(n - done), align_) + align_));
-    OMNIO_ASSIGN_OR_RETURN(AlignedBuffer bounce, AlignedBuffer::allocate(cap, buf_align_));
+    OMNIO_ASSIGN_OR_RETURN(AlignedBuffer bounce,
+                           AlignedBuffer::allocate(cap, buf_align_, opts.cancel));
     while (done < n) {
       OMNIO_TRY(cancelled_check(opts, uri));
       const std::uint64_t pos = offset + done;

@@ -100,7 +100,7 @@ Status LocalStore::put(std::string_view uri, const Bytes& data, const PutOptions
     const std::size_t block = align_up(std::max(cfg_.io_block_size, align_), align_);
     AlignedBuffer staging;
     if (dfd->get() >= 0 && reinterpret_cast<std::uintptr_t>(data.data()) % align_ != 0) {
-      auto b = AlignedBuffer::allocate(block, buf_align_);
+      auto b = AlignedBuffer::allocate(block, buf_align_, opts.cancel);
       if (!b.ok()) return fail(std::move(b).error());
       staging = std::move(*b);
     }
@@ -235,7 +235,8 @@ Result<std::unique_ptr<ObjectWriter>> LocalStore::create_writer(std::string_view
   OMNIO_TRY(path_of(uri));  // validate before opening anything
   return make_stream_writer(
       std::string(uri), opts,
-      [this](const std::string& final_uri) -> Result<std::unique_ptr<RawSink>> {
+      [this,
+       cancel = opts.put.cancel](const std::string& final_uri) -> Result<std::unique_ptr<RawSink>> {
         OMNIO_ASSIGN_OR_RETURN(std::string path, path_of(final_uri));
         OMNIO_ASSIGN_OR_RETURN(auto tmp, make_temp(path, cfg_.sync_writes));
         Fd dfd;
@@ -249,7 +250,7 @@ Result<std::unique_ptr<ObjectWriter>> LocalStore::create_writer(std::string_view
           dfd = std::move(*d);
           if (dfd) {
             auto b = AlignedBuffer::allocate(
-                align_up(std::max(kDefaultWriterBufferSize, align_), align_), buf_align_);
+                align_up(std::max(kDefaultWriterBufferSize, align_), align_), buf_align_, cancel);
             if (!b.ok()) {
               ::unlink(tmp.first.c_str());
               return std::move(b).error();

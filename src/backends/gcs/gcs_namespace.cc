@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <condition_variable>
 #include <mutex>
+#include <set>
 
 #include "backends/gcs/gcs_store_impl.h"
 #include "http/encoding.h"
@@ -29,9 +30,24 @@ Status need_bucket_uri(const Target& t, std::string_view uri) {
 
 }  // namespace
 
-Result<std::vector<ListEntry>> GcsStore::list_entries(std::string_view prefix_uri, bool recursive) {
+Status GcsStore::list_stream(std::string_view prefix_uri, bool recursive, const ListSink& sink) {
   OMNIO_ASSIGN_OR_RETURN(Target t, target(prefix_uri, false));
-  std::vector<ListEntry> out;
+  // Objects come in name order, one page at a time, and are handed on as they arrive. Common
+  // prefixes are per listing, not per page: a page may repeat earlier ones, and some servers (the
+  // firebase emulator) send every prefix of the whole listing on every page. They wait in
+  // `pending` until the objects pass them, and `emitted` drops repeats, so the output is sorted
+  // and unique like list_entries(). Memory: one page plus the prefixes ("directories") of this
+  // level; a recursive listing has none.
+  std::set<std::string> pending, emitted;
+  std::string last_object;
+  auto flush_prefixes_before = [&](const std::string* bound) -> Status {
+    while (!pending.empty() && (bound == nullptr || *pending.begin() <= *bound)) {
+      auto node = pending.extract(pending.begin());
+      OMNIO_TRY(sink(ListEntry{uri_of(t.bucket, node.value()), 0, true}));
+      emitted.insert(std::move(node));
+    }
+    return ok_status();
+  };
   std::string token;
   int pages = 0;
   do {
@@ -46,8 +62,24 @@ Result<std::vector<ListEntry>> GcsStore::list_entries(std::string_view prefix_ur
     OMNIO_ASSIGN_OR_RETURN(http::Response r, perform(std::move(c)));
     auto page = parse_list_page(r.body);
     if (!page.ok()) return page.error().wrap(what);
-    for (auto& o : page->items) out.push_back({uri_of(t.bucket, o.name), o.size, false});
-    for (auto& p : page->prefixes) out.push_back({uri_of(t.bucket, p), 0, true});
+    for (auto& p : page->prefixes) {
+      if (!emitted.contains(p)) pending.insert(std::move(p));
+    }
+    std::sort(page->items.begin(), page->items.end(),
+              [](const auto& a, const auto& b) { return a.name < b.name; });
+    for (auto& o : page->items) {
+      if (!last_object.empty() && o.name <= last_object) {
+        if (o.name == last_object) continue;  // repeated across a page boundary
+        return Error(ErrorCode::kInternal,
+                     fmt::format("{}: the server listed '{}' after '{}' (out of order): the "
+                                 "listing cannot be streamed in order",
+                                 what, o.name, last_object));
+      }
+      OMNIO_TRY(flush_prefixes_before(&o.name));
+      if (emitted.contains(o.name)) continue;  // an object named like a prefix: listed once
+      OMNIO_TRY(sink(ListEntry{uri_of(t.bucket, o.name), o.size, false}));
+      last_object = o.name;
+    }
     // Every page, until the service stops handing out tokens (the original stopped at 1,000).
     if (!page->next_page_token.empty() && page->next_page_token == token) {
       return Error(ErrorCode::kInternal,
@@ -55,12 +87,11 @@ Result<std::vector<ListEntry>> GcsStore::list_entries(std::string_view prefix_ur
     }
     token = page->next_page_token;
   } while (!token.empty());
-  std::sort(out.begin(), out.end(),
-            [](const ListEntry& a, const ListEntry& b) { return a.uri < b.uri; });
-  out.erase(std::unique(out.begin(), out.end(),
-                        [](const ListEntry& a, const ListEntry& b) { return a.uri == b.uri; }),
-            out.end());
-  return out;
+  return flush_prefixes_before(nullptr);
+}
+
+Result<std::vector<ListEntry>> GcsStore::list_entries(std::string_view prefix_uri, bool recursive) {
+  return collect_list_stream(prefix_uri, recursive);
 }
 
 Result<std::vector<std::string>> GcsStore::list_containers(std::string_view /*root_uri*/) {

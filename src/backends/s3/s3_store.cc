@@ -255,10 +255,18 @@ S3StoreStats S3Store::stats() const {
 // ---- reads --------------------------------------------------------------------------------------
 
 Result<ObjectMetadata> S3Store::head(const Target& t, const std::string& what) {
+  OMNIO_ASSIGN_OR_RETURN(auto m, head_with_checksum(t, what, false));
+  return std::move(m.first);
+}
+
+Result<std::pair<ObjectMetadata, std::string>> S3Store::head_with_checksum(const Target& t,
+                                                                           const std::string& what,
+                                                                           bool checksum_mode) {
   Call c;
   c.method = "HEAD";
   c.bucket = t.bucket;
   c.key = t.key;
+  if (checksum_mode) c.headers.emplace_back("x-amz-checksum-mode", "ENABLED");
   c.what = what;
   OMNIO_ASSIGN_OR_RETURN(http::Response r, perform(std::move(c)));
   ObjectMetadata m;
@@ -272,7 +280,7 @@ Result<ObjectMetadata> S3Store::head(const Target& t, const std::string& what) {
   for (const auto& [k, v] : r.headers) {
     if (k.rfind("x-amz-meta-", 0) == 0) m.metadata[k.substr(11)] = v;
   }
-  return m;
+  return std::pair(std::move(m), std::string(r.header("x-amz-checksum-crc32c")));
 }
 
 http::RangedSource S3Store::source(const Target& t) {

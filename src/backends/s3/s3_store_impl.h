@@ -71,6 +71,11 @@ class S3Store final : public ObjectStore, public std::enable_shared_from_this<S3
   /// Sends a call with retries and S3 error mapping; the completion runs on an HTTP loop thread.
   void submit(Call call, http::Completion done);
   Result<http::Response> perform(Call call);
+  /// HEAD; with `checksum_mode` it sends `x-amz-checksum-mode: ENABLED` and also returns the
+  /// object's x-amz-checksum-crc32c ("" when the server keeps or returns none).
+  Result<std::pair<ObjectMetadata, std::string>> head_with_checksum(const Target& t,
+                                                                    const std::string& what,
+                                                                    bool checksum_mode = true);
   /// Parses a URI of this store; need_key: the key must not be empty.
   Result<Target> target(std::string_view uri, bool need_key) const;
   std::string uri_of(const std::string& bucket, const std::string& key) const;
@@ -81,6 +86,7 @@ class S3Store final : public ObjectStore, public std::enable_shared_from_this<S3
   /// The shared read path's view of one object.
   http::RangedSource source(const Target& t);
   Result<ObjectMetadata> head(const Target& t, const std::string& what);
+
   /// DeleteObjects batches of kS3MaxDeleteBatch keys, kDefaultS3DeleteConcurrency in flight.
   BatchReport delete_keys(const std::string& bucket, const std::vector<std::string>& keys,
                           const CancellationToken& cancel);

@@ -12,6 +12,7 @@
 #include "core/part_sink.h"
 #include "core/stream_writer.h"
 #include "http/part_pipeline.h"
+#include "omnio/crc32c.h"
 #include "omnio/log.h"
 
 namespace omnio::s3 {
@@ -45,8 +46,10 @@ std::size_t part_size_for(std::uint64_t total, std::size_t wanted) {
 // One multipart upload: create, parts in flight under a permit count, complete or abort.
 class MultipartUpload {
  public:
-  MultipartUpload(std::shared_ptr<S3Store> store, Target t, PutOptions opts)
-      : store_(std::move(store)),
+  // `checksums`: ask for CRC32C and send each part's (uploads of our bytes; copies do not).
+  MultipartUpload(std::shared_ptr<S3Store> store, Target t, PutOptions opts, bool checksums)
+      : checksums_(checksums && store->config().checksum_crc32c),
+        store_(std::move(store)),
         t_(std::move(t)),
         opts_(std::move(opts)),
         uri_(store_->uri_of(t_.bucket, t_.key)),
@@ -67,6 +70,7 @@ class MultipartUpload {
     c.key = t_.key;
     c.query = {{"uploads", ""}};
     add_put_headers(c, opts_);
+    if (checksums_) c.headers.emplace_back("x-amz-checksum-algorithm", "CRC32C");
     c.cancel = cancel_;
     c.what = "CREATE MULTIPART UPLOAD " + uri_;
     OMNIO_ASSIGN_OR_RETURN(http::Response r, store_->perform(std::move(c)));
@@ -91,6 +95,12 @@ class MultipartUpload {
     if (!copy_source.empty()) {
       c.headers.emplace_back("x-amz-copy-source", copy_source);
       c.headers.emplace_back("x-amz-copy-source-range", copy_range);
+    } else if (checksums_) {
+      const std::uint32_t crc = crc32c(body);
+      c.headers.emplace_back("x-amz-sdk-checksum-algorithm", "CRC32C");
+      c.headers.emplace_back("x-amz-checksum-crc32c", crc32c_b64(crc));
+      std::lock_guard g(mu_);
+      crcs_[n] = crc;
     }
     c.cancel = cancel_;
     c.what = fmt::format("UPLOAD PART {} of {} ({} bytes)", n, uri_, body.size());
@@ -131,14 +141,24 @@ class MultipartUpload {
   // Completes after every part succeeded; never after an error.
   Status complete(std::uint64_t expected_size, int parts) {
     OMNIO_TRY(parts_.wait_all());
-    std::vector<std::pair<int, std::string>> list;
+    std::vector<CompletedPart> list;
+    std::string composite;  // S3's COMPOSITE checksum of the parts, to compare after complete
     {
       std::lock_guard g(mu_);
       if (static_cast<int>(etags_.size()) != parts) {
         return Error(ErrorCode::kInternal,
                      fmt::format("{}: {} of {} parts acknowledged", uri_, etags_.size(), parts));
       }
-      for (const auto& [n, e] : etags_) list.emplace_back(n, e);
+      std::vector<std::uint32_t> part_crcs;
+      for (const auto& [n, e] : etags_) {
+        CompletedPart p{n, e, {}};
+        if (checksums_) {
+          part_crcs.push_back(crcs_.at(n));
+          p.checksum_crc32c = crc32c_b64(part_crcs.back());
+        }
+        list.push_back(std::move(p));
+      }
+      if (checksums_) composite = composite_crc32c_b64(part_crcs);
     }
     std::string body = build_complete_multipart(list);
     Call c;
@@ -157,15 +177,30 @@ class MultipartUpload {
     }
     completed_ = true;
     if (store_->config().verify_after_complete) {
-      auto m = store_->stat(uri_);
+      auto m = store_->head_with_checksum(t_, "HEAD " + uri_ + " (verify)");
       if (!m.ok())
         return m.error().wrap(fmt::format("verifying {} after CompleteMultipartUpload", uri_));
-      if (m->size != expected_size) {
+      if (m->first.size != expected_size) {
         return Error(
             ErrorCode::kDataLoss,
             fmt::format("{}: after CompleteMultipartUpload the object has {} bytes, {} were "
                         "uploaded",
-                        uri_, m->size, expected_size));
+                        uri_, m->first.size, expected_size));
+      }
+      // A server that keeps checksums answers with the composite it computed from the parts,
+      // as "<base64>-<parts>" (AWS) or "<base64>" (moto); one that does not (Ceph before Reef)
+      // sends none and only the size is checked.
+      const std::string& server = m->second;
+      const std::string_view ours_crc = std::string_view(composite).substr(0, composite.find('-'));
+      if (!composite.empty() && !server.empty() && server != composite && server != ours_crc) {
+        return Error(ErrorCode::kDataLoss,
+                     fmt::format("{}: after CompleteMultipartUpload the server's CRC32C is {}, "
+                                 "the {} uploaded parts give {}",
+                                 uri_, server, parts, composite));
+      }
+      if (!composite.empty()) {
+        log::debug("{}: CRC32C after complete: server {}, uploaded {}", uri_,
+                   server.empty() ? "(none)" : server, composite);
       }
     }
     return ok_status();
@@ -193,6 +228,7 @@ class MultipartUpload {
   }
 
  private:
+  const bool checksums_;  // first: initialised from `store` before store_ takes it
   std::shared_ptr<S3Store> store_;
   Target t_;
   PutOptions opts_;
@@ -202,8 +238,9 @@ class MultipartUpload {
   bool completed_ = false;
   bool aborted_ = false;
   http::PartPipeline parts_;
-  std::mutex mu_;  // guards etags_
+  std::mutex mu_;  // guards etags_ and crcs_
   std::map<int, std::string> etags_;
+  std::map<int, std::uint32_t> crcs_;
 };
 
 // ---- whole-object writes ------------------------------------------------------------------------
@@ -217,6 +254,13 @@ Status S3Store::put(std::string_view uri, const Bytes& data, const PutOptions& o
   c.key = t.key;
   c.body = data.span();
   add_put_headers(c, opts);
+  // The server checks the body against it (AWS, MinIO, Ceph Reef: BadDigest on a mismatch).
+  if (cfg_.checksum_crc32c) {
+    // The algorithm header too, as the AWS SDKs send it (servers such as moto record the
+    // checksum only with it).
+    c.headers.emplace_back("x-amz-sdk-checksum-algorithm", "CRC32C");
+    c.headers.emplace_back("x-amz-checksum-crc32c", crc32c_b64(crc32c(data.span())));
+  }
   c.cancel = opts.cancel;
   c.what = fmt::format("PUT {} ({} bytes)", uri_of(t.bucket, t.key), data.size());
   OMNIO_TRY(perform(std::move(c)));
@@ -238,7 +282,7 @@ Status S3Store::put_multipart(std::string_view uri, const Bytes& data,
     return Error(ErrorCode::kInvalidArgument,
                  fmt::format("{}: {} bytes exceed S3's 5 TiB object limit", uri, data.size()));
   }
-  MultipartUpload up(shared_from_this(), t, opts);
+  MultipartUpload up(shared_from_this(), t, opts, true);
   OMNIO_TRY(up.start());
   int n = 0;
   Status st;
@@ -261,7 +305,7 @@ namespace {
 // the first full part); a stream that never fills a part is one PUT at commit.
 std::unique_ptr<RawSink> s3_sink(std::shared_ptr<S3Store> store, const Target& t,
                                  const PutOptions& opts, std::size_t base_part) {
-  auto up = std::make_shared<MultipartUpload>(store, t, opts);
+  auto up = std::make_shared<MultipartUpload>(store, t, opts, true);
   PartSink::Ops ops;
   ops.part_size = [base_part](std::size_t n) { return streaming_part_size(base_part, n); };
   ops.start = [up] { return up->start(); };
@@ -274,6 +318,7 @@ std::unique_ptr<RawSink> s3_sink(std::shared_ptr<S3Store> store, const Target& t
   };
   ops.abort = [up] { return up->abort(); };
   ops.parts_in_flight = store->config().max_parts_in_flight;
+  ops.cancel = opts.cancel;
   return std::make_unique<PartSink>(std::move(ops));
 }
 
@@ -317,7 +362,7 @@ Status S3Store::copy(std::string_view src_uri, std::string_view dst_uri) {
     if (auto e = parse_copy_result(r.body); !e.ok()) return e.error().wrap(what);
     return ok_status();
   }
-  MultipartUpload up(shared_from_this(), dst, PutOptions{});
+  MultipartUpload up(shared_from_this(), dst, PutOptions{}, false);
   OMNIO_TRY(up.start());
   int n = 0;
   Status st;

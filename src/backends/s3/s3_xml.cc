@@ -4,7 +4,9 @@
 
 #include <pugixml.hpp>
 
+#include "http/encoding.h"
 #include "http/xml_util.h"
+#include "omnio/crc32c.h"
 
 namespace omnio::s3 {
 namespace {
@@ -150,13 +152,35 @@ std::string build_delete_request(const std::vector<std::string>& keys) {
   return out;
 }
 
-std::string build_complete_multipart(const std::vector<std::pair<int, std::string>>& parts) {
+std::string crc32c_b64(std::uint32_t crc) {
+  const char b[4] = {static_cast<char>(crc >> 24), static_cast<char>(crc >> 16),
+                     static_cast<char>(crc >> 8), static_cast<char>(crc)};
+  return http::base64_encode(std::string_view(b, 4));
+}
+
+std::string composite_crc32c_b64(const std::vector<std::uint32_t>& part_crcs) {
+  std::uint32_t of_parts = 0;
+  for (std::uint32_t crc : part_crcs) {
+    const std::byte be[4] = {std::byte(crc >> 24), std::byte(crc >> 16), std::byte(crc >> 8),
+                             std::byte(crc)};
+    of_parts = crc32c_update(of_parts, be);
+  }
+  return fmt::format("{}-{}", crc32c_b64(of_parts), part_crcs.size());
+}
+
+std::string build_complete_multipart(const std::vector<CompletedPart>& parts) {
   std::string out =
       R"(<?xml version="1.0" encoding="UTF-8"?><CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/">)";
-  for (const auto& [n, etag] : parts) {
-    out += fmt::format("<Part><PartNumber>{}</PartNumber><ETag>", n);
-    http::append_xml_escaped(out, etag);
-    out += "</ETag></Part>";
+  for (const auto& p : parts) {
+    out += fmt::format("<Part><PartNumber>{}</PartNumber><ETag>", p.number);
+    http::append_xml_escaped(out, p.etag);
+    out += "</ETag>";
+    if (!p.checksum_crc32c.empty()) {
+      out += "<ChecksumCRC32C>";
+      http::append_xml_escaped(out, p.checksum_crc32c);
+      out += "</ChecksumCRC32C>";
+    }
+    out += "</Part>";
   }
   out += "</CompleteMultipartUpload>";
   return out;

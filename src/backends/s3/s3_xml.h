@@ -67,7 +67,20 @@ Result<DeleteResult> parse_delete_result(std::string_view body);
 /// <Delete><Quiet>false</Quiet><Object><Key>..</Key></Object>...</Delete>
 std::string build_delete_request(const std::vector<std::string>& keys);
 /// <CompleteMultipartUpload><Part><PartNumber/><ETag/></Part>...</CompleteMultipartUpload>
-std::string build_complete_multipart(const std::vector<std::pair<int, std::string>>& parts);
+/// The x-amz-checksum-crc32c value of a CRC32C: its 4 big-endian bytes in base64
+/// (crc32c("123456789") = 0xE3069283 -> "4waSgw==").
+std::string crc32c_b64(std::uint32_t crc);
+/// S3's COMPOSITE checksum of a multipart upload from its parts' CRC32Cs, in part order:
+/// base64(CRC32C(big-endian part CRCs concatenated)) + "-" + number of parts.
+std::string composite_crc32c_b64(const std::vector<std::uint32_t>& part_crcs);
+
+/// One part of a CompleteMultipartUpload: number, ETag, and its CRC32C (base64; empty = none).
+struct CompletedPart {
+  int number = 0;
+  std::string etag;
+  std::string checksum_crc32c;
+};
+std::string build_complete_multipart(const std::vector<CompletedPart>& parts);
 /// <CreateBucketConfiguration><LocationConstraint>region</...> (empty for us-east-1).
 std::string build_create_bucket(std::string_view region);
 
