@@ -1,34 +1,58 @@
 #!/usr/bin/env bash
-# Loader benchmark (issue 5): `omnio load` against raw `omnio get PREFIX --discard -j N` (same
-# concurrency N) and against a PyTorch DataLoader (num_workers=2, bench/torch_load.py) reading the
-# same files, in ONE run, rounds interleaved. Data sets: 20,000 x 128 KiB and 64 x 64 MiB files on
-# file://. Before every run the page cache is dropped when we may (root: echo 3 >
-# /proc/sys/vm/drop_caches), so every tool reads from the device; the table says which.
+# Loader benchmark (issue 5): `omnio load` against raw reads of the same objects with the same
+# concurrency N, and against a PyTorch DataLoader (num_workers=2, bench/torch_load.py), in ONE run,
+# rounds interleaved. Per data set and N, one run each of:
+#   load    omnio load PREFIX --pool N (raw items, sampler order, data dropped by the consumer)
+#   get     omnio get PREFIX --discard -j N: streams every object through a few small reused
+#           chunks and never holds one whole (the issue's literal peer)
+#   mem     bench/omnio_bench_getmem --mode into --jobs N: each object read whole into memory (one
+#           reused buffer per job, ObjectStore::get_into) -- the same work the loader must do to
+#           hand over every item as one Bytes, without the loader: the fair peer
+#   torch   bench/torch_load.py, PyTorch DataLoader num_workers=2 (files: open().read(); s3://:
+#           boto3 get_object in each worker)
+# Targets (TARGETS, default "file s3"):
+#   file    SETS (default "20000x128KiB 64x64MiB") on file:// under DIR. The page cache is dropped
+#           before every run when we may (root: echo 3 > /proc/sys/vm/drop_caches) -> "cold";
+#           WARM=1 keeps it (memory-speed reads) -> "warm".
+#   s3      S3_SETS (default "5000x128KiB 32x64MiB": the file sets scaled down so that they fit the
+#           memstore of one local radosgw and a round stays in minutes) on s3:// against Ceph
+#           radosgw started here by scripts/servers/test-servers on OMNIO_BENCH_RGW_PORT (default
+#           7681), OMNIO_BENCH_MON_PORT, OMNIO_BENCH_PORT_MIN; memstore sized for the sets.
+# EPOCHS=E (default 1): every tool makes E passes over the set in one process (load --epochs E,
+# get --keys-from a list naming each object E times, mem --repeat E, torch E epochs), so one-time
+# costs (first touch of the loader's buffers) are amortised as in a training run.
 #   bench/run-load.sh [DIR]     (DIR on a real file system; default build/bench-data)
-#   REPEAT=3 SETS="20000x128KiB 64x64MiB" WARM=1 (keep the page cache: memory-speed reads)
+#   REPEAT=3 EPOCHS=1 KEEP=1 (keep the file:// data sets for another run) TORCH=0 (no torch runs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps --bench
+targets=${TARGETS:-"file s3"}
+[[ ${OMNIO_SKIP_DEPS:-0} == 1 ]] || scripts/install-deps --bench $([[ $targets == *s3* ]] && echo --servers)
 cmake --preset release >/dev/null
-nice cmake --build --preset release --target omnio_cli >/dev/null
+nice cmake --build --preset release --target omnio_cli omnio_bench_getmem >/dev/null
 dir=${1:-$PWD/build/bench-data}/load
 repeat=${REPEAT:-3}
+epochs=${EPOCHS:-1}
 sets=${SETS:-"20000x128KiB 64x64MiB"}
+s3_sets=${S3_SETS:-"5000x128KiB 32x64MiB"}
 omnio=$PWD/build/release/omnio
+getmem=$PWD/build/release/bench/omnio_bench_getmem
 torch_py=$PWD/bench/torch_load.py
 PY=/usr/bin/python3
 mkdir -p "$dir"
 samples="$dir/samples.tsv"
 : >"$samples"
+tables="$dir/tables.md"
+: >"$tables"
 
 cache=warm
 if [[ -z ${WARM:-} ]] && sync && echo 3 2>/dev/null >/proc/sys/vm/drop_caches; then cache=cold; fi
-drop() { [[ $cache == cold ]] && sync && echo 3 >/proc/sys/vm/drop_caches; true; }
-median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+drop() { [[ $target == file && $cache == cold ]] && sync && echo 3 >/proc/sys/vm/drop_caches; true; }
+median() { sort -g | awk '{a[NR]=$1} END {if (!NR) print "nan"; else if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 
-# timed_run TOOL LABEL BYTES COMMAND...: under /usr/bin/time -v; records tool, label, GB/s (bytes
-# / wall of the whole process; for torch the script's own time, which leaves out `import torch`),
-# CPU s (user + sys), peak RSS MiB (torch: the parent only; its 2 workers are extra).
+# timed_run TOOL LABEL BYTES COMMAND...: under /usr/bin/time -v; records target, tool, label, GB/s
+# (bytes / wall of the whole process; for torch the script's own time, which leaves out `import
+# torch`), CPU s (user + sys), peak RSS MiB (torch: the parent only; its 2 workers are extra).
+# torch and mem print "items bytes seconds"; their byte count must be the data set's.
 timed_run() {
   local tool=$1 label=$2 bytes=$3; shift 3
   local tv="$dir/time.txt" out="$dir/out.txt" s e secs
@@ -37,64 +61,123 @@ timed_run() {
   /usr/bin/time -v -o "$tv" "$@" >"$out"
   e=$(date +%s.%N)
   secs=$(echo "$s $e" | awk '{print $2 - $1}')
-  if [[ $tool == torch ]]; then
-    read -r items got secs <"$out"
-    [[ $got -eq $bytes ]] || { echo "torch read $got bytes, expected $bytes" >&2; exit 1; }
+  if [[ $tool == torch || $tool == mem ]]; then
+    local items got t
+    read -r items got t <"$out"
+    [[ $got -eq $bytes ]] || { echo "$tool read $got bytes, expected $bytes" >&2; exit 1; }
+    [[ $tool == torch ]] && secs=$t
   fi
   local cpu rss
   cpu=$(awk -F': ' '/User time|System time/ {t += $2} END {print t}' "$tv")
   rss=$(awk -F': ' '/Maximum resident/ {print int($2 / 1024)}' "$tv")
-  printf '%s\t%s\t%s\t%s\t%s\n' "$tool" "$label" "$(echo "$secs $bytes" | awk '{print $2 / $1 / 1e9}')" \
-    "$cpu" "$rss" >>"$samples"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$target" "$tool" "$label" \
+    "$(echo "$secs $bytes" | awk '{print $2 / $1 / 1e9}')" "$cpu" "$rss" >>"$samples"
 }
 
-labels=()
-for set in $sets; do
-  count=${set%%x*} size=${set#*x}
-  obj=$(numfmt --from=iec-i "${size%B}")
-  d="$dir/$set"
-  if [[ $(find "$d" -type f 2>/dev/null | wc -l) -ne $count ]]; then
-    rm -rf "$d"
-    "$omnio" -q put "file://$d/" -n "$count" -s "$size" -j 8 --seed 1
-  fi
-  labels+=("$set|$count|$obj")
-done
-# Concurrency per set (load --pool = get -j) with the loader's batch and readahead: the window
-# (readahead x batch) holds the pool; 64 MiB items are measured at 4 and 16 in flight (memory:
-# window + one batch of 64 MiB buffers).
+# Concurrency per set (load --pool = get -j = mem --jobs) with the loader's batch and readahead:
+# the window (readahead x batch) holds the pool; 64 MiB items are measured at 4 and 16 in flight
+# (memory: window + one batch of 64 MiB buffers).
 settings() {  # settings OBJ -> lines "POOL BATCH READAHEAD"
   if (( $1 >= 16 << 20 )); then printf '4 4 2\n16 4 4\n'; else echo "32 32 4"; fi
 }
 
-echo "== cache: $cache; ${#labels[@]} sets x $repeat rounds (load, get, torch); $(uptime)" >&2
-for round in $(seq "$repeat"); do
-  for l in "${labels[@]}"; do
-    IFS='|' read -r set count obj <<<"$l"
-    bytes=$((count * obj))
-    while read -r pool batch ra; do
-      timed_run load "$set|$pool" "$bytes" "$omnio" -q load "file://$dir/$set/" --pool "$pool" --batch-size "$batch" --readahead "$ra"
-      timed_run get "$set|$pool" "$bytes" "$omnio" -q get "file://$dir/$set/" --discard -j "$pool"
-    done < <(settings "$obj")
-    tb=$(( obj >= 16 << 20 ? 4 : 32 ))  # the loader's batch size
-    timed_run torch "$set" "$bytes" "$PY" "$torch_py" "$dir/$set" "$tb" 2
+# run_target TARGET ROOT SETS: writes the sets under ROOT (a file:// or s3:// prefix ending in
+# '/') unless they are there, runs the rounds, appends the table to $tables.
+run_target() {
+  local root=$2 tsets=$3 l set count obj bytes pool batch ra tb round
+  target=$1
+  local labels=()
+  for set in $tsets; do
+    count=${set%%x*} size=${set#*x}
+    obj=$(numfmt --from=iec-i "${size%B}")
+    if [[ $target == s3 || $(find "$dir/$set" -type f 2>/dev/null | wc -l) -ne $count ]]; then
+      [[ $target == file ]] && rm -rf "${dir:?}/$set"
+      "$omnio" -q put "$root$set/" -n "$count" -s "$size" -j 8 --seed 1
+    fi
+    labels+=("$set|$count|$obj")
   done
-done
-echo "== done; $(uptime)" >&2
+  local what="cache: $cache"
+  [[ $target == s3 ]] && what="radosgw memstore at $OMNIO_TEST_S3_RGW"
+  rm -f "$dir"/keys-"$target"-*.txt
+  echo "== $target ($what); ${#labels[@]} sets x $repeat rounds (load, get, mem, torch), $epochs epoch(s) each; $(uptime)" >&2
+  for round in $(seq "$repeat"); do
+    for l in "${labels[@]}"; do
+      IFS='|' read -r set count obj <<<"$l"
+      bytes=$((count * obj * epochs))
+      local keys=$dir/keys-$target-$set.txt get_src=("$root$set/")
+      if (( epochs > 1 )); then  # the set's objects, listed once per epoch
+        [[ -s $keys ]] || for _ in $(seq "$epochs"); do "$omnio" -q ls -r "$root$set/"; done >"$keys"
+        get_src=(--keys-from "$keys")
+      fi
+      while read -r pool batch ra; do
+        timed_run load "$set|$pool" "$bytes" "$omnio" -q load "$root$set/" --pool "$pool" --batch-size "$batch" --readahead "$ra" --epochs "$epochs"
+        timed_run get "$set|$pool" "$bytes" "$omnio" -q get "${get_src[@]}" --discard -j "$pool"
+        timed_run mem "$set|$pool" "$bytes" "$getmem" --prefix "$root$set/" --jobs "$pool" --mode into --repeat "$epochs"
+      done < <(settings "$obj")
+      tb=$(( obj >= 16 << 20 ? 4 : 32 ))  # the loader's batch size
+      local troot=$dir/$set
+      [[ $target == s3 ]] && troot=$root$set/
+      [[ ${TORCH:-1} == 0 ]] || timed_run torch "$set" "$bytes" "$PY" "$torch_py" "$troot" "$tb" 2 "$epochs"
+    done
+  done
+  echo "== $target done; $(uptime)" >&2
 
-printf '\n| data set (%s cache) | N | load GB/s | get -j N GB/s | torch GB/s | load / get | load / torch | CPU s load / get / torch | peak RSS MiB load / get / torch |\n' "$cache"
-printf '|---|---:|---:|---:|---:|---:|---:|---|---|\n'
-for l in "${labels[@]}"; do
-  IFS='|' read -r set count obj <<<"$l"
-  col() { awk -F'\t' -v t="$1" -v l="$2" -v c="$3" '$1==t && $2==l {print $c}' "$samples" | median; }
-  tg=$(col torch "$set" 3)
-  while read -r pool batch ra; do
-    k="$set|$pool"
-    lg=$(col load "$k" 3) gg=$(col get "$k" 3)
-    printf '| %s | %s | %.3f | %.3f | %.3f | %.2f | %.2f | %.1f / %.1f / %.1f | %d / %d / %d |\n' "$set" "$pool" \
-      "$lg" "$gg" "$tg" "$(echo "$lg $gg" | awk '{print $1/$2}')" "$(echo "$lg $tg" | awk '{print $1/$2}')" \
-      "$(col load "$k" 4)" "$(col get "$k" 4)" "$(col torch "$set" 4)" "$(col load "$k" 5)" "$(col get "$k" 5)" "$(col torch "$set" 5)"
-  done < <(settings "$obj")
+  {
+    printf '\n| data set (%s, %s epoch(s)) | N | load GB/s | get --discard GB/s | mem GB/s | torch GB/s | load / get --discard | **load / mem** | load / torch | CPU s load / get / mem / torch | peak RSS MiB load / get / mem / torch |\n' \
+      "$([[ $target == s3 ]] && echo "s3://, radosgw" || echo "file://, $cache cache")" "$epochs"
+    printf '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n'
+    for l in "${labels[@]}"; do
+      IFS='|' read -r set count obj <<<"$l"
+      col() { awk -F'\t' -v g="$target" -v t="$1" -v l="$2" -v c="$3" '$1==g && $2==t && $3==l {print $c}' "$samples" | median; }
+      local tg lg gg mg k
+      tg=$(col torch "$set" 4)  # nan with TORCH=0
+      while read -r pool batch ra; do
+        k="$set|$pool"
+        lg=$(col load "$k" 4) gg=$(col get "$k" 4) mg=$(col mem "$k" 4)
+        printf '| %s | %s | %.3f | %.3f | %.3f | %.3f | %.2f | **%.2f** | %.2f | %.1f / %.1f / %.1f / %.1f | %s / %s / %s / %s |\n' \
+          "$set" "$pool" "$lg" "$gg" "$mg" "$tg" "$(echo "$lg $gg" | awk '{print $1/$2}')" \
+          "$(echo "$lg $mg" | awk '{print $1/$2}')" "$(echo "$lg $tg" | awk '{print $1/$2}')" \
+          "$(col load "$k" 5)" "$(col get "$k" 5)" "$(col mem "$k" 5)" "$(col torch "$set" 5)" \
+          "$(col load "$k" 6)" "$(col get "$k" 6)" "$(col mem "$k" 6)" "$(col torch "$set" 6)"
+      done < <(settings "$obj")
+    done
+  } >>"$tables"
+}
+
+for target in $targets; do
+  case $target in
+    file) run_target file "file://$dir/" "$sets" ;;
+    s3)
+      s3bytes=0
+      for set in $s3_sets; do
+        size=${set#*x}
+        s3bytes=$((s3bytes + ${set%%x*} * $(numfmt --from=iec-i "${size%B}")))
+      done
+      export OMNIO_TEST_RGW_PORT=${OMNIO_BENCH_RGW_PORT:-7681} OMNIO_TEST_MOTO_PORT=${OMNIO_BENCH_MOTO_PORT:-5266}
+      export OMNIO_TEST_CEPH_MON_PORT=${OMNIO_BENCH_MON_PORT:-6995} OMNIO_TEST_CEPH_PORT_MIN=${OMNIO_BENCH_PORT_MIN:-7060}
+      # Room for the sets twice over (memstore keeps head and tail objects, metadata) + 1 GiB.
+      export OMNIO_TEST_CEPH_MEMSTORE_BYTES=$(( s3bytes * 2 + (1 << 30) ))
+      srv=$dir/servers
+      trap 'scripts/servers/test-servers stop "$srv" s3 >/dev/null 2>&1 || true' EXIT
+      echo "== starting Ceph radosgw (memstore $((OMNIO_TEST_CEPH_MEMSTORE_BYTES >> 20)) MiB)" >&2
+      scripts/servers/test-servers start "$srv" s3 >/dev/null
+      # shellcheck source=bench/bench_lib.sh
+      source bench/bench_lib.sh
+      load_env "$srv/servers.env"
+      [[ -n ${OMNIO_TEST_S3_RGW:-} ]] || { echo "run-load: radosgw did not start: ${OMNIO_TEST_S3_RGW_SKIP:-}" >&2; exit 1; }
+      export AWS_ACCESS_KEY_ID=$OMNIO_TEST_S3_RGW_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$OMNIO_TEST_S3_RGW_SECRET_KEY
+      export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_ENDPOINT_URL=$OMNIO_TEST_S3_RGW
+      export AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_CONFIG_FILE=/dev/null
+      "$omnio" -q mb s3://bench-load >/dev/null 2>&1 || true
+      run_target s3 "s3://bench-load/" "$s3_sets"
+      scripts/servers/test-servers stop "$srv" s3 >/dev/null 2>&1 || true
+      trap - EXIT
+      ;;
+    *) echo "run-load: unknown target '$target' (expected file or s3)" >&2; exit 2 ;;
+  esac
 done
-printf '\n(median of %s rounds; N = load --pool = get -j; torch: num_workers=2, batch 32 / 4, prefetch_factor 4)\n' "$repeat"
+
+cat "$tables"
+printf '\n(median of %s rounds; N = load --pool = get -j = mem --jobs; torch: num_workers=2, batch 32 / 4, prefetch_factor 4)\n' "$repeat"
 printf 'raw samples: %s\n' "$samples"
-[[ -n ${KEEP:-} ]] || rm -rf "$dir"   # KEEP=1 keeps the data sets for another run
+if [[ -z ${KEEP:-} ]]; then for set in $sets; do rm -rf "${dir:?}/$set"; done; fi

@@ -11,23 +11,42 @@ std::shared_ptr<BufferRecycler> BufferRecycler::create(std::size_t keep, std::si
 Result<std::shared_ptr<AlignedBuffer>> BufferRecycler::acquire(std::size_t size,
                                                                const CancellationToken& cancel) {
   std::unique_ptr<AlignedBuffer> b;
-  std::vector<std::unique_ptr<AlignedBuffer>> stale;  // freed outside the lock
   {
     std::lock_guard lock(mu_);
+    // Best fit within a quarter: a dataset whose items differ by a few percent (shards, clips)
+    // keeps reusing its buffers; a buffer much larger than the item is left for a larger one.
+    // Among equals the most recently returned, whose memory is likeliest still in the CPU cache
+    // (taking the oldest cycled 128 KiB items through 30 MiB of buffers and made the copy into
+    // them 1.7x slower).
+    const std::size_t most = size + size / 4 + alignment_;
+    auto best = idle_.end();
     for (auto it = idle_.begin(); it != idle_.end(); ++it) {
-      if ((*it)->capacity() >= size && (*it)->capacity() - size < alignment_) {
-        b = std::move(*it);
-        idle_.erase(it);
-        break;
+      const std::size_t cap = (*it)->capacity();
+      if (cap >= size && cap < most && (best == idle_.end() || cap <= (*best)->capacity())) {
+        best = it;
       }
     }
-    // The part size changed (it grows on long streams): idle buffers of the old size are dead
-    // weight.
-    if (!b) stale.swap(idle_);
+    if (best != idle_.end()) {
+      b = std::move(*best);
+      idle_.erase(best);
+    }
   }
   if (!b) {
-    stale.clear();  // their memory (and budget) goes back before the new buffer waits for it
-    OMNIO_ASSIGN_OR_RETURN(AlignedBuffer fresh, AlignedBuffer::allocate(size, alignment_, cancel));
+    MemoryReservation reserved;
+    if (const std::size_t charge = budgeted_capacity(size, alignment_); charge != 0) {
+      if (auto r = MemoryBudget::process().try_reserve(charge)) {
+        reserved = std::move(*r);
+      } else {
+        // The budget is spent: our idle buffers go back before the new one waits for memory.
+        std::vector<std::unique_ptr<AlignedBuffer>> stale;
+        {
+          std::lock_guard lock(mu_);
+          stale.swap(idle_);
+        }
+      }
+    }
+    OMNIO_ASSIGN_OR_RETURN(AlignedBuffer fresh,
+                           AlignedBuffer::allocate(size, alignment_, std::move(reserved), cancel));
     b = std::make_unique<AlignedBuffer>(std::move(fresh));
   }
   b->resize(size);
@@ -46,8 +65,14 @@ void BufferRecycler::give_back(AlignedBuffer* b) {
   // Someone waits for memory (perhaps our own next acquire, blocked in the budget before this
   // buffer came back): free it rather than keep it idle.
   if (owned->reserved_bytes() != 0 && MemoryBudget::process().waiters() != 0) return;
+  std::unique_ptr<AlignedBuffer> evicted;  // freed outside the lock
   std::lock_guard lock(mu_);
-  if (idle_.size() < keep_) idle_.push_back(std::move(owned));
+  if (keep_ == 0) return;
+  if (idle_.size() >= keep_) {
+    evicted = std::move(idle_.front());
+    idle_.erase(idle_.begin());
+  }
+  idle_.push_back(std::move(owned));
 }
 
 std::size_t BufferRecycler::idle() const {

@@ -1,7 +1,10 @@
-// BufferRecycler: hands out page-aligned buffers of one size and takes them back when their last
-// owner lets go, so a stream of equal-sized parts (multipart uploads) reuses a few warm buffers
-// instead of mapping, faulting in and unmapping fresh memory for every part. Keeps at most `keep`
-// idle buffers; buffers released after the recycler is gone, or of another size, are freed.
+// BufferRecycler: hands out page-aligned buffers and takes them back when their last owner lets
+// go, so a stream of items of similar sizes (the DataLoader's item buffers) reuses a few warm
+// buffers instead of mapping, faulting in and unmapping fresh memory for every item. A request is
+// served by the smallest idle buffer that holds it and is at most a quarter larger (items of
+// nearly equal size share buffers); otherwise by a fresh buffer of exactly the requested size.
+// Keeps at most `keep` idle buffers (the least recently returned goes first); buffers released
+// after the recycler is gone are freed.
 #pragma once
 
 #include <cstddef>
@@ -18,9 +21,10 @@ class BufferRecycler : public std::enable_shared_from_this<BufferRecycler> {
  public:
   static std::shared_ptr<BufferRecycler> create(std::size_t keep, std::size_t alignment);
 
-  /// A buffer of exactly `size` bytes (an idle one when one of that size is kept). Thread-safe.
-  /// Idle buffers keep their MemoryBudget reservation; a fresh one reserves (waiting while the
-  /// budget is spent, until `cancel` fires).
+  /// A buffer whose size() is `size` (an idle one of capacity size .. size + size / 4 when one is
+  /// kept, else a fresh one). Thread-safe. Idle buffers keep their MemoryBudget reservation; a
+  /// fresh one reserves, and when that would wait, the idle buffers are freed first (their memory
+  /// must not starve the request); then it waits while the budget is spent, until `cancel` fires.
   Result<std::shared_ptr<AlignedBuffer>> acquire(std::size_t size,
                                                  const CancellationToken& cancel = {});
 
@@ -34,7 +38,7 @@ class BufferRecycler : public std::enable_shared_from_this<BufferRecycler> {
   const std::size_t keep_;
   const std::size_t alignment_;
   mutable std::mutex mu_;
-  std::vector<std::unique_ptr<AlignedBuffer>> idle_;
+  std::vector<std::unique_ptr<AlignedBuffer>> idle_;  // oldest first
 };
 
 }  // namespace omnio

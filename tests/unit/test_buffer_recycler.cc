@@ -1,15 +1,21 @@
-// BufferRecycler: equal-sized buffers come back for reuse, the idle set is bounded, a size change
-// drops stale buffers, and buffers outliving the recycler are simply freed.
+// BufferRecycler: buffers come back for items of equal or nearly equal size, much larger ones are
+// left for larger items, the idle set is bounded (oldest out), idle buffers give their budget to a
+// request that needs it, and buffers outliving the recycler are simply freed.
 #include <gtest/gtest.h>
 
 #include <thread>
 #include <vector>
 
 #include "core/buffer_recycler.h"
+#include "omnio/cancel.h"
 #include "omnio/constants.h"
+#include "omnio/memory_budget.h"
+#include "process_budget.h"
 
 namespace omnio {
 namespace {
+
+using testutil::ProcessBudget;
 
 TEST(BufferRecycler, ReleasedBufferIsReusedForTheSameSize) {
   auto r = BufferRecycler::create(2, 4096);
@@ -25,16 +31,78 @@ TEST(BufferRecycler, ReleasedBufferIsReusedForTheSameSize) {
   EXPECT_EQ(r->idle(), 0u);
 }
 
-TEST(BufferRecycler, IdleSetIsBoundedAndSizeChangeDropsStaleBuffers) {
+TEST(BufferRecycler, ANearlyEqualSizeReusesAnIdleBuffer) {
+  // Items of a data set differ by a few percent: each must not get fresh memory.
+  auto r = BufferRecycler::create(2, 4096);
+  auto a = r->acquire(10 * kMiB);
+  ASSERT_TRUE(a.ok());
+  std::byte* first = (*a)->data();
+  (*a)->data()[9 * kMiB] = std::byte{7};
+  a->reset();
+  auto b = r->acquire(9 * kMiB);  // smaller, within a quarter
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ((*b)->data(), first);
+  EXPECT_EQ((*b)->size(), 9 * kMiB);
+  EXPECT_EQ(r->idle(), 0u);
+  b->reset();
+  auto c = r->acquire(10 * kMiB + 1);  // larger than any idle buffer: fresh
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ((*c)->size(), 10 * kMiB + 1);
+  EXPECT_GE((*c)->capacity(), 10 * kMiB + 1);
+  EXPECT_EQ(r->idle(), 1u);  // the 10 MiB one stays for a later item
+}
+
+TEST(BufferRecycler, AMuchLargerIdleBufferIsLeftForLargerItems) {
+  auto r = BufferRecycler::create(2, 4096);
+  auto big = r->acquire(16 * kMiB);
+  ASSERT_TRUE(big.ok());
+  big->reset();
+  auto small = r->acquire(4 * kMiB);
+  ASSERT_TRUE(small.ok());
+  EXPECT_EQ((*small)->capacity(), 4 * kMiB);
+  EXPECT_EQ(r->idle(), 1u);  // the 16 MiB buffer was not taken
+  small->reset();
+  auto big2 = r->acquire(15 * kMiB);  // best fit: the 16 MiB one, not the 4 MiB one
+  ASSERT_TRUE(big2.ok());
+  EXPECT_EQ((*big2)->capacity(), 16 * kMiB);
+  EXPECT_EQ(r->idle(), 1u);
+}
+
+TEST(BufferRecycler, IdleSetIsBoundedOldestGoesFirst) {
   auto r = BufferRecycler::create(2, 4096);
   std::vector<std::shared_ptr<AlignedBuffer>> held;
-  for (int i = 0; i < 5; ++i) held.push_back(*r->acquire(64 * 1024));
-  held.clear();
+  for (std::size_t mib : {2, 4, 8}) held.push_back(*r->acquire(mib * kMiB));
+  held.clear();  // returned 2, 4, 8 MiB in that order: the 2 MiB one is evicted
   EXPECT_EQ(r->idle(), 2u);
-  auto bigger = r->acquire(128 * 1024);
-  ASSERT_TRUE(bigger.ok());
-  EXPECT_EQ((*bigger)->size(), 128u * 1024);
-  EXPECT_EQ(r->idle(), 0u);  // the 64 KiB ones are gone
+  auto a = r->acquire(4 * kMiB);
+  auto b = r->acquire(8 * kMiB);
+  EXPECT_EQ(r->idle(), 0u);  // both were idle
+  auto c = r->acquire(2 * kMiB);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(r->idle(), 0u);
+}
+
+TEST(BufferRecycler, IdleBuffersAreFreedWhenTheBudgetIsSpent) {
+  // Idle buffers hold budget: a request that does not fit beside them frees them instead of
+  // waiting forever for memory nobody will return.
+  ProcessBudget budget(24 * kMiB);
+  auto r = BufferRecycler::create(4, 4096);
+  auto a = r->acquire(8 * kMiB);
+  auto b = r->acquire(8 * kMiB);
+  ASSERT_TRUE(a.ok() && b.ok());
+  a->reset();
+  b->reset();
+  EXPECT_EQ(r->idle(), 2u);
+  EXPECT_EQ(MemoryBudget::process().stats().reserved, 16 * kMiB);
+  CancellationToken cancel, done;
+  std::jthread guard([&] {  // a wait for memory ends as a failed test, not a stuck one
+    if (done.sleep_for(std::chrono::seconds(10))) cancel.cancel();
+  });
+  auto c = r->acquire(20 * kMiB, cancel);
+  done.cancel();
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  EXPECT_EQ(r->idle(), 0u);
+  EXPECT_EQ(MemoryBudget::process().stats().reserved, 20 * kMiB);
 }
 
 TEST(BufferRecycler, BuffersOutlivingTheRecyclerAreFreed) {

@@ -17,24 +17,14 @@
 #include "omnio/loader.h"
 #include "omnio/memory_budget.h"
 #include "omnio/range_engine.h"
+#include "process_budget.h"
 
 namespace omnio {
 namespace {
 
 using namespace std::chrono_literals;
 
-// Sets the process budget for one test and puts the old limit back.
-class ProcessBudget {
- public:
-  explicit ProcessBudget(std::uint64_t limit) : old_(MemoryBudget::process().limit()) {
-    MemoryBudget::process().set_limit(limit);
-    MemoryBudget::process().reset_stats();
-  }
-  ~ProcessBudget() { MemoryBudget::process().set_limit(old_); }
-
- private:
-  std::uint64_t old_;
-};
+using testutil::ProcessBudget;
 
 TEST(MemoryBudget, ReserveCountsAndReleaseReturns) {
   MemoryBudget b(100);
