@@ -62,33 +62,32 @@ namespace {
 class StoresByScheme {
  public:
   explicit StoresByScheme(const Config& config) : config_(config) {}
+  // A store that cannot be made is made once: its error is kept and returned for every URI of
+  // that scheme (not re-resolved per object).
   Result<ObjectStore*> for_uri(std::string_view uri) {
     OMNIO_ASSIGN_OR_RETURN(Scheme scheme, scheme_of(uri));
     std::lock_guard lock(mu_);
-    auto& s = by_scheme_[scheme];
-    if (!s) {
-      OMNIO_ASSIGN_OR_RETURN(s, store_for_uri(uri, config_));
-    }
-    return s.get();
+    auto [it, inserted] = by_scheme_.try_emplace(scheme, Error(ErrorCode::kInternal, "unset"));
+    if (inserted) it->second = store_for_uri(uri, config_);
+    if (!it->second.ok()) return it->second.error();
+    return it->second->get();
   }
 
  private:
   const Config& config_;
   std::mutex mu_;
-  std::map<Scheme, std::shared_ptr<ObjectStore>> by_scheme_;
+  std::map<Scheme, Result<std::shared_ptr<ObjectStore>>> by_scheme_;
 };
 
-}  // namespace
-
-Result<WorkloadReport> run_get_workload_streamed(
-    const std::function<Status(const WorkEmit&)>& produce, std::string_view source_name,
-    std::size_t jobs, const Config& config, const CancellationToken& cancel,
-    const WorkloadCallbacks& callbacks) {
+Result<WorkloadReport> get_streamed(StoresByScheme& stores,
+                                    const std::function<Status(const WorkEmit&)>& produce,
+                                    std::string_view source_name, std::size_t jobs,
+                                    const CancellationToken& cancel,
+                                    const WorkloadCallbacks& callbacks) {
   if (jobs < 1 || jobs > kMaxCliJobs) {
     return Error(ErrorCode::kInvalidArgument,
                  fmt::format("workload: jobs must be in 1..{}", kMaxCliJobs));
   }
-  StoresByScheme stores(config);
   WorkloadReport report;
   std::atomic<std::uint64_t> bytes{0};
   const workload_internal::Usage start = workload_internal::usage_now();
@@ -116,19 +115,30 @@ Result<WorkloadReport> run_get_workload_streamed(
   return report;
 }
 
+}  // namespace
+
+Result<WorkloadReport> run_get_workload_streamed(
+    const std::function<Status(const WorkEmit&)>& produce, std::string_view source_name,
+    std::size_t jobs, const Config& config, const CancellationToken& cancel,
+    const WorkloadCallbacks& callbacks) {
+  StoresByScheme stores(config);
+  return get_streamed(stores, produce, source_name, jobs, cancel, callbacks);
+}
+
 Result<WorkloadReport> run_get_workload(const std::vector<std::string>& uris, std::size_t jobs,
                                         const Config& config, const CancellationToken& cancel,
                                         const WorkloadCallbacks& callbacks) {
-  // Every URI's scheme is checked before the run, so a bad URI fails before any I/O.
-  for (const auto& uri : uris) {
-    OMNIO_TRY(scheme_of(uri));
-  }
-  return run_get_workload_streamed(
+  // Every URI's store is made before the run, so a bad URI or store configuration is one error
+  // before any I/O, not a failure per object.
+  StoresByScheme stores(config);
+  for (const auto& uri : uris) OMNIO_TRY(stores.for_uri(uri));
+  return get_streamed(
+      stores,
       [&](const WorkEmit& emit) -> Status {
         for (const auto& uri : uris) OMNIO_TRY(emit(WorkItem{uri, 0}));
         return ok_status();
       },
-      "URI list", jobs, config, cancel, callbacks);
+      "URI list", jobs, cancel, callbacks);
 }
 
 }  // namespace omnio
