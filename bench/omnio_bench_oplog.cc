@@ -2,15 +2,21 @@
 // the order each round; medians over the rounds and their ratio. Goal: < 5 % difference.
 // Usage:
 //   omnio_bench_oplog --dir PATH [--ops 100000] [--objects 1000] [--size 4KiB] [--rounds 7]
-//     [--format zst|tsv|both]
+//     [--format zst|tsv|both] [--zstd-level L] [--only on|off: one side, no table]
+//     [--log-dir D: where the logs go; default DIR]
+//     [--app-threads 2|1: 2 (default) keeps an idle second thread alive, as in any omnio command;
+//      1 leaves the "off" runs single-threaded, which makes each syscall cheaper]
 // Prints the CPU cost of record() alone, then one row per log format with wall and CPU time per
 // GET (medians), logging off vs on, and the overhead in percent.
 #include <sys/resource.h>
 #include <time.h>
 
+#include <condition_variable>
 #include <cstdio>
 #include <filesystem>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -92,6 +98,11 @@ int main(int argc, char** argv) {
   const std::uint64_t size = bench::parse_bytes(a.count("size") ? a["size"] : "4KiB");
   const int rounds = a.count("rounds") ? std::atoi(a["rounds"].c_str()) : 7;
   const std::string fmt = a.count("format") ? a["format"] : "both";
+  const std::string only = a.count("only") ? a["only"] : "";
+  // Where the logs go (default: beside the objects, on the same file system).
+  const std::string log_dir = a.count("log-dir") ? a["log-dir"] : dir;
+  const int zstd_level =
+      a.count("zstd-level") ? std::atoi(a["zstd-level"].c_str()) : kDefaultOpLogZstdLevel;
   std::filesystem::create_directories(dir);
 
   auto plain = store_for_uri("file://" + dir + "/");
@@ -114,8 +125,25 @@ int main(int argc, char** argv) {
   }
   run_gets(**plain, uris, objects);  // warm the page cache and dentries
 
+  // An idle second thread for the whole run (default): every omnio command and loader already runs
+  // several threads, and a process with more than one thread pays more per syscall (the kernel's
+  // fdget()/fput() take a file reference, glibc enables async cancellation around each
+  // cancellable call). Without it, "off" runs single-threaded and "on" does not (the log's writer
+  // thread), so the comparison would charge that to logging. --app-threads 1 measures it so.
+  const int app_threads = a.count("app-threads") ? std::atoi(a["app-threads"].c_str()) : 2;
+  std::mutex idle_mu;
+  std::condition_variable_any idle_cv;
+  std::jthread idle;
+  if (app_threads > 1) {
+    idle = std::jthread([&](std::stop_token st) {
+      std::unique_lock lock(idle_mu);
+      idle_cv.wait(lock, st, [] { return false; });
+    });
+  }
+
   std::printf("format\trecords\tproducer_cpu_ns_per_record\tprocess_cpu_ns_per_record\n");
   for (const char* ext : {"tsv.zst", "tsv"}) {
+    if (!only.empty()) break;
     auto [p, c] = record_cost(dir + "/cost." + ext, 1000000);
     std::printf("%s\t%d\t%.0f\t%.0f\n", ext, 1000000, p, c);
   }
@@ -142,7 +170,8 @@ int main(int argc, char** argv) {
     // thread's formatting and compression are charged to logging.
     auto timed_on = [&] {
       OpLogOptions o;
-      o.path = dir + "/bench-oplog." + (f == "zst" ? "tsv.zst" : "tsv");
+      o.path = log_dir + "/bench-oplog." + (f == "zst" ? "tsv.zst" : "tsv");
+      o.zstd_level = zstd_level;
       auto log = OpLog::open(o);
       if (!log.ok()) {
         std::fprintf(stderr, "%s\n", log.error().to_string().c_str());
@@ -156,6 +185,10 @@ int main(int argc, char** argv) {
       on_cpu.push_back(process_cpu_s() - c0);
       dropped += (*log)->dropped();
     };
+    if (only == "on" || only == "off") {  // one side only, for `perf stat` of each
+      for (int r = 0; r < rounds; ++r) only == "on" ? timed_on() : timed_off();
+      continue;
+    }
     for (int r = 0; r < rounds; ++r) {
       // Alternate which goes first so page-cache or load drift does not favour one side.
       if (r % 2 == 0) {

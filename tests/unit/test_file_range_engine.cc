@@ -1,5 +1,6 @@
 // file:// with the RangeEngine: the seed's five tests, and a randomized comparison of thousands of
 // ranged reads against plain pread on file:// and direct://.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -111,6 +112,37 @@ TEST(FileRangeEngine, SinkDeliversInOrderWithBoundedBuffers) {
   EXPECT_EQ(expect, data.size());
   EXPECT_TRUE(same);
   EXPECT_LE(max_chunk, 4u << 20);
+}
+
+// The sequential sink path (no RangeEngine) sizes its buffer to the file when the file is smaller
+// than one block: every size around the block and alignment edges streams back whole and in order,
+// buffered and O_DIRECT.
+TEST(FileRangeEngine, SequentialSinkEverySizeAroundBlockEdges) {
+  TempDir d;
+  for (bool direct : {false, true}) {
+    FileSystemConfig cfg = direct ? FileSystemConfig::direct_io() : FileSystemConfig::buffered();
+    cfg.enable_range_engine = false;
+    cfg.io_block_size = 64 << 10;
+    auto s = *make_file_store(cfg, direct);
+    const std::size_t block = cfg.io_block_size;
+    for (std::size_t size : {std::size_t{0}, std::size_t{1}, std::size_t{4095}, std::size_t{4096},
+                             std::size_t{4097}, block - 1, block, block + 1, 3 * block + 5}) {
+      SCOPED_TRACE(fmt::format("direct={} size={}", direct, size));
+      const std::string name = fmt::format("seq-{}-{}", direct, size);
+      auto data = testutil::pattern(size, static_cast<std::uint32_t>(size));
+      testutil::write_file(d.file(name), data);
+      std::vector<std::byte> got;
+      Status st = s->get_to_sink((direct ? "direct://" : "file://") + d.file(name),
+                                 [&](std::uint64_t off, Bytes b) {
+                                   EXPECT_EQ(off, got.size());
+                                   EXPECT_LE(b.size(), block);
+                                   got.insert(got.end(), b.data(), b.data() + b.size());
+                                   return ok_status();
+                                 });
+      ASSERT_TRUE(st.ok()) << st.error().to_string();
+      EXPECT_TRUE(testutil::equal(Bytes::copy_of(got), data));
+    }
+  }
 }
 
 // Thousands of random (offset, length) reads through get_range and get_into (aligned and unaligned
