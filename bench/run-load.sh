@@ -3,6 +3,7 @@
 # concurrency N, and against a PyTorch DataLoader (num_workers=2, bench/torch_load.py), in ONE run,
 # rounds interleaved. Per data set and N, one run each of:
 #   load    omnio load PREFIX --pool N (raw items, sampler order, data dropped by the consumer)
+#   loadc   the same with --order completion (batches as items complete: no head-of-line wait)
 #   get     omnio get PREFIX --discard -j N: streams every object through a few small reused
 #           chunks and never holds one whole (the issue's literal peer)
 #   mem     bench/omnio_bench_getmem --mode into --jobs N: each object read whole into memory (one
@@ -28,7 +29,7 @@ cd "$(dirname "$0")/.."
 targets=${TARGETS:-"file s3"}
 [[ ${OMNIO_SKIP_DEPS:-0} == 1 ]] || scripts/install-deps --bench $([[ $targets == *s3* ]] && echo --servers)
 cmake --preset release >/dev/null
-nice cmake --build --preset release --target omnio_cli omnio_bench_getmem >/dev/null
+nice cmake --build --preset release --target omnio_cli omnio_bench_getmem omnio_bench_firsttouch >/dev/null
 dir=${1:-$PWD/build/bench-data}/load
 repeat=${REPEAT:-3}
 epochs=${EPOCHS:-1}
@@ -36,6 +37,7 @@ sets=${SETS:-"20000x128KiB 64x64MiB"}
 s3_sets=${S3_SETS:-"5000x128KiB 32x64MiB"}
 omnio=$PWD/build/release/omnio
 getmem=$PWD/build/release/bench/omnio_bench_getmem
+firsttouch=$PWD/build/release/bench/omnio_bench_firsttouch
 torch_py=$PWD/bench/torch_load.py
 PY=/usr/bin/python3
 mkdir -p "$dir"
@@ -57,6 +59,11 @@ timed_run() {
   local tool=$1 label=$2 bytes=$3; shift 3
   local tv="$dir/time.txt" out="$dir/out.txt" s e secs
   drop
+  # Warm memory (MEMWARM MiB, default 2048; 0 = off): on a VM that reports free memory to the host
+  # (virtio_balloon free page reporting) a tool's first touch of memory the guest has not used in
+  # the last seconds costs a host fault per page, and a run right after a tool that freed a lot
+  # got cheap memory: the order of the tools decided the result (docs/BENCHMARKS.md).
+  (( ${MEMWARM:-2048} == 0 )) || "$firsttouch" warm "${MEMWARM:-2048}"
   s=$(date +%s.%N)
   /usr/bin/time -v -o "$tv" "$@" >"$out"
   e=$(date +%s.%N)
@@ -111,6 +118,7 @@ run_target() {
       fi
       while read -r pool batch ra; do
         timed_run load "$set|$pool" "$bytes" "$omnio" -q load "$root$set/" --pool "$pool" --batch-size "$batch" --readahead "$ra" --epochs "$epochs"
+        timed_run loadc "$set|$pool" "$bytes" "$omnio" -q load "$root$set/" --pool "$pool" --batch-size "$batch" --readahead "$ra" --epochs "$epochs" --order completion
         timed_run get "$set|$pool" "$bytes" "$omnio" -q get "${get_src[@]}" --discard -j "$pool"
         timed_run mem "$set|$pool" "$bytes" "$getmem" --prefix "$root$set/" --jobs "$pool" --mode into --repeat "$epochs"
       done < <(settings "$obj")
@@ -123,22 +131,23 @@ run_target() {
   echo "== $target done; $(uptime)" >&2
 
   {
-    printf '\n| data set (%s, %s epoch(s)) | N | load GB/s | get --discard GB/s | mem GB/s | torch GB/s | load / get --discard | **load / mem** | load / torch | CPU s load / get / mem / torch | peak RSS MiB load / get / mem / torch |\n' \
+    printf '\n| data set (%s, %s epoch(s)) | N | load GB/s | load --order completion GB/s | get --discard GB/s | mem GB/s | torch GB/s | load / get --discard | completion / get --discard | **load / mem** | completion / mem | load / torch | CPU s load / completion / get / mem / torch | peak RSS MiB load / completion / get / mem / torch |\n' \
       "$([[ $target == s3 ]] && echo "s3://, radosgw" || echo "file://, $cache cache")" "$epochs"
-    printf '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n'
+    printf '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n'
     for l in "${labels[@]}"; do
       IFS='|' read -r set count obj <<<"$l"
       col() { awk -F'\t' -v g="$target" -v t="$1" -v l="$2" -v c="$3" '$1==g && $2==t && $3==l {print $c}' "$samples" | median; }
-      local tg lg gg mg k
+      local tg lg cg gg mg k
       tg=$(col torch "$set" 4)  # nan with TORCH=0
       while read -r pool batch ra; do
         k="$set|$pool"
-        lg=$(col load "$k" 4) gg=$(col get "$k" 4) mg=$(col mem "$k" 4)
-        printf '| %s | %s | %.3f | %.3f | %.3f | %.3f | %.2f | **%.2f** | %.2f | %.1f / %.1f / %.1f / %.1f | %s / %s / %s / %s |\n' \
-          "$set" "$pool" "$lg" "$gg" "$mg" "$tg" "$(echo "$lg $gg" | awk '{print $1/$2}')" \
-          "$(echo "$lg $mg" | awk '{print $1/$2}')" "$(echo "$lg $tg" | awk '{print $1/$2}')" \
-          "$(col load "$k" 5)" "$(col get "$k" 5)" "$(col mem "$k" 5)" "$(col torch "$set" 5)" \
-          "$(col load "$k" 6)" "$(col get "$k" 6)" "$(col mem "$k" 6)" "$(col torch "$set" 6)"
+        lg=$(col load "$k" 4) cg=$(col loadc "$k" 4) gg=$(col get "$k" 4) mg=$(col mem "$k" 4)
+        printf '| %s | %s | %.3f | %.3f | %.3f | %.3f | %.3f | %.2f | %.2f | **%.2f** | %.2f | %.2f | %.1f / %.1f / %.1f / %.1f / %.1f | %s / %s / %s / %s / %s |\n' \
+          "$set" "$pool" "$lg" "$cg" "$gg" "$mg" "$tg" "$(echo "$lg $gg" | awk '{print $1/$2}')" \
+          "$(echo "$cg $gg" | awk '{print $1/$2}')" "$(echo "$lg $mg" | awk '{print $1/$2}')" \
+          "$(echo "$cg $mg" | awk '{print $1/$2}')" "$(echo "$lg $tg" | awk '{print $1/$2}')" \
+          "$(col load "$k" 5)" "$(col loadc "$k" 5)" "$(col get "$k" 5)" "$(col mem "$k" 5)" "$(col torch "$set" 5)" \
+          "$(col load "$k" 6)" "$(col loadc "$k" 6)" "$(col get "$k" 6)" "$(col mem "$k" 6)" "$(col torch "$set" 6)"
       done < <(settings "$obj")
     done
   } >>"$tables"
