@@ -126,6 +126,17 @@ Status pwrite_full(int fd, const std::byte* buf, std::size_t n, std::uint64_t of
   return ok_status();
 }
 
+Status pwrite_blocks(int fd, const std::byte* buf, std::size_t n, std::uint64_t off,
+                     std::size_t block) {
+  block = std::max<std::size_t>(block, 1);
+  for (std::size_t done = 0; done < n;) {
+    const std::size_t k = std::min(block, n - done);
+    OMNIO_TRY(pwrite_full(fd, buf + done, k, off + done));
+    done += k;
+  }
+  return ok_status();
+}
+
 Status make_parents(const std::string& path) {
   auto slash = path.find_last_of('/');
   if (slash == std::string::npos || slash == 0) return ok_status();

@@ -36,6 +36,13 @@ class Fd {
 Result<std::size_t> pread_full(int fd, std::byte* buf, std::size_t n, std::uint64_t off);
 /// Writes all n bytes at off.
 Status pwrite_full(int fd, const std::byte* buf, std::size_t n, std::uint64_t off);
+// pwrite_full in pieces of at most `block` bytes, for buffered (page-cache) writes. Writing 10 x 1
+// GiB into the page cache in 8 MiB pwrite(2)s cost 2-2.5x the system time of 1 MiB ones on this
+// VM (fio --bs=8m vs --bs=1m: 14-16 s vs 5.7-6.5 s; omnio put before/after this change: 12.8-19.9
+// vs 6.2-9.2 s of system time; kernel 6.18, ext4) — probably larger page-cache folios taken from
+// memory the balloon driver had returned to the host (docs/BENCHMARKS.md).
+Status pwrite_blocks(int fd, const std::byte* buf, std::size_t n, std::uint64_t off,
+                     std::size_t block);
 /// mkdir -p of the parent directory of `path`.
 Status make_parents(const std::string& path);
 /// True while testing::simulate_no_direct_io is on.

@@ -108,7 +108,9 @@ Status LocalStore::put(std::string_view uri, const Bytes& data, const PutOptions
     if (!body.ok()) return fail(std::move(body).error());
     done = *body;
   }
-  if (Status s = pwrite_full(bfd.get(), data.data() + done, data.size() - done, done); !s.ok()) {
+  if (Status s = pwrite_blocks(bfd.get(), data.data() + done, data.size() - done, done,
+                               cfg_.io_block_size);
+      !s.ok()) {
     return fail(std::move(s).error());
   }
   if (cfg_.sync_writes && ::fsync(bfd.get()) != 0) return fail(errno_error(errno, "fsync"));
@@ -145,7 +147,8 @@ class LocalSink final : public RawSink {
 
   Status append(std::span<const std::byte> data) override {
     if (!dfd_) {  // buffered: straight to the file
-      OMNIO_TRY(pwrite_full(bfd_.get(), data.data(), data.size(), off_));
+      OMNIO_TRY(pwrite_blocks(bfd_.get(), data.data(), data.size(), off_,
+                              store_->config().io_block_size));
       off_ += data.size();
       return ok_status();
     }
@@ -192,7 +195,8 @@ class LocalSink final : public RawSink {
   bool positional() const override { return !dfd_; }
 
   Status write_at(std::uint64_t offset, std::span<const std::byte> data) override {
-    return pwrite_full(bfd_.get(), data.data(), data.size(), offset);
+    return pwrite_blocks(bfd_.get(), data.data(), data.size(), offset,
+                         store_->config().io_block_size);
   }
 
   Status set_size(std::uint64_t size) override {
