@@ -91,6 +91,11 @@ inline constexpr const char* kDefaultS3Region = "us-east-1";
 /// Parts of one multipart upload in flight (permit taken before a part is dispatched). 8 x 16 MiB
 /// = 128 MiB per upload saturates a 10 Gb/s link at ~100 ms per part.
 inline constexpr std::size_t kDefaultS3MaxPartsInFlight = 8;
+/// S3 writes send x-amz-checksum-crc32c (PUT and each part; multipart uploads are created with
+/// x-amz-checksum-algorithm CRC32C and completed with each part's checksum). Servers without
+/// checksum support ignore the header (Ceph before Reef); turn off for one that rejects it
+/// (S3Config::checksum_crc32c).
+inline constexpr bool kDefaultS3ChecksumCrc32c = true;
 /// Writes up to this size are one PUT, bytes; larger ones are multipart (equal to the part size:
 /// a multipart upload of a single part only adds two round trips).
 inline constexpr std::size_t kDefaultS3MultipartThreshold = 16 * kMiB;
@@ -327,11 +332,6 @@ inline constexpr std::size_t kDefaultDeleteObjectsJobs = 16;
 /// Objects deleted per page of a streamed delete_prefix_report: kS3MaxDeleteBatch x
 /// kDefaultS3DeleteConcurrency, so one page keeps every S3 DeleteObjects slot busy while memory
 /// stays one page of URIs whatever the count.
-/// S3 writes send x-amz-checksum-crc32c (PUT and each part; multipart uploads are created with
-/// x-amz-checksum-algorithm CRC32C and completed with each part's checksum). Servers without
-/// checksum support ignore the header (Ceph before Reef); turn off for one that rejects it
-/// (S3Config::checksum_crc32c).
-inline constexpr bool kDefaultS3ChecksumCrc32c = true;
 inline constexpr std::size_t kDeletePageSize = 4000;
 /// Objects a streamed batch (run_streamed: `cp -r`, `get --discard` over a prefix or key list)
 /// holds queued between the listing and its workers. At ~150 B per queued URI this is under

@@ -16,7 +16,6 @@
 namespace omnio {
 namespace {
 
-// Buffers handed to the workers, reused across objects: at most one per concurrent object.
 Error invalid(std::string message) {
   return Error(ErrorCode::kInvalidArgument, "workload: " + std::move(message));
 }

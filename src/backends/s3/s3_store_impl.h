@@ -86,7 +86,6 @@ class S3Store final : public ObjectStore, public std::enable_shared_from_this<S3
   /// The shared read path's view of one object.
   http::RangedSource source(const Target& t);
   Result<ObjectMetadata> head(const Target& t, const std::string& what);
-
   /// DeleteObjects batches of kS3MaxDeleteBatch keys, kDefaultS3DeleteConcurrency in flight.
   BatchReport delete_keys(const std::string& bucket, const std::vector<std::string>& keys,
                           const CancellationToken& cancel);
