@@ -6,11 +6,14 @@
 //                 the loader: what the loader's sampler, window, ordering and batching cost shows
 //                 against this row)
 //   --mode get    ObjectStore::get, a fresh Bytes per object, dropped after the read
+// --ring B (mode into): each job cycles through B buffers instead of one, so the reads land in
+// B x jobs x object-size of memory (the loader's in-flight + ready + consumer's batch buffers)
+// rather than in cache-warm memory.
 // --repeat R reads the whole set R times (R passes, each job keeps its buffer: the steady state
 // that `omnio load --epochs R` is compared with).
 // Every object must come back with its listed size (else exit 1). Prints one line:
 //   objects bytes seconds          (seconds: listing + reads)
-// Usage: omnio_bench_getmem --prefix URI [--jobs 32] [--mode into|get] [--repeat 1]
+// Usage: omnio_bench_getmem --prefix URI [--jobs 32] [--mode into|get] [--repeat 1] [--ring 1]
 #include <atomic>
 #include <cstdio>
 #include <mutex>
@@ -35,8 +38,9 @@ int main(int argc, char** argv) {
   const std::string mode = a.count("mode") ? a["mode"] : "into";
   const std::size_t jobs = a.count("jobs") ? std::stoul(a["jobs"]) : 32;
   const std::size_t repeat = a.count("repeat") ? std::stoul(a["repeat"]) : 1;
-  if ((mode != "into" && mode != "get") || jobs == 0 || repeat == 0) {
-    std::fprintf(stderr, "--mode: expected into or get; --jobs, --repeat: expected >= 1\n");
+  const std::size_t ring = a.count("ring") ? std::stoul(a["ring"]) : 1;
+  if ((mode != "into" && mode != "get") || jobs == 0 || repeat == 0 || ring == 0) {
+    std::fprintf(stderr, "--mode: expected into or get; --jobs, --repeat, --ring: expected >= 1\n");
     return 2;
   }
   const double t0 = bench::now_s();
@@ -70,8 +74,9 @@ int main(int argc, char** argv) {
     std::vector<std::jthread> threads;
     for (std::size_t t = 0; t < jobs; ++t) {
       threads.emplace_back([&] {
-        std::optional<AlignedBuffer> buf;  // this job's reused destination (mode into)
-        for (std::size_t i; (i = next.fetch_add(1)) < objects.size() * repeat;) {
+        // This job's reused destinations (mode into), used in turn.
+        std::vector<AlignedBuffer> ring_bufs;
+        for (std::size_t i, k = 0; (i = next.fetch_add(1)) < objects.size() * repeat; ++k) {
           const ListEntry& e = objects[i % objects.size()];
           std::uint64_t got = 0;
           if (mode == "get") {
@@ -79,12 +84,13 @@ int main(int argc, char** argv) {
             if (!r.ok()) return fail(r.error().to_string());
             got = r->size();
           } else {
-            if (!buf) {
+            if (ring_bufs.size() < ring) {
               auto b = AlignedBuffer::allocate(static_cast<std::size_t>(largest), 4096);
               if (!b.ok()) return fail(b.error().to_string());
-              buf.emplace(std::move(*b));
+              ring_bufs.push_back(std::move(*b));
             }
-            auto r = (*store)->get_into(e.uri, 0, buf->span().first(e.size));
+            AlignedBuffer& buf = ring_bufs[k % ring_bufs.size()];
+            auto r = (*store)->get_into(e.uri, 0, buf.span().first(e.size));
             if (!r.ok()) return fail(r.error().to_string());
             got = *r;
           }

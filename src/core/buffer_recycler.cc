@@ -18,17 +18,22 @@ Result<std::shared_ptr<AlignedBuffer>> BufferRecycler::acquire(std::size_t size,
     // Among equals the most recently returned, whose memory is likeliest still in the CPU cache
     // (taking the oldest cycled 128 KiB items through 30 MiB of buffers and made the copy into
     // them 1.7x slower).
+    // Scanned newest first, and a buffer of the exact rounded size ends the scan: a data set of
+    // equal-sized items finds one at the back at once (a full scan of the loader's 160 idle
+    // buffers under this lock, per item, showed in its profile).
     const std::size_t most = size + size / 4 + alignment_;
-    auto best = idle_.end();
-    for (auto it = idle_.begin(); it != idle_.end(); ++it) {
+    const std::size_t exact = (size + alignment_ - 1) / alignment_ * alignment_;
+    auto best = idle_.rend();
+    for (auto it = idle_.rbegin(); it != idle_.rend(); ++it) {
       const std::size_t cap = (*it)->capacity();
-      if (cap >= size && cap < most && (best == idle_.end() || cap <= (*best)->capacity())) {
+      if (cap >= size && cap < most && (best == idle_.rend() || cap < (*best)->capacity())) {
         best = it;
+        if (cap <= exact) break;
       }
     }
-    if (best != idle_.end()) {
+    if (best != idle_.rend()) {
       b = std::move(*best);
-      idle_.erase(best);
+      idle_.erase(std::next(best).base());
     }
   }
   if (!b) {
