@@ -291,6 +291,8 @@ inline constexpr std::chrono::milliseconds kOpLogFlushInterval{50};
 /// zstd level of `.zst` op-logs: level 1 compresses TSV lines ~8:1 at > 300 MB/s, so the writer
 /// stays far ahead of any op rate (the original also used 1).
 inline constexpr int kDefaultOpLogZstdLevel = 1;
+/// Lowest op-log zstd level: zstd's fast levels (negative, `zstd --fast=N`) trade ratio for speed.
+inline constexpr int kMinOpLogZstdLevel = -7;
 /// Bytes the writer collects before a write(2).
 inline constexpr std::size_t kOpLogWriteBufferSize = 256 * kKiB;
 /// After SIGINT/SIGTERM the CLI waits this long for the command to stop by itself, then finishes

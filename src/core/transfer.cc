@@ -124,18 +124,25 @@ BatchReport run_streamed(const std::function<Status(const WorkEmit&)>& produce,
   std::deque<WorkItem> queue;
   bool produced_all = false;
   window = std::max<std::size_t>(1, window);
+  // A producer that found the window full waits until it has drained to half, and only the pop
+  // that gets it there wakes it: waking it for every freed slot cost a context switch per object
+  // (`get --keys-from` of 100,000 small files: ~90,000 voluntary switches).
+  const std::size_t low_water = window / 2;
+  bool producer_waiting = false;
   const std::stop_token stop = cancel.stop_token();
   auto worker = [&] {
     for (;;) {
       WorkItem item;
+      bool wake_producer = false;
       {
         std::unique_lock lock(mu);
         items_cv.wait(lock, stop, [&] { return !queue.empty() || produced_all; });
         if (cancel.is_cancelled() || queue.empty()) return;
         item = std::move(queue.front());
         queue.pop_front();
+        wake_producer = producer_waiting && queue.size() <= low_water;
       }
-      space_cv.notify_one();
+      if (wake_producer) space_cv.notify_one();
       Status s = fn(item);
       std::lock_guard lock(mu);
       if (s.ok()) {
@@ -147,7 +154,11 @@ BatchReport run_streamed(const std::function<Status(const WorkEmit&)>& produce,
   };
   const WorkEmit emit = [&](WorkItem&& item) -> Status {
     std::unique_lock lock(mu);
-    space_cv.wait(lock, stop, [&] { return queue.size() < window; });
+    if (queue.size() >= window) {
+      producer_waiting = true;
+      space_cv.wait(lock, stop, [&] { return queue.size() <= low_water; });
+      producer_waiting = false;
+    }
     if (cancel.is_cancelled()) return Error(ErrorCode::kCancelled, "cancelled");
     queue.push_back(std::move(item));
     lock.unlock();

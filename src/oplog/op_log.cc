@@ -238,10 +238,10 @@ Status OpLogOptions::validate() const {
   if (block_timeout.count() < 0) {
     return Error(ErrorCode::kInvalidArgument, "op_log.block_timeout must be >= 0");
   }
-  if (zstd_level < kMinZstdLevel || zstd_level > kMaxZstdLevel) {
+  if (zstd_level < kMinOpLogZstdLevel || zstd_level > kMaxZstdLevel) {
     return Error(ErrorCode::kInvalidArgument,
-                 fmt::format("op_log.zstd_level {} is outside {}..{}", zstd_level, kMinZstdLevel,
-                             kMaxZstdLevel));
+                 fmt::format("op_log.zstd_level {} is outside {}..{}", zstd_level,
+                             kMinOpLogZstdLevel, kMaxZstdLevel));
   }
   return ok_status();
 }

@@ -138,6 +138,32 @@ TEST(OpLog, ZstdFrameIsCompleteAndDecodes) {
   EXPECT_LT(testutil::slurp(path).size(), text.size() / 3) << "compressed";
 }
 
+TEST(OpLog, FastZstdLevelsDecodeAndOutOfRangeLevelsAreRejected) {
+  testutil::TempDir dir;
+  for (int level : {kMinOpLogZstdLevel, -1, kMaxZstdLevel}) {
+    const std::string path = dir.file("ops" + std::to_string(level) + ".zst");
+    OpLogOptions o;
+    o.zstd_level = level;
+    auto log = open_log(path, o);
+    ASSERT_NE(log, nullptr) << level;
+    for (int i = 0; i < 2000; ++i) log->record(rec("GET", "file:///d/obj_" + std::to_string(i)));
+    ASSERT_TRUE(log->close().ok());
+    bool complete = false;
+    const std::string text = read_log_text(path, &complete);
+    EXPECT_TRUE(complete) << level;
+    EXPECT_EQ(log_rows(text).size(), 2000u) << level;
+  }
+  for (int level : {kMinOpLogZstdLevel - 1, -100, kMaxZstdLevel + 1}) {
+    OpLogOptions o;
+    o.path = dir.file("bad.zst");
+    o.zstd_level = level;
+    auto log = OpLog::open(o);
+    ASSERT_FALSE(log.ok()) << level;
+    EXPECT_EQ(log.error().code(), ErrorCode::kInvalidArgument);
+    EXPECT_NE(log.error().to_string().find("zstd_level"), std::string::npos);
+  }
+}
+
 TEST(OpLog, DestructorFinishesTheFrame) {
   testutil::TempDir dir;
   const std::string path = dir.file("ops.zst");
