@@ -83,9 +83,10 @@ timed_run() {
 
 # Concurrency per set (load --pool = get -j = mem --jobs) with the loader's batch and readahead:
 # the window (readahead x batch) holds the pool; 64 MiB items are measured at 4 and 16 in flight
-# (memory: window + one batch of 64 MiB buffers).
+# (memory: window + one batch of 64 MiB buffers), 128 KiB items at 2 (what 2 vCPUs can use for
+# page-cache reads) and 32 (the loader's default, the queue depth an NVMe drive wants).
 settings() {  # settings OBJ -> lines "POOL BATCH READAHEAD"
-  if (( $1 >= 16 << 20 )); then printf '4 4 2\n16 4 4\n'; else echo "32 32 4"; fi
+  if (( $1 >= 16 << 20 )); then printf '4 4 2\n16 4 4\n'; else printf '2 32 4\n32 32 4\n'; fi
 }
 
 # run_target TARGET ROOT SETS: writes the sets under ROOT (a file:// or s3:// prefix ending in
