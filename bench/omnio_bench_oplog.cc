@@ -2,7 +2,8 @@
 // the order each round; medians over the rounds and their ratio. Goal: < 5 % difference.
 // Usage:
 //   omnio_bench_oplog --dir PATH [--ops 100000] [--objects 1000] [--size 4KiB] [--rounds 7]
-//     [--format zst|tsv|both] [--zstd-level L] [--only on|off: one side, no table]
+//     [--format zst|tsv|both] [--zstd-level L] [--queue N: records per thread's queue]
+//     [--only on|off: one side, no table]
 //     [--log-dir D: where the logs go; default DIR]
 //     [--app-threads 2|1: 2 (default) keeps an idle second thread alive, as in any omnio command;
 //      1 leaves the "off" runs single-threaded, which makes each syscall cheaper]
@@ -101,6 +102,8 @@ int main(int argc, char** argv) {
   const std::string only = a.count("only") ? a["only"] : "";
   // Where the logs go (default: beside the objects, on the same file system).
   const std::string log_dir = a.count("log-dir") ? a["log-dir"] : dir;
+  // --queue N: OpLogOptions::queue_capacity (records per recording thread); 0 = the default.
+  const std::size_t queue_capacity = a.count("queue") ? std::stoul(a["queue"]) : 0;
   const int zstd_level =
       a.count("zstd-level") ? std::atoi(a["zstd-level"].c_str()) : kDefaultOpLogZstdLevel;
   std::filesystem::create_directories(dir);
@@ -172,6 +175,7 @@ int main(int argc, char** argv) {
       OpLogOptions o;
       o.path = log_dir + "/bench-oplog." + (f == "zst" ? "tsv.zst" : "tsv");
       o.zstd_level = zstd_level;
+      if (queue_capacity > 0) o.queue_capacity = queue_capacity;
       auto log = OpLog::open(o);
       if (!log.ok()) {
         std::fprintf(stderr, "%s\n", log.error().to_string().c_str());

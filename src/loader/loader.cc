@@ -379,8 +379,9 @@ struct DataLoader::State {
   std::size_t base = 0;            // positions below this were handed to the consumer
   std::size_t batch_number = 0;
   std::map<std::size_t, Result<Fetched>> ready;  // position -> outcome (ordered mode)
-  std::vector<Outcome> completed;                // completion order
-  std::optional<Error> fatal;                    // OnError::kFail: the stream's error
+  std::size_t head_ready = 0;      // entries of `ready` in the batch at `base` (ordered mode)
+  std::vector<Outcome> completed;  // completion order
+  std::optional<Error> fatal;      // OnError::kFail: the stream's error
   bool fatal_reported = false;
   std::vector<std::unique_ptr<WorkerSlot>> slots;  // one per worker (the watchdog scans them)
   std::mutex watchdog_mu;
@@ -728,9 +729,11 @@ struct DataLoader::State {
     // cost a context switch per item).
     const std::size_t need = std::min(order.size(), base + config.options.batch_size) - base;
     if (config.options.order == LoaderOptions::Order::kSampler) {
-      const bool head = c.position < base + config.options.batch_size;
+      if (c.position < base + config.options.batch_size) ++head_ready;
       ready.emplace(c.position, std::move(r));
-      return fatal.has_value() || head;
+      // Only the item that completes the batch wakes it: with few workers nearly every item
+      // lands in the head batch, and waking the consumer for each cost a context switch per item.
+      return fatal.has_value() || head_ready >= need;
     }
     completed.push_back(Outcome{c.position, std::move(r)});
     return fatal.has_value() || completed.size() >= need;
@@ -824,6 +827,7 @@ Status DataLoader::start_epoch(std::size_t epoch) {
   s.wake_turn_waiters();
   s.batch_number = 0;
   s.ready.clear();
+  s.head_ready = 0;
   s.completed.clear();
   s.fatal.reset();
   s.fatal_reported = false;
@@ -897,6 +901,13 @@ Result<std::optional<Batch>> DataLoader::next() {
   }
   s.base = end;
   ++s.m.batches;
+  if (sampler) {  // the items of the next batch that are ready already
+    s.head_ready = 0;
+    const std::size_t next_end = std::min(n, s.base + bs);
+    for (auto it = s.ready.lower_bound(s.base); it != s.ready.end() && it->first < next_end; ++it) {
+      ++s.head_ready;
+    }
+  }
   lock.unlock();
   s.cv.notify_one();  // the window moved: one worker claims, and wakes the next (worker_loop)
   return std::optional<Batch>(std::move(b));
