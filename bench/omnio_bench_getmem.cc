@@ -17,7 +17,6 @@
 #include <atomic>
 #include <cstdio>
 #include <mutex>
-#include <optional>
 #include <string>
 #include <thread>
 #include <vector>

@@ -190,4 +190,5 @@ done
 cat "$tables"
 printf '\n(median of %s rounds; N = load --pool = get -j = mem --jobs; torch: num_workers=2, batch 32 / 4, prefetch_factor 4)\n' "$repeat"
 printf 'raw samples: %s\n' "$samples"
-if [[ -z ${KEEP:-} ]]; then for set in $sets; do rm -rf "${dir:?}/$set"; done; fi
+# Only the file:// sets are local, and only a run that made or used them removes them.
+if [[ -z ${KEEP:-} && $targets == *file* ]]; then for set in $sets; do rm -rf "${dir:?}/$set"; done; fi

@@ -76,6 +76,7 @@ run_fio() {
     { echo "fio wrote $(find "$dir/fio" -type f | wc -l) files, $(du -sb "$dir/fio" | cut -f1) bytes" >&2; exit 1; }
   rm -rf "$dir/fio"
   mkdir -p "$dir/fio"
+  sync  # as after omnio: the next tool must not pay for this one's writeback
 }
 
 echo "== ${#configs[@]} configurations x $repeat interleaved rounds (omnio first on odd rounds, fio first on even)" >&2

@@ -854,10 +854,7 @@ Result<std::optional<Batch>> DataLoader::next() {
   s.ready_cv.wait(lock, stop_wait, [&] {
     if (s.fatal) return true;
     if (sampler) {
-      auto it = s.ready.lower_bound(s.base);
-      std::size_t have = 0;
-      for (; it != s.ready.end() && it->first < end; ++it) ++have;
-      return have == end - s.base;
+      return s.head_ready >= end - s.base;  // kept by the workers (hand_over) and by next()
     }
     return s.completed.size() >= end - s.base;
   });

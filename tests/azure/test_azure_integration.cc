@@ -298,7 +298,9 @@ TEST_F(AzureIntegration, SasTokenWorksAndLimitsPermissions) {
   Config bad = rw;
   const auto sig = rw.azure.sas_token.find("sig=");
   ASSERT_NE(sig, std::string::npos);
-  bad.azure.sas_token = rw.azure.sas_token.substr(0, sig + 4) + std::string(43, 'A') + "%3D";
+  const auto sig_end = rw.azure.sas_token.find('&', sig);  // only the sig value is replaced
+  bad.azure.sas_token = rw.azure.sas_token.substr(0, sig + 4) + std::string(43, 'A') + "%3D" +
+                        (sig_end == std::string::npos ? "" : rw.azure.sas_token.substr(sig_end));
   auto forged = make(bad)->get(uri("sas"));
   ASSERT_FALSE(forged.ok());
   EXPECT_EQ(forged.error().code(), ErrorCode::kPermissionDenied) << forged.error().to_string();
