@@ -76,6 +76,13 @@ inline constexpr std::int64_t kDefaultLoaderRequestTimeoutMs = 60'000;
 inline constexpr int kDefaultLoaderAttempts = 3;
 /// Upper bound on pool_size: each in-flight request holds one thread.
 inline constexpr std::size_t kMaxLoaderPoolSize = 1024;
+/// PoolConfig::limit_when_cpu_bound default: while the loader's reads finish without the worker
+/// sleeping (page-cache hits: each read is a memory copy), more readers than CPUs only queue for
+/// them, so fewer read at once (kLoaderCpuBoundWorkersPerCpu per CPU).
+inline constexpr bool kDefaultLoaderLimitWhenCpuBound = true;
+/// Workers per CPU (of those this process may run on) that read at once while reads are
+/// CPU-bound. 1: on 2 vCPUs, 128 KiB page-cache items loaded 1.5x faster with 2 readers than 32.
+inline constexpr std::size_t kLoaderCpuBoundWorkersPerCpu = 1;
 
 // ---- Network stores ----------------------------------------------------------------------------
 /// libcurl event-loop threads per store. One loop moves ~2 GB/s on loopback; two let TLS and

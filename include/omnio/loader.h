@@ -149,6 +149,14 @@ struct PoolConfig {
     p.max_attempts = kDefaultLoaderAttempts;
     return p;
   }();
+  /// While nearly every read finishes without its worker sleeping (page-cache hits: the read is a
+  /// memory copy and needs a CPU, not a request in flight), at most kLoaderCpuBoundWorkersPerCpu x
+  /// (CPUs this process may run on) workers read at once: more only queue for the CPUs and cost
+  /// context switches. The loader starts so; as soon as reads sleep (disk, network, a cold cache;
+  /// within the first ~16 reads) or one read takes over 50 ms, all pool_size read. The loader tells
+  /// by the worker thread's voluntary context switches over a sample of reads (one group in 8,
+  /// every one while reads are slow). false = always pool_size.
+  bool limit_when_cpu_bound = kDefaultLoaderLimitWhenCpuBound;
 };
 
 /// Optional per-item hook, run on the worker thread: turn the raw bytes into what training wants
@@ -218,6 +226,10 @@ class LoaderConfig::Builder {
   }
   Builder& pool_size(std::size_t v) {
     c_.pool.pool_size = v;
+    return *this;
+  }
+  Builder& limit_when_cpu_bound(bool v) {
+    c_.pool.limit_when_cpu_bound = v;
     return *this;
   }
   Builder& readahead_batches(std::size_t v) {
@@ -297,6 +309,11 @@ struct LoaderMetrics {
   /// Item request latencies (successful), for percentiles.
   std::chrono::nanoseconds latency_p50{0};
   std::chrono::nanoseconds latency_p99{0};
+  /// Workers allowed to read at once when the metrics were taken: pool_size, or fewer while reads
+  /// are CPU-bound (PoolConfig::limit_when_cpu_bound).
+  std::size_t reading_workers = 0;
+  /// How often the loader changed that number (to fewer, or back to pool_size).
+  std::uint64_t reading_workers_changes = 0;
   double items_per_second() const;
   double bytes_per_second() const;
 };

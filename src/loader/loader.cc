@@ -1,6 +1,8 @@
 #include "omnio/loader.h"
 
 #include <fmt/format.h>
+#include <sched.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <charconv>
@@ -314,7 +316,8 @@ struct Outcome {
 // and a child token made and unlinked per request, cost 7 % of 128 KiB loads).
 struct WorkerSlot {
   std::mutex mu;
-  Clock::time_point deadline{};
+  Clock::time_point started{};   // of the request in progress (armed)
+  Clock::time_point deadline{};  // with a request timeout
   bool armed = false;
   bool timed_out = false;
   std::uint64_t generation = ~std::uint64_t{0};
@@ -327,6 +330,10 @@ struct Claim {
   std::size_t index = 0;
   Result<Fetched> data = Fetched();
   std::chrono::nanoseconds latency{-1};  // of the successful read; -1 when there was none
+  // PoolConfig::limit_when_cpu_bound: whether to sample this read (the first of a sampled group)
+  // and, once sampled, whether the worker slept during it.
+  bool sample = false;
+  std::optional<bool> slept;
 };
 
 constexpr std::size_t kLatencySamples = 1 << 17;  // reservoir for percentiles
@@ -344,6 +351,32 @@ constexpr std::size_t kLoaderClaimMax = 4;
 // a 500 MB RSS).
 constexpr std::size_t kLoaderPooledMinSize = 64 * 1024;
 constexpr std::size_t kLoaderBufferAlignment = 4096;
+// PoolConfig::limit_when_cpu_bound. The cap applies from the start. A worker samples its first
+// kLoaderCpuBoundSampleEvery claim groups, then one in kLoaderCpuBoundSampleEvery while its reads
+// are fast (getrusage costs ~1 us, twice, against ~100 us for a group of 4 reads of 128 KiB) and
+// every group while they are slow, so that reads that sleep restore the pool within a few reads.
+// A sample says whether the thread slept (a voluntary context switch) during the group's first
+// read; the share of samples that did not is smoothed over ~kLoaderCpuBoundWindow samples. After
+// kLoaderCpuBoundMinSamples, below kLoaderCpuBoundOff the cap is lifted; at or above
+// kLoaderCpuBoundOn it applies again.
+constexpr std::size_t kLoaderCpuBoundSampleEvery = 8;
+constexpr double kLoaderCpuBoundWindow = 16;
+constexpr double kLoaderCpuBoundOn = 0.9;
+constexpr double kLoaderCpuBoundOff = 0.6;
+constexpr std::uint64_t kLoaderCpuBoundMinSamples = 16;
+// While the cap applies, a read still in progress after this lifts it (the watchdog checks every
+// half of it): readers stalled on a slow request must not hold back the parked workers.
+constexpr std::chrono::milliseconds kLoaderCpuBoundStall{50};
+
+// CPUs this process may run on (its affinity mask), at least 1.
+std::size_t usable_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+    return std::max<std::size_t>(1, static_cast<std::size_t>(CPU_COUNT(&set)));
+  }
+  return std::max<std::size_t>(1, std::thread::hardware_concurrency());
+}
 
 }  // namespace loader_detail
 
@@ -353,6 +386,12 @@ using loader_detail::kLatencySamples;
 using loader_detail::kLoaderBufferAlignment;
 using loader_detail::kLoaderBufferClass;
 using loader_detail::kLoaderClaimMax;
+using loader_detail::kLoaderCpuBoundMinSamples;
+using loader_detail::kLoaderCpuBoundOff;
+using loader_detail::kLoaderCpuBoundOn;
+using loader_detail::kLoaderCpuBoundSampleEvery;
+using loader_detail::kLoaderCpuBoundStall;
+using loader_detail::kLoaderCpuBoundWindow;
 using loader_detail::kLoaderGroupBelow;
 using loader_detail::kLoaderPooledMinSize;
 using loader_detail::Outcome;
@@ -368,6 +407,11 @@ struct DataLoader::State {
   // internal mutex around every wait: 15 % of the loader's context switches); cancel() and the
   // destructor notify it, and a wait ends on stop_requested().
   std::condition_variable cv;
+  // Workers beyond the CPU-bound cap (PoolConfig::limit_when_cpu_bound) wait here, so that the
+  // window's wake-ups (cv.notify_one) go to the workers that read: futex wakes the longest waiter,
+  // which rotated all pool_size threads through the reads (cold stacks and malloc arenas, 15 %
+  // slower than pool 2 at the same 2 readers).
+  std::condition_variable parked_cv;
   std::condition_variable_any ready_cv;  // the consumer waits for results
   // Epoch state, all under mu.
   std::uint64_t generation = 0;  // bumped by start_epoch: stale results are dropped
@@ -395,6 +439,14 @@ struct DataLoader::State {
   std::size_t alloc_turn = 0;
   std::set<std::size_t> alloc_passed;
   std::map<std::size_t, std::condition_variable_any*> turn_waiters;
+  // PoolConfig::limit_when_cpu_bound, under mu: workers between their claim and its hand-over;
+  // how many may be (pool_size, or cpu_bound_cap while reads do not sleep); the smoothed share of
+  // sampled read groups during which the worker did not sleep, and the number of samples.
+  std::size_t reading = 0;
+  std::size_t reading_cap = 0;
+  std::size_t cpu_bound_cap = 0;
+  double not_sleeping = 0.5;
+  std::uint64_t sleep_samples = 0;
 
   // Metrics.
   LoaderMetrics m;
@@ -409,6 +461,11 @@ struct DataLoader::State {
 
   std::vector<std::jthread> workers;
   std::jthread watchdog;
+
+  void wake_all_workers() {
+    cv.notify_all();
+    parked_cv.notify_all();
+  }
 
   std::size_t window() const { return config.pool.readahead_batches * config.options.batch_size; }
 
@@ -580,23 +637,36 @@ struct DataLoader::State {
                            item_buffer(pos, index, gen, etoken));
     const auto first_attempt = Clock::now();
     const bool timed = pool.request_timeout.count() > 0;
+    // With the CPU-bound cap possible, the watchdog sees every read: one that stalls must lift
+    // the cap (kLoaderCpuBoundStall), even if it began before the cap applied.
+    const bool watched = timed || cpu_bound_cap < pool.pool_size;
     for (int attempt = 1;; ++attempt) {
       const auto t = Clock::now();
       ReadOptions ro;
-      if (timed) {
+      ro.cancel = etoken;
+      if (watched) {
         std::lock_guard g(slot.mu);
-        if (slot.generation != gen || slot.token.is_cancelled()) {
-          slot.token = etoken.child();
-          slot.generation = gen;
+        if (timed) {
+          if (slot.generation != gen || slot.token.is_cancelled()) {
+            slot.token = etoken.child();
+            slot.generation = gen;
+          }
+          slot.deadline = t + pool.request_timeout;
+          ro.cancel = slot.token;
         }
-        slot.deadline = t + pool.request_timeout;
+        slot.started = t;
         slot.armed = true;
         slot.timed_out = false;
-        ro.cancel = slot.token;
-      } else {
-        ro.cancel = etoken;
       }
+      // Only the read itself is sampled: waiting for a buffer's turn above says nothing about it.
+      rusage before{};
+      if (c.sample) getrusage(RUSAGE_THREAD, &before);
       Result<Bytes> r = read_item(index, uri, range, ro, pooled);
+      if (c.sample && r.ok()) {
+        rusage after{};
+        getrusage(RUSAGE_THREAD, &after);
+        c.slept = after.ru_nvcsw != before.ru_nvcsw;
+      }
       if (range && !r.ok() && r.error().code() == ErrorCode::kOutOfRange) {
         r = Error(ErrorCode::kDataLoss,
                   fmt::format("{}: at byte offset {}: the index names a record past the end of "
@@ -609,7 +679,7 @@ struct DataLoader::State {
                               uri, range->offset, range->length, r->size()));
       }
       bool timed_out = false;
-      if (timed) {
+      if (watched) {
         std::lock_guard g(slot.mu);
         timed_out = slot.timed_out;
         slot.armed = false;
@@ -655,6 +725,9 @@ struct DataLoader::State {
     std::vector<Claim> claims;
     claims.reserve(kLoaderClaimMax);
     bool fast = false;  // the last item was read in less than kLoaderGroupBelow
+    // PoolConfig::limit_when_cpu_bound: whether this worker samples its reads, and its groups.
+    const bool sample_reads = cpu_bound_cap < config.pool.pool_size;
+    std::size_t groups = 0;
     const std::size_t group =
         std::clamp<std::size_t>(window() / config.pool.pool_size, 1, kLoaderClaimMax);
     // Wake-ups are sent after the lock is released: a thread woken while the notifier still
@@ -664,7 +737,7 @@ struct DataLoader::State {
     while (!stop.stop_requested()) {
       const auto has_work = [&] {
         return started && !fatal && !cancel.is_cancelled() && next_claim < order.size() &&
-               next_claim < base + window();
+               next_claim < base + window() && reading < reading_cap;
       };
       if (!has_work()) {
         if (wake_consumer) {
@@ -674,7 +747,11 @@ struct DataLoader::State {
           lock.lock();
           continue;
         }
-        cv.wait(lock, [&] { return stop.stop_requested() || has_work(); });
+        // Which variable is chosen at each wake-up: one woken for the window that finds enough
+        // workers reading parks.
+        while (!stop.stop_requested() && !has_work()) {
+          (reading >= reading_cap ? parked_cv : cv).wait(lock);
+        }
         continue;
       }
       // Items whose buffers come from the memory budget take them in claim order (item_buffer)
@@ -694,20 +771,50 @@ struct DataLoader::State {
       // The window's free positions are handed out one wake-up at a time (next() wakes one
       // worker; each wakes the next while work is left): waking every worker when the window
       // moved had them all queue for this lock.
-      const bool more = next_claim < limit;
+      ++reading;
+      const bool more = next_claim < limit && reading < reading_cap;
       const std::uint64_t gen = generation;
       CancellationToken etoken = epoch_token;
       lock.unlock();
       if (wake_consumer) ready_cv.notify_all();
       wake_consumer = false;
       if (more) cv.notify_one();
+      ++groups;  // this worker's: its first few are all sampled, then one in
+                 // kLoaderCpuBoundSampleEvery
+      claims.front().sample = sample_reads && (!fast || groups <= kLoaderCpuBoundSampleEvery ||
+                                               groups % kLoaderCpuBoundSampleEvery == 0);
       for (Claim& c : claims) fetch(c, gen, etoken, slot);
       fast = claims.back().latency.count() >= 0 && claims.back().latency < kLoaderGroupBelow;
       lock.lock();
+      --reading;
+      if (claims.front().slept) note_read_sample(*claims.front().slept);
       if (gen != generation) continue;  // an abandoned epoch
       for (Claim& c : claims) wake_consumer = hand_over(c, etoken) || wake_consumer;
     }
     if (wake_consumer) ready_cv.notify_all();
+  }
+
+  // One sampled group of reads: whether the worker slept during them. Moves reading_cap between
+  // pool_size and cpu_bound_cap (see PoolConfig::limit_when_cpu_bound). Under mu.
+  void note_read_sample(bool slept) {
+    ++sleep_samples;
+    not_sleeping += ((slept ? 0.0 : 1.0) - not_sleeping) / kLoaderCpuBoundWindow;
+    if (sleep_samples < kLoaderCpuBoundMinSamples) return;
+    if (reading_cap > cpu_bound_cap && not_sleeping >= kLoaderCpuBoundOn) {
+      reading_cap = cpu_bound_cap;
+      ++m.reading_workers_changes;
+      log::debug(
+          "loader: reads do not sleep ({:.0f} % of {} samples, {} items in): {} of {} workers "
+          "read at once",
+          not_sleeping * 100, sleep_samples, m.items, reading_cap, config.pool.pool_size);
+    } else if (reading_cap < config.pool.pool_size && not_sleeping < kLoaderCpuBoundOff) {
+      reading_cap = config.pool.pool_size;
+      ++m.reading_workers_changes;
+      log::debug(
+          "loader: reads sleep ({:.0f} % of {} samples did not, {} items in): all {} workers read",
+          not_sleeping * 100, sleep_samples, m.items, reading_cap);
+      wake_all_workers();  // rare: the parked workers go back to work
+    }
   }
 
   // Records a fetched position for the consumer; whether the consumer must be woken. Under mu.
@@ -739,16 +846,39 @@ struct DataLoader::State {
     return fatal.has_value() || completed.size() >= need;
   }
 
+  // Whether the loader needs the watchdog: request timeouts, or stalled readers while the
+  // CPU-bound cap applies.
+  bool needs_watchdog() const {
+    return config.pool.request_timeout.count() > 0 || cpu_bound_cap < config.pool.pool_size;
+  }
+
   void watchdog_loop(std::stop_token stop) {
-    const auto period = std::clamp(config.pool.request_timeout / 4, std::chrono::milliseconds(5),
-                                   std::chrono::milliseconds(100));
+    const bool timed = config.pool.request_timeout.count() > 0;
+    auto period = timed ? std::clamp(config.pool.request_timeout / 4, std::chrono::milliseconds(5),
+                                     std::chrono::milliseconds(100))
+                        : std::chrono::milliseconds(100);
+    if (cpu_bound_cap < config.pool.pool_size) period = std::min(period, kLoaderCpuBoundStall / 2);
     while (!stop.stop_requested()) {
       const auto now = Clock::now();
+      bool stalled = false;
       for (auto& slot : slots) {
         std::lock_guard g(slot->mu);
-        if (slot->armed && !slot->timed_out && now >= slot->deadline) {
+        if (!slot->armed) continue;
+        if (timed && !slot->timed_out && now >= slot->deadline) {
           slot->timed_out = true;
           slot->token.cancel();
+        }
+        stalled = stalled || now - slot->started >= kLoaderCpuBoundStall;
+      }
+      if (stalled) {
+        std::lock_guard g(mu);
+        if (reading_cap < config.pool.pool_size) {
+          reading_cap = config.pool.pool_size;
+          not_sleeping = 0;  // as if the reads had slept: the samples must show the cap is right
+          ++m.reading_workers_changes;
+          log::debug("loader: a read is taking over {} ms: all {} workers read",
+                     kLoaderCpuBoundStall.count(), reading_cap);
+          wake_all_workers();
         }
       }
       std::unique_lock lock(watchdog_mu);
@@ -775,6 +905,14 @@ Result<std::unique_ptr<DataLoader>> DataLoader::create(Dataset dataset, LoaderCo
   s->cancel = cancel.child();
   const LoaderConfig& c = s->config;
   s->buffers = BufferRecycler::create(s->window() + c.options.batch_size, kLoaderBufferAlignment);
+  s->cpu_bound_cap =
+      c.pool.limit_when_cpu_bound
+          ? std::min(c.pool.pool_size, loader_detail::usable_cpus() * kLoaderCpuBoundWorkersPerCpu)
+          : c.pool.pool_size;
+  // The cap applies from the start: the first samples lift it within a few reads when reads
+  // sleep (or the watchdog, after kLoaderCpuBoundStall), whereas starting with pool_size readers
+  // on a page-cached data set cost ~7 % of a 20,000-item run before enough samples said so.
+  s->reading_cap = s->cpu_bound_cap;
   State* raw = s.get();
   s->workers.reserve(s->config.pool.pool_size);
   for (std::size_t i = 0; i < s->config.pool.pool_size; ++i) {
@@ -783,7 +921,7 @@ Result<std::unique_ptr<DataLoader>> DataLoader::create(Dataset dataset, LoaderCo
   for (std::size_t i = 0; i < s->config.pool.pool_size; ++i) {
     s->workers.emplace_back([raw, i](std::stop_token st) { raw->worker_loop(i, st); });
   }
-  if (s->config.pool.request_timeout.count() > 0) {
+  if (s->needs_watchdog()) {
     s->watchdog = std::jthread([raw](std::stop_token st) { raw->watchdog_loop(st); });
   }
   return std::unique_ptr<DataLoader>(new DataLoader(std::move(s)));
@@ -794,7 +932,7 @@ DataLoader::~DataLoader() {
   for (auto& w : s_->workers) w.request_stop();
   {
     std::lock_guard g(s_->mu);  // a worker checks stop_requested() under mu before it waits
-    s_->cv.notify_all();
+    s_->wake_all_workers();
   }
   if (s_->watchdog.joinable()) s_->watchdog.request_stop();
   s_->workers.clear();  // joins
@@ -805,7 +943,7 @@ void DataLoader::cancel() {
   s_->cancel.cancel();
   std::lock_guard g(s_->mu);
   s_->epoch_token.cancel();
-  s_->cv.notify_all();
+  s_->wake_all_workers();
   s_->ready_cv.notify_all();
 }
 
@@ -832,7 +970,7 @@ Status DataLoader::start_epoch(std::size_t epoch) {
   s.fatal.reset();
   s.fatal_reported = false;
   if (s.t0 == Clock::time_point{}) s.t0 = Clock::now();
-  s.cv.notify_all();
+  s.wake_all_workers();
   return ok_status();
 }
 
@@ -922,6 +1060,7 @@ LoaderMetrics DataLoader::metrics() const {
   std::lock_guard g(s_->mu);
   LoaderMetrics m = s_->m;
   if (s_->t0 != Clock::time_point{}) m.elapsed = Clock::now() - s_->t0;
+  m.reading_workers = s_->reading_cap;
   if (!s_->latencies.empty()) {
     std::vector<std::int64_t> v = s_->latencies;
     auto at = [&](double q) {

@@ -3,6 +3,7 @@
 // files (file://) and on a deliberately slow in-memory store (a test double of our own).
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <sched.h>
 
 #include <atomic>
 #include <chrono>
@@ -60,6 +61,7 @@ class FaultyStore final : public GetOnlyStore {
   std::set<std::string> permanent;   // always kPermissionDenied
   std::set<std::string> stall_once;  // first attempt waits for cancellation
   std::atomic<bool> stall_all{false};
+  std::atomic<bool> busy{false};  // each get spins for 50 us instead of sleeping, and takes no lock
   std::atomic<int> gets{0};
   std::atomic<int> in_flight{0};
   std::atomic<int> max_in_flight{0};
@@ -74,6 +76,11 @@ class FaultyStore final : public GetOnlyStore {
       ~Dec() { --v; }
     } dec{in_flight};
     std::string key(uri);
+    if (busy) {  // a page-cache read: CPU time, never a sleep
+      for (auto until = Clock::now() + 50us; Clock::now() < until;) {
+      }
+      return objects.at(key);
+    }
     bool first = false;
     {
       std::lock_guard g(mu_);
@@ -464,6 +471,128 @@ TEST(Loader, TransientFailuresAreRetriedAndTheWindowStaysFull) {
   EXPECT_LE(store->max_in_flight.load(), 8);
 }
 
+// Builds `b` and a loader over `uris` of `store`; null (and a test failure) if either fails.
+std::unique_ptr<DataLoader> loader_over(std::shared_ptr<ObjectStore> store,
+                                        const std::vector<std::string>& uris,
+                                        const LoaderConfig::Builder& b) {
+  auto c = b.build();
+  EXPECT_TRUE(c.ok()) << c.error().to_string();
+  if (!c.ok()) return nullptr;
+  auto l = DataLoader::create(Dataset::with_store(std::move(store), uris), *c);
+  EXPECT_TRUE(l.ok()) << l.error().to_string();
+  return l.ok() ? std::move(*l) : nullptr;
+}
+
+// A pool larger than the CPU-bound cap on this machine, and the cap (workers that read at once
+// while reads do not sleep: kLoaderCpuBoundWorkersPerCpu per CPU of the affinity mask).
+std::pair<std::size_t, std::size_t> cpu_bound_pool() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  const std::size_t cpus =
+      sched_getaffinity(0, sizeof(set), &set) == 0 ? static_cast<std::size_t>(CPU_COUNT(&set)) : 1;
+  return {std::min<std::size_t>(kMaxLoaderPoolSize, std::max<std::size_t>(16, 4 * cpus)),
+          cpus * kLoaderCpuBoundWorkersPerCpu};
+}
+
+// PoolConfig::limit_when_cpu_bound: reads that never sleep run one worker per CPU; once they
+// sleep again, the whole pool reads. Every item is still delivered exactly once.
+TEST(Loader, CpuBoundReadsRunOneWorkerPerCpuAndSleepingReadsGetThePoolBack) {
+  const auto [pool, cap] = cpu_bound_pool();
+  ASSERT_LT(cap, pool);
+  std::vector<std::string> uris;
+  auto store = mem_store(6000, uris);
+  store->busy = true;
+  auto l = loader_over(store, uris,
+                       LoaderConfig::Builder().batch_size(16).pool_size(pool).order(
+                           LoaderOptions::Order::kCompletion));
+  ASSERT_TRUE(l);
+  ASSERT_TRUE(l->start_epoch(0).ok());
+  std::map<std::size_t, int> counts;
+  auto take = [&](std::size_t batches) {
+    for (std::size_t i = 0; i < batches; ++i) {
+      auto b = l->next();
+      ASSERT_TRUE(b.ok()) << b.error().to_string();
+      ASSERT_TRUE(b->has_value());
+      for (auto& it : (**b).items) ++counts[it.index];
+    }
+  };
+  // Spinning reads: the cap applies from the start and stays.
+  std::size_t taken = 0;
+  while (l->metrics().reading_workers != cap && taken < 100) {
+    take(1);
+    ++taken;
+  }
+  ASSERT_EQ(l->metrics().reading_workers, cap) << "after " << taken << " batches";
+  take(5);  // requests claimed before the cap have ended
+  store->max_in_flight = 0;
+  take(50);
+  EXPECT_LE(store->max_in_flight.load(), static_cast<int>(cap));
+  // Reads that sleep (50 us): the whole pool again, and it is used.
+  store->busy = false;
+  take(60);
+  EXPECT_EQ(l->metrics().reading_workers, pool);
+  store->max_in_flight = 0;
+  for (auto b = l->next(); b.ok() && *b; b = l->next()) {
+    for (auto& it : (**b).items) ++counts[it.index];
+  }
+  EXPECT_GT(store->max_in_flight.load(), static_cast<int>(cap));
+  ASSERT_EQ(counts.size(), uris.size());
+  for (auto& [i, n] : counts) ASSERT_EQ(n, 1) << i;
+  EXPECT_GE(l->metrics().reading_workers_changes, 1u);
+}
+
+// The cap must not let stalled readers hold the rest back: with both readers stuck on requests
+// that never answer (and no request timeout), the parked workers read everything else.
+TEST(Loader, StalledReadersUnderTheCpuBoundCapLetTheOthersRead) {
+  const auto [pool, cap] = cpu_bound_pool();
+  std::vector<std::string> uris;
+  auto store = mem_store(4000, uris);
+  store->busy = true;
+  auto l = loader_over(store, uris,
+                       LoaderConfig::Builder()
+                           .batch_size(8)
+                           .pool_size(pool)
+                           .readahead_batches(64)
+                           .request_timeout(0ms)
+                           .order(LoaderOptions::Order::kCompletion));
+  ASSERT_TRUE(l);
+  ASSERT_TRUE(l->start_epoch(0).ok());
+  std::size_t delivered = 0;
+  while (l->metrics().reading_workers != cap && delivered < 2000) {
+    auto b = l->next();
+    ASSERT_TRUE(b.ok() && b->has_value());
+    delivered += (**b).items.size();
+  }
+  ASSERT_EQ(l->metrics().reading_workers, cap);
+  // From here every read stalls until it is cancelled, but only `cap` workers are reading. The
+  // consumer drains what is ready, so the window has room for the parked workers.
+  store->busy = false;
+  store->stall_all = true;
+  std::jthread consumer([&] {
+    for (auto b = l->next(); b.ok() && *b; b = l->next()) {
+    }
+  });
+  std::this_thread::sleep_for(300ms);  // > kLoaderCpuBoundStall: the watchdog lifts the cap
+  EXPECT_EQ(l->metrics().reading_workers, pool);
+  EXPECT_GT(store->in_flight.load(), static_cast<int>(cap));  // the parked workers are reading
+  l->cancel();
+}
+
+TEST(Loader, FixedPoolKeepsEveryWorkerReadingCpuBoundItems) {
+  std::vector<std::string> uris;
+  auto store = mem_store(2000, uris);
+  store->busy = true;
+  auto l =
+      loader_over(store, uris,
+                  LoaderConfig::Builder().batch_size(16).pool_size(64).limit_when_cpu_bound(false));
+  ASSERT_TRUE(l);
+  auto r = run_epoch(*l, 0);
+  ASSERT_FALSE(r.error);
+  ASSERT_EQ(r.counts.size(), 2000u);
+  EXPECT_EQ(l->metrics().reading_workers, 64u);
+  EXPECT_EQ(l->metrics().reading_workers_changes, 0u);
+}
+
 TEST(Loader, PermanentFailuresUnderEachPolicy) {
   std::vector<std::string> uris;
   auto store = mem_store(500, uris);
@@ -698,7 +827,11 @@ TEST(LoaderCancel, NoTokenRunsToCompletionAndDestructionMidEpochIsClean) {
   store->stall_all = true;
   auto l = DataLoader::create(Dataset::with_store(store, uris), conf(7, 16));
   ASSERT_TRUE((*l)->start_epoch(0).ok());
-  std::this_thread::sleep_for(50ms);  // 16 requests now hang in the store
+  // 16 requests now hang in the store: one per CPU at first, then all 16 once the
+  // watchdog sees reads in progress for over 50 ms (PoolConfig::limit_when_cpu_bound).
+  for (auto until = Clock::now() + 2s; store->in_flight.load() < 16 && Clock::now() < until;) {
+    std::this_thread::sleep_for(5ms);
+  }
   EXPECT_EQ(store->in_flight.load(), 16);
   const auto t0 = Clock::now();
   l->reset();

@@ -35,6 +35,8 @@ void report_load(const Globals& g, const LoadRunReport& r) {
                      {"latency_p99_ms", ms(m.latency_p99)},
                      {"consumer_wait_seconds", wait},
                      {"retries", m.retries},
+                     {"reading_workers", m.reading_workers},
+                     {"reading_workers_changes", m.reading_workers_changes},
                      {"errors", m.errors},
                      {"skipped", r.skipped.size()},
                      {"cpu_user_seconds", r.cpu_user_seconds},
@@ -53,6 +55,13 @@ void report_load(const Globals& g, const LoadRunReport& r) {
              "load", m.items, m.bytes, secs, m.items_per_second(), gbps, ms(m.latency_p50),
              ms(m.latency_p99), wait, m.retries, m.errors, r.cpu_user_seconds,
              r.cpu_system_seconds);
+  if (m.reading_workers_changes > 0) {
+    fmt::print(stderr,
+               "readers: {} at the end (changed {} time{}: reads that do not sleep run one worker "
+               "per CPU; --fixed-pool keeps all of --pool reading)\n",
+               m.reading_workers, m.reading_workers_changes,
+               m.reading_workers_changes == 1 ? "" : "s");
+  }
   for (const ItemError& e : r.skipped) {
     fmt::print(stderr, "skipped: {} ({})\n", e.uri, e.error.to_string());
   }
@@ -64,6 +73,7 @@ Status cmd_load(const LoadArgs& a, const Globals& g) {
   LoaderConfig::Builder b;
   if (a.batch_size) b.batch_size(*a.batch_size);
   if (a.pool) b.pool_size(*a.pool);
+  if (a.fixed_pool) b.limit_when_cpu_bound(false);
   if (a.readahead) b.readahead_batches(*a.readahead);
   if (a.timeout_ms) b.request_timeout(std::chrono::milliseconds(*a.timeout_ms));
   if (a.seed && !a.shuffle) return usage("--seed needs --shuffle");

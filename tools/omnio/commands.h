@@ -68,7 +68,7 @@ struct LoadArgs {
   std::optional<std::size_t> batch_size, pool, readahead, rank, world;
   std::optional<std::uint64_t> seed, timeout_ms;
   std::optional<std::string> format, on_error, order;
-  bool shuffle = false, drop_last = false;
+  bool shuffle = false, drop_last = false, fixed_pool = false;
   std::size_t epochs = 1;
 };
 

@@ -205,6 +205,9 @@ int main(int argc, char** argv) {
   c_load->add_flag("--shuffle", load.shuffle, "seeded shuffle, a new order every epoch");
   c_load->add_option("--seed", load.seed, "with --shuffle: the seed (default 0)");
   c_load->add_option("--pool", load.pool, "item requests in flight (default 32)");
+  c_load->add_flag("--fixed-pool", load.fixed_pool,
+                   "keep all --pool requests reading even while reads are CPU-bound (by default, "
+                   "page-cache reads run one worker per CPU)");
   c_load->add_option("--readahead", load.readahead,
                      "batches fetched ahead of the consumer (default 4)");
   c_load->add_option("--epochs", load.epochs, "epochs to run (default 1)");
