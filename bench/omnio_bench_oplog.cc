@@ -3,6 +3,9 @@
 // Usage:
 //   omnio_bench_oplog --dir PATH [--ops 100000] [--objects 1000] [--size 4KiB] [--rounds 7]
 //     [--format zst|tsv|both] [--zstd-level L] [--queue N: records per thread's queue]
+//     [--ops-per-log N: GETs each log carries before it is closed and a new one opened; default
+//      100000, the "100,000 small GETs" per log, so a log's one-time costs (its buffers'
+//      first-touch page faults) are charged to that many GETs whatever --ops is]
 //     [--only on|off: one side, no table]
 //     [--log-dir D: where the logs go; default DIR]
 //     [--app-threads 2|1: 2 (default) keeps an idle second thread alive, as in any omnio command;
@@ -104,6 +107,7 @@ int main(int argc, char** argv) {
   const std::string log_dir = a.count("log-dir") ? a["log-dir"] : dir;
   // --queue N: OpLogOptions::queue_capacity (records per recording thread); 0 = the default.
   const std::size_t queue_capacity = a.count("queue") ? std::stoul(a["queue"]) : 0;
+  const std::size_t ops_per_log = a.count("ops-per-log") ? std::stoul(a["ops-per-log"]) : 100000;
   const int zstd_level =
       a.count("zstd-level") ? std::atoi(a["zstd-level"].c_str()) : kDefaultOpLogZstdLevel;
   std::filesystem::create_directories(dir);
@@ -169,28 +173,43 @@ int main(int argc, char** argv) {
       off_thr.push_back(thread_cpu_s() - t0);
       off_cpu.push_back(process_cpu_s() - c0);
     };
-    // Wall: the GET loop as the application sees it. CPU: the loop through close(), so the writer
-    // thread's formatting and compression are charged to logging.
+    // Wall: the GET loop as the application sees it. CPU: the loop and, for a round that ends a
+    // log, its close(), so the writer thread's formatting and compression are charged to logging.
+    // A log carries --ops-per-log GETs, over as many rounds as that takes.
+    std::shared_ptr<OpLog> log;
+    std::shared_ptr<ObjectStore> logged;
+    std::size_t log_ops = 0;
+    auto close_log = [&] {
+      if (!log->close().ok()) std::exit(1);
+      dropped += log->dropped();
+      log.reset();
+      logged.reset();
+      log_ops = 0;
+    };
     auto timed_on = [&] {
-      OpLogOptions o;
-      o.path = log_dir + "/bench-oplog." + (f == "zst" ? "tsv.zst" : "tsv");
-      o.zstd_level = zstd_level;
-      if (queue_capacity > 0) o.queue_capacity = queue_capacity;
-      auto log = OpLog::open(o);
-      if (!log.ok()) {
-        std::fprintf(stderr, "%s\n", log.error().to_string().c_str());
-        std::exit(1);
+      if (!log) {
+        OpLogOptions o;
+        o.path = log_dir + "/bench-oplog." + (f == "zst" ? "tsv.zst" : "tsv");
+        o.zstd_level = zstd_level;
+        if (queue_capacity > 0) o.queue_capacity = queue_capacity;
+        auto opened = OpLog::open(o);
+        if (!opened.ok()) {
+          std::fprintf(stderr, "%s\n", opened.error().to_string().c_str());
+          std::exit(1);
+        }
+        log = *opened;
+        logged = with_op_log(*plain, log);
       }
-      auto logged = with_op_log(*plain, *log);
       const double c0 = process_cpu_s(), t0 = thread_cpu_s();
       on_wall.push_back(run_gets(*logged, uris, ops));
       on_thr.push_back(thread_cpu_s() - t0);
-      if (!(*log)->close().ok()) std::exit(1);
+      log_ops += ops;
+      if (log_ops >= ops_per_log) close_log();
       on_cpu.push_back(process_cpu_s() - c0);
-      dropped += (*log)->dropped();
     };
     if (only == "on" || only == "off") {  // one side only, for `perf stat` of each
       for (int r = 0; r < rounds; ++r) only == "on" ? timed_on() : timed_off();
+      if (log) close_log();
       continue;
     }
     for (int r = 0; r < rounds; ++r) {
@@ -203,6 +222,7 @@ int main(int argc, char** argv) {
         timed_off();
       }
     }
+    if (log) close_log();
     const double n = static_cast<double>(ops);
     const double ow = bench::median(off_wall), nw = bench::median(on_wall);
     const double oc = bench::median(off_cpu), nc = bench::median(on_cpu);

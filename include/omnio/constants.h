@@ -293,8 +293,14 @@ inline constexpr std::size_t kDefaultOpLogQueueCapacity = 16384;
 /// disk cannot stall the I/O being measured.
 inline constexpr std::chrono::milliseconds kDefaultOpLogBlockTimeout{10};
 /// The writer thread wakes at least this often to write what is queued (it is also woken when the
-/// queue is half full). Bounds how stale a log on disk is while a run is going.
+/// queue is 1/kOpLogWakeDivisor full). Bounds how stale a log on disk is while a run is going.
 inline constexpr std::chrono::milliseconds kOpLogFlushInterval{50};
+/// The writer takes the queue once it holds capacity / this many records (1,024 by default). The
+/// queue's two buffers then stay ~150 KiB each: woken at half full, they grew to ~1.3 MiB, and the
+/// GET thread paid ~600 first-touch page faults per log (~0.8 points of the op-log overhead of
+/// 100,000 small GETs, docs/BENCHMARKS.md). The queue still holds capacity records before a
+/// producer waits.
+inline constexpr std::size_t kOpLogWakeDivisor = 16;
 /// zstd level of `.zst` op-logs: level 1 compresses TSV lines ~8:1 at > 300 MB/s, so the writer
 /// stays far ahead of any op rate (the original also used 1).
 inline constexpr int kDefaultOpLogZstdLevel = 1;

@@ -14,7 +14,7 @@ using Clock = std::chrono::steady_clock;
 // outlives the call) or the URI carries userinfo, which split_uri_for_log() removes.
 class Op {
  public:
-  Op(OpLog& log, const char* op, std::string_view uri, bool own = false)
+  Op(OpLog& log, std::string_view op, std::string_view uri, bool own = false)
       : log_(log), op_(op), start_(Clock::now()) {
     if (own || !split_uri_for_log_view(uri, &endpoint_, &file_)) {
       std::tie(owned_endpoint_, owned_file_) = split_uri_for_log(uri);
@@ -47,7 +47,7 @@ class Op {
 
  private:
   OpLog& log_;
-  const char* op_;
+  std::string_view op_;
   Clock::time_point start_;
   std::optional<Clock::time_point> first_byte_;
   std::string_view endpoint_, file_;

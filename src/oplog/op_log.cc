@@ -66,15 +66,6 @@ struct Queued {
   bool has_first_byte;
 };
 
-struct Batch {
-  std::vector<Queued> records;
-  std::string text;  // the records' strings, back to back
-  void clear() {
-    records.clear();
-    text.clear();
-  }
-};
-
 // The writer's output buffer: lines are formatted straight into reserved space at its end
 // (tail() / commit()), with no zero-filling and no per-character capacity checks.
 class LineBuffer {
@@ -104,6 +95,15 @@ class LineBuffer {
   std::unique_ptr<char[]> buf_;
   std::size_t size_ = 0;
   std::size_t cap_ = 0;
+};
+
+struct Batch {
+  std::vector<Queued> records;
+  LineBuffer text;  // the records' strings, back to back (no zero-fill, one capacity check)
+  void clear() {
+    records.clear();
+    text.clear();
+  }
 };
 
 }  // namespace
@@ -377,7 +377,7 @@ struct OpLog::Impl {
     return put_text(p, s.substr(run));
   }
 
-  void format(const Queued& r, const std::string& strings) {
+  void format(const Queued& r, std::string_view strings) {
     std::string_view all(strings);
     all.remove_prefix(r.text_offset);
     const std::string_view op = all.substr(0, r.op_len);
@@ -455,7 +455,8 @@ struct OpLog::Impl {
         std::unique_lock lock(mu);
         writer_waiting = true;
         writer_cv.wait_for(lock, kOpLogFlushInterval, [&] {
-          return closing || (!paused && queue.records.size() * 2 >= options.queue_capacity);
+          return closing ||
+                 (!paused && queue.records.size() * kOpLogWakeDivisor >= options.queue_capacity);
         });
         writer_waiting = false;
         if (paused && !closing) continue;
@@ -544,7 +545,7 @@ void OpLog::record(const OpRecordView& rec) {
     dropped_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  std::string& text = im.queue.text;
+  LineBuffer& text = im.queue.text;
   Queued e;
   e.thread = thread;
   e.text_offset = text.size();
@@ -552,7 +553,13 @@ void OpLog::record(const OpRecordView& rec) {
   e.endpoint_len = static_cast<std::uint32_t>(rec.endpoint.size());
   e.file_len = static_cast<std::uint32_t>(rec.file.size());
   e.error_len = static_cast<std::uint32_t>(rec.error.size());
-  text.append(rec.op).append(rec.endpoint).append(rec.file).append(rec.error);
+  const std::size_t n = rec.op.size() + rec.endpoint.size() + rec.file.size() + rec.error.size();
+  char* p = text.tail(n);
+  for (std::string_view part : {rec.op, rec.endpoint, rec.file, rec.error}) {
+    std::memcpy(p, part.data(), part.size());
+    p += part.size();
+  }
+  text.commit(n);
   e.n_objects = rec.n_objects;
   e.bytes = rec.bytes;
   e.start = rec.start;
@@ -560,8 +567,10 @@ void OpLog::record(const OpRecordView& rec) {
   e.has_first_byte = rec.first_byte.has_value();
   e.first_byte = rec.first_byte.value_or(rec.start);
   q.push_back(e);
-  // Wake the writer only when half full: a notify per record would cost a futex call per operation.
-  if (im.writer_waiting && !im.paused && q.size() * 2 >= im.options.queue_capacity) {
+  // Wake the writer only at 1/kOpLogWakeDivisor full: a notify per record would cost a futex call
+  // per operation.
+  if (im.writer_waiting && !im.paused &&
+      q.size() * kOpLogWakeDivisor >= im.options.queue_capacity) {
     lock.unlock();
     im.writer_cv.notify_one();
   }
