@@ -779,8 +779,9 @@ struct DataLoader::State {
       if (wake_consumer) ready_cv.notify_all();
       wake_consumer = false;
       if (more) cv.notify_one();
-      ++groups;  // this worker's: its first few are all sampled, then one in
-                 // kLoaderCpuBoundSampleEvery
+      // This worker's first kLoaderCpuBoundSampleEvery groups are all sampled, then one in that
+      // many.
+      ++groups;
       claims.front().sample = sample_reads && (!fast || groups <= kLoaderCpuBoundSampleEvery ||
                                                groups % kLoaderCpuBoundSampleEvery == 0);
       for (Claim& c : claims) fetch(c, gen, etoken, slot);
@@ -870,7 +871,7 @@ struct DataLoader::State {
         }
         stalled = stalled || now - slot->started >= kLoaderCpuBoundStall;
       }
-      if (stalled) {
+      if (stalled && cpu_bound_cap < config.pool.pool_size) {
         std::lock_guard g(mu);
         if (reading_cap < config.pool.pool_size) {
           reading_cap = config.pool.pool_size;

@@ -86,6 +86,7 @@ class LineBuffer {
   }
   void commit(std::size_t n) { size_ += n; }
   void append(std::string_view s) {
+    if (s.empty()) return;  // data() may be null
     std::memcpy(tail(s.size()), s.data(), s.size());
     commit(s.size());
   }
@@ -556,6 +557,7 @@ void OpLog::record(const OpRecordView& rec) {
   const std::size_t n = rec.op.size() + rec.endpoint.size() + rec.file.size() + rec.error.size();
   char* p = text.tail(n);
   for (std::string_view part : {rec.op, rec.endpoint, rec.file, rec.error}) {
+    if (part.empty()) continue;  // data() may be null (an empty error): memcpy must not see it
     std::memcpy(p, part.data(), part.size());
     p += part.size();
   }
