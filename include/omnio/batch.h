@@ -19,6 +19,9 @@ struct BatchReport {
   std::vector<std::pair<std::string, Error>> failures;
   /// Items never started because the batch was cancelled (not in `failures`).
   std::uint64_t not_started = 0;
+  /// run_streamed: the producer (a listing, a key list) failed; its error is among `failures`,
+  /// named by the run's source name. Callers tell it from item failures by this, not by name.
+  bool source_failed = false;
   /// kOk when nothing failed; otherwise an error that counts and names the failures.
   Status status(std::string_view what) const;
   /// Items cancelled: failures with kCancelled (stopped mid-way) plus those never started.

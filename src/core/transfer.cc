@@ -80,6 +80,7 @@ std::uint64_t BatchReport::cancelled() const {
 void BatchReport::merge(BatchReport&& other) {
   succeeded += other.succeeded;
   not_started += other.not_started;
+  source_failed = source_failed || other.source_failed;
   for (auto& f : other.failures) failures.push_back(std::move(f));
 }
 
@@ -179,6 +180,7 @@ BatchReport run_streamed(const std::function<Status(const WorkEmit&)>& produce,
   report.not_started += queue.size();  // left queued by a cancel
   if (!listed.ok() && !(listed.error().code() == ErrorCode::kCancelled && cancel.is_cancelled())) {
     report.failures.emplace_back(std::string(source_name), std::move(listed).error());
+    report.source_failed = true;
   }
   return report;
 }

@@ -89,6 +89,8 @@ assert m[\"size\"]==5 and m[\"content_type\"]==\"text/plain\" and m[\"metadata\"
   # Errors a user must be able to read.
   expect_fail "$srv get missing" 1 "not_found" O get "$s/o/missing.bin" "$work/x"
   expect_fail "$srv rm missing" 1 "not_found" O rm "$s/o/missing.bin"
+  # A listing that fails before naming an object is the answer, one line (BatchReport::source_failed).
+  expect_fail "$srv get --discard of a missing bucket" 1 "NoSuchBucket" O get --discard "s3://omnio-no-such-bucket-$$/"
   expect_fail "$srv rb non-empty" 2 "BucketNotEmpty" O rb "$s"
   expect_fail "$srv bad bucket name" 2 "InvalidBucketName" O mb "s3://x"
   expect_fail "$srv bad endpoint" 2 "expected http(s)://host" "$OMNIO" -q --endpoint-url "127.0.0.1:1" ls "$s/"

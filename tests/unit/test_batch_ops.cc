@@ -189,6 +189,7 @@ TEST(RunStreamed, ProducerErrorIsAFailureAndEmittedItemsStillRun) {
   ASSERT_EQ(rep.failures.size(), 1u);
   EXPECT_EQ(rep.failures[0].first, "listing s3://b/p/");
   EXPECT_EQ(rep.failures[0].second.code(), ErrorCode::kUnavailable);
+  EXPECT_TRUE(rep.source_failed);
   EXPECT_TRUE(rep.partial());
   EXPECT_NE(rep.status("cp -r").error().to_string().find("connection reset"), std::string::npos);
 }
@@ -207,6 +208,7 @@ TEST(RunStreamed, ItemFailuresAreEachReported) {
       });
   EXPECT_EQ(rep.succeeded, 90u);
   ASSERT_EQ(rep.failures.size(), 10u);
+  EXPECT_FALSE(rep.source_failed);  // item failures only
   std::set<std::string> names;
   for (const auto& f : rep.failures) names.insert(f.first);
   EXPECT_TRUE(names.contains("3") && names.contains("93"));

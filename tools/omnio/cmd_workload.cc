@@ -71,13 +71,12 @@ void report_workload(const Globals& g, const std::string& op, const WorkloadRepo
   if (seed) fmt::print(stderr, "seed: {} (--seed {} reproduces the bytes)\n", *seed, *seed);
 }
 
-// Runs with a progress line, then prints the table and returns the batch's status. `source`: the
-// name a streamed run gives its listing; when that listing failed before naming a single object,
-// its error is the answer (one line), not a workload table.
+// Runs with a progress line, then prints the table and returns the batch's status. `streamed`: a
+// run whose objects come from a listing or key list; when that failed before naming a single
+// object (BatchReport::source_failed), its error is the answer (one line), not a workload table.
 template <typename Run>
 Status run_and_report(const Globals& g, const std::string& op, std::optional<std::uint64_t> total,
-                      bool with_seed, const std::string& what, Run run,
-                      const std::string& source = {}) {
+                      bool with_seed, const std::string& what, Run run, bool streamed = false) {
   Progress progress(op, total, g);
   WorkloadCallbacks cb;
   cb.on_bytes = [&](std::uint64_t n) { progress.add(n); };
@@ -85,11 +84,11 @@ Status run_and_report(const Globals& g, const std::string& op, std::optional<std
   Result<WorkloadReport> r = run(cb);
   progress.finish();
   if (!r.ok()) return std::move(r).error();
-  if (!source.empty() && r->batch.succeeded == 0 && r->batch.failures.size() == 1 &&
-      r->batch.failures.front().first == source) {
+  if (streamed && r->batch.source_failed && r->batch.succeeded == 0 &&
+      r->batch.failures.size() == 1) {
     return std::move(r->batch.failures.front().second);
   }
-  if (!source.empty() && r->batch.complete() && r->batch.succeeded == 0) {
+  if (streamed && r->batch.complete() && r->batch.succeeded == 0) {
     return Error(ErrorCode::kNotFound, fmt::format("{}: no objects under this prefix", what));
   }
   report_workload(g, op, *r, with_seed ? std::optional(r->seed) : std::nullopt);
@@ -210,7 +209,7 @@ Status cmd_get_workload(const GetArgs& a, const Globals& g) {
         return run_get_workload_streamed(produce, source, jobs, cli_config(), interrupt_token(),
                                          cb);
       },
-      source);
+      /*streamed=*/true);
 }
 
 }  // namespace omnio::cli
