@@ -87,4 +87,15 @@ BatchReport run_streamed(const std::function<Status(const WorkEmit&)>& produce,
                          const CancellationToken& cancel,
                          const std::function<Status(const WorkItem&)>& fn);
 
+/// Producers for run_streamed(). emit_listing: every object under `prefix_uri` (recursive,
+/// directories left out), as the store's listing streams it.
+Status emit_listing(ObjectStore& store, const std::string& prefix_uri, const WorkEmit& emit);
+
+/// emit_key_list: the objects of the key list at `path` (include/omnio/key_list.h; relative keys
+/// are under `base`), in file order, one line at a time. With `under` set, every object must lie
+/// below it: a line that is not is kInvalidArgument naming the file, the line and `cmd`. Returns
+/// how many objects were emitted.
+Result<std::uint64_t> emit_key_list(const std::string& path, const std::string& base, bool under,
+                                    std::string_view cmd, const WorkEmit& emit);
+
 }  // namespace omnio

@@ -10,6 +10,8 @@
 #include <stop_token>
 #include <thread>
 
+#include "omnio/key_list.h"
+
 namespace omnio {
 
 Result<std::uint64_t> copy_object(ObjectStore& src, std::string_view src_uri, ObjectStore& dst,
@@ -183,6 +185,32 @@ BatchReport run_streamed(const std::function<Status(const WorkEmit&)>& produce,
     report.source_failed = true;
   }
   return report;
+}
+
+Status emit_listing(ObjectStore& store, const std::string& prefix_uri, const WorkEmit& emit) {
+  return store.list_stream(prefix_uri, true, [&](ListEntry&& e) -> Status {
+    if (e.is_dir) return ok_status();
+    return emit(WorkItem{std::move(e.uri), e.size});
+  });
+}
+
+Result<std::uint64_t> emit_key_list(const std::string& path, const std::string& base, bool under,
+                                    std::string_view cmd, const WorkEmit& emit) {
+  OMNIO_ASSIGN_OR_RETURN(KeyListReader r, KeyListReader::open(path, base));
+  std::uint64_t n = 0;
+  for (;;) {
+    OMNIO_ASSIGN_OR_RETURN(auto e, r.next());
+    if (!e) return n;
+    if (under && e->uri.compare(0, base.size(), base) != 0) {
+      return Error(ErrorCode::kInvalidArgument,
+                   fmt::format("key list '{}' line {}: '{}' is not under {} (with --keys-from, "
+                               "{} takes the objects below SRC; give keys relative to it or "
+                               "URIs that start with it)",
+                               path, r.line(), e->uri, base, cmd));
+    }
+    ++n;
+    OMNIO_TRY(emit(WorkItem{std::move(e->uri), e->size.value_or(0)}));
+  }
 }
 
 }  // namespace omnio

@@ -216,6 +216,32 @@ TEST(RunStreamed, ItemFailuresAreEachReported) {
 
 // Cancel wakes a producer blocked on a full queue and workers waiting for items; what was queued
 // but never started is counted as not started, and nothing runs after the cancel is seen.
+// The key-list producer: relative keys resolve under the base, `under` rejects a line outside it
+// (naming the file, the line and the command), and the count is what was emitted.
+TEST(EmitKeyList, RelativeKeysUnderTheBaseAndLinesOutsideItRejectedWhenAsked) {
+  TempDir t;
+  const std::string list = t.path() + "/keys.txt";
+  std::ofstream(list) << "a/1.bin\nfile:///data/b/2.bin\nfile:///elsewhere/3.bin\n";
+  std::vector<std::string> got;
+  auto collect = [&](WorkItem&& item) {
+    got.push_back(item.uri);
+    return ok_status();
+  };
+  auto n = emit_key_list(list, "file:///data/", /*under=*/false, "get", collect);
+  ASSERT_TRUE(n.ok()) << n.error().to_string();
+  EXPECT_EQ(*n, 3u);
+  EXPECT_EQ(got, (std::vector<std::string>{"file:///data/a/1.bin", "file:///data/b/2.bin",
+                                           "file:///elsewhere/3.bin"}));
+  got.clear();
+  auto bad = emit_key_list(list, "file:///data/", /*under=*/true, "cp -r", collect);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code(), ErrorCode::kInvalidArgument);
+  const std::string msg = bad.error().to_string();
+  EXPECT_NE(msg.find("line 3"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("cp -r"), std::string::npos) << msg;
+  EXPECT_EQ(got.size(), 2u);  // the lines before the bad one were emitted
+}
+
 TEST(RunStreamed, CancelStopsProducerAndWorkers) {
   CancellationToken cancel;
   std::atomic<int> ran{0};

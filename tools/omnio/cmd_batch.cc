@@ -30,25 +30,11 @@ std::uint64_t failed_count(const BatchReport& rep) {
 // must lie under it, to `emit` one at a time: nothing holds the whole listing.
 Status enumerate(ObjectStore& store, const std::string& prefix, const std::string& keys_from,
                  const char* cmd, const WorkEmit& emit) {
-  if (keys_from.empty()) {
-    return store.list_stream(prefix, true, [&](ListEntry&& e) -> Status {
-      if (e.is_dir) return ok_status();
-      return emit(WorkItem{std::move(e.uri), e.size});
-    });
-  }
-  OMNIO_ASSIGN_OR_RETURN(KeyListReader r, KeyListReader::open(keys_from, prefix));
-  for (;;) {
-    OMNIO_ASSIGN_OR_RETURN(auto e, r.next());
-    if (!e) return ok_status();
-    if (e->uri.compare(0, prefix.size(), prefix) != 0) {
-      return Error(ErrorCode::kInvalidArgument,
-                   fmt::format("key list '{}' line {}: '{}' is not under {} (with --keys-from, "
-                               "{} takes the objects below SRC; give keys relative to it or "
-                               "URIs that start with it)",
-                               keys_from, r.line(), e->uri, prefix, cmd));
-    }
-    OMNIO_TRY(emit(WorkItem{std::move(e->uri), e->size.value_or(0)}));
-  }
+  if (keys_from.empty()) return emit_listing(store, prefix, emit);
+  OMNIO_ASSIGN_OR_RETURN(std::uint64_t n,
+                         emit_key_list(keys_from, prefix, /*under=*/true, cmd, emit));
+  (void)n;  // an empty list is the caller's "no objects under this prefix"
+  return ok_status();
 }
 
 void report_cp(const Globals& g, const BatchReport& rep, std::uint64_t bytes, double seconds,

@@ -5,7 +5,6 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
-#include "omnio/key_list.h"
 #include "omnio/store_factory.h"
 #include "omnio/uri.h"
 #include "omnio/workload.h"
@@ -163,14 +162,8 @@ Status cmd_get_workload(const GetArgs& a, const Globals& g) {
       if (base.back() != '/') base += '/';
     }
     auto each_key = [&a, base](const WorkEmit& emit) -> Status {
-      OMNIO_ASSIGN_OR_RETURN(KeyListReader r, KeyListReader::open(a.keylist, base));
-      std::uint64_t n = 0;
-      for (;;) {
-        OMNIO_ASSIGN_OR_RETURN(auto e, r.next());
-        if (!e) break;
-        ++n;
-        OMNIO_TRY(emit(WorkItem{std::move(e->uri), e->size.value_or(0)}));
-      }
+      OMNIO_ASSIGN_OR_RETURN(std::uint64_t n,
+                             emit_key_list(a.keylist, base, /*under=*/false, "get", emit));
       if (n == 0) {
         return Error(ErrorCode::kInvalidArgument,
                      fmt::format("key list '{}': lists no objects", a.keylist));
@@ -188,10 +181,7 @@ Status cmd_get_workload(const GetArgs& a, const Globals& g) {
     uri = canonical.to_string();
     OMNIO_ASSIGN_OR_RETURN(lister, store_for_uri(uri, cli_config()));
     produce = [uri, store = lister.get()](const WorkEmit& emit) -> Status {
-      return store->list_stream(uri, true, [&](ListEntry&& e) -> Status {
-        if (e.is_dir) return ok_status();
-        return emit(WorkItem{std::move(e.uri), e.size});
-      });
+      return emit_listing(*store, uri, emit);
     };
     what = fmt::format("get {}", uri);
     source = fmt::format("listing {}", uri);
