@@ -81,7 +81,8 @@ inline constexpr std::size_t kMaxLoaderPoolSize = 1024;
 /// them, so fewer read at once (kLoaderCpuBoundWorkersPerCpu per CPU).
 inline constexpr bool kDefaultLoaderLimitWhenCpuBound = true;
 /// Workers per CPU (of those this process may run on) that read at once while reads are
-/// CPU-bound. 1: on 2 vCPUs, 128 KiB page-cache items loaded 1.5x faster with 2 readers than 32.
+/// CPU-bound. 1: on 2 vCPUs, 20,000 page-cached 128 KiB items loaded in 0.48 s with pool 32 capped
+/// to 2 readers against 0.59 s with all 32 reading (docs/BENCHMARKS.md, runs 9-10).
 inline constexpr std::size_t kLoaderCpuBoundWorkersPerCpu = 1;
 
 // ---- Network stores ----------------------------------------------------------------------------
