@@ -462,6 +462,10 @@ struct DataLoader::State {
   std::vector<std::jthread> workers;
   std::jthread watchdog;
 
+  // Whether the CPU-bound cap can apply at all (PoolConfig::limit_when_cpu_bound, and fewer CPUs
+  // than pool_size): only then are reads sampled and watched for stalls.
+  bool cap_possible() const { return cpu_bound_cap < config.pool.pool_size; }
+
   void wake_all_workers() {
     cv.notify_all();
     parked_cv.notify_all();
@@ -639,7 +643,7 @@ struct DataLoader::State {
     const bool timed = pool.request_timeout.count() > 0;
     // With the CPU-bound cap possible, the watchdog sees every read: one that stalls must lift
     // the cap (kLoaderCpuBoundStall), even if it began before the cap applied.
-    const bool watched = timed || cpu_bound_cap < pool.pool_size;
+    const bool watched = timed || cap_possible();
     for (int attempt = 1;; ++attempt) {
       const auto t = Clock::now();
       ReadOptions ro;
@@ -659,12 +663,12 @@ struct DataLoader::State {
         slot.timed_out = false;
       }
       // Only the read itself is sampled: waiting for a buffer's turn above says nothing about it.
+      // A failed getrusage (not expected) leaves the read unsampled rather than counted as "did
+      // not sleep".
       rusage before{};
-      if (c.sample) getrusage(RUSAGE_THREAD, &before);
+      const bool sampled = c.sample && getrusage(RUSAGE_THREAD, &before) == 0;
       Result<Bytes> r = read_item(index, uri, range, ro, pooled);
-      if (c.sample && r.ok()) {
-        rusage after{};
-        getrusage(RUSAGE_THREAD, &after);
+      if (rusage after{}; sampled && r.ok() && getrusage(RUSAGE_THREAD, &after) == 0) {
         c.slept = after.ru_nvcsw != before.ru_nvcsw;
       }
       if (range && !r.ok() && r.error().code() == ErrorCode::kOutOfRange) {
@@ -726,7 +730,7 @@ struct DataLoader::State {
     claims.reserve(kLoaderClaimMax);
     bool fast = false;  // the last item was read in less than kLoaderGroupBelow
     // PoolConfig::limit_when_cpu_bound: whether this worker samples its reads, and its groups.
-    const bool sample_reads = cpu_bound_cap < config.pool.pool_size;
+    const bool sample_reads = cap_possible();
     std::size_t groups = 0;
     const std::size_t group =
         std::clamp<std::size_t>(window() / config.pool.pool_size, 1, kLoaderClaimMax);
@@ -849,16 +853,14 @@ struct DataLoader::State {
 
   // Whether the loader needs the watchdog: request timeouts, or stalled readers while the
   // CPU-bound cap applies.
-  bool needs_watchdog() const {
-    return config.pool.request_timeout.count() > 0 || cpu_bound_cap < config.pool.pool_size;
-  }
+  bool needs_watchdog() const { return config.pool.request_timeout.count() > 0 || cap_possible(); }
 
   void watchdog_loop(std::stop_token stop) {
     const bool timed = config.pool.request_timeout.count() > 0;
     auto period = timed ? std::clamp(config.pool.request_timeout / 4, std::chrono::milliseconds(5),
                                      std::chrono::milliseconds(100))
                         : std::chrono::milliseconds(100);
-    if (cpu_bound_cap < config.pool.pool_size) period = std::min(period, kLoaderCpuBoundStall / 2);
+    if (cap_possible()) period = std::min(period, kLoaderCpuBoundStall / 2);
     while (!stop.stop_requested()) {
       const auto now = Clock::now();
       bool stalled = false;
@@ -871,7 +873,7 @@ struct DataLoader::State {
         }
         stalled = stalled || now - slot->started >= kLoaderCpuBoundStall;
       }
-      if (stalled && cpu_bound_cap < config.pool.pool_size) {
+      if (stalled && cap_possible()) {
         std::lock_guard g(mu);
         if (reading_cap < config.pool.pool_size) {
           reading_cap = config.pool.pool_size;

@@ -17,7 +17,7 @@ double ms(std::chrono::nanoseconds d) {
   return std::chrono::duration<double, std::milli>(d).count();
 }
 
-void report_load(const Globals& g, const LoadRunReport& r) {
+void report_load(const Globals& g, const LoadRunReport& r, std::size_t pool) {
   const LoaderMetrics& m = r.metrics;
   const double secs = std::chrono::duration<double>(m.elapsed).count();
   const double wait = std::chrono::duration<double>(m.consumer_wait).count();
@@ -55,11 +55,12 @@ void report_load(const Globals& g, const LoadRunReport& r) {
              "load", m.items, m.bytes, secs, m.items_per_second(), gbps, ms(m.latency_p50),
              ms(m.latency_p99), wait, m.retries, m.errors, r.cpu_user_seconds,
              r.cpu_system_seconds);
-  if (m.reading_workers_changes > 0) {
+  // The cap applies from the start, so "fewer than --pool read" needs saying even with no change.
+  if (m.reading_workers < pool || m.reading_workers_changes > 0) {
     fmt::print(stderr,
-               "readers: {} at the end (changed {} time{}: reads that do not sleep run one worker "
-               "per CPU; --fixed-pool keeps all of --pool reading)\n",
-               m.reading_workers, m.reading_workers_changes,
+               "readers: {} of --pool {} at the end, changed {} time{} (reads that do not sleep "
+               "run one worker per CPU; --fixed-pool keeps all of --pool reading)\n",
+               m.reading_workers, pool, m.reading_workers_changes,
                m.reading_workers_changes == 1 ? "" : "s");
   }
   for (const ItemError& e : r.skipped) {
@@ -114,6 +115,7 @@ Status cmd_load(const LoadArgs& a, const Globals& g) {
   }
   b.store_config(cli_config());
   OMNIO_ASSIGN_OR_RETURN(LoaderConfig config, b.build());
+  const std::size_t pool = config.pool.pool_size;
   if (a.uri.empty() && a.keylist.empty()) {
     return usage(
         "load takes a URI prefix or --keys-from FILE (or both: relative keys are "
@@ -146,7 +148,7 @@ Status cmd_load(const LoadArgs& a, const Globals& g) {
                       });
   progress.finish();
   if (!r.ok()) return std::move(r).error();
-  report_load(g, *r);
+  report_load(g, *r, pool);
   if (!r->skipped.empty()) {
     return Error(
         ErrorCode::kDataLoss,
