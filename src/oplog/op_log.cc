@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <pthread.h>
 #include <unistd.h>
 #include <zstd.h>
 
@@ -507,6 +508,7 @@ Result<std::shared_ptr<OpLog>> OpLog::open(const OpLogOptions& options) {
   std::shared_ptr<OpLog> log(new OpLog(std::move(impl)));
   OpLog* raw = log.get();
   log->impl_->writer = std::jthread([raw](std::stop_token st) { raw->impl_->run(*raw, st); });
+  pthread_setname_np(log->impl_->writer.native_handle(), "omnio-oplog");
   return log;
 }
 
