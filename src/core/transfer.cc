@@ -123,49 +123,80 @@ BatchReport run_streamed(const std::function<Status(const WorkEmit&)>& produce,
                          const std::function<Status(const WorkItem&)>& fn) {
   BatchReport report;
   std::mutex mu;
-  std::condition_variable_any items_cv, space_cv;
+  // Plain condition variables, notified only when somebody waits: condition_variable_any takes
+  // an internal mutex on every notify, and a notify per object cost ~0.2 futex calls per object
+  // (`get --discard -j 8` of 100,000 small files: ~21,000-25,000). Cancellation wakes both
+  // through wake_on_cancel.
+  std::condition_variable items_cv, space_cv;
   std::deque<WorkItem> queue;
   bool produced_all = false;
+  std::size_t idle_workers = 0;  // workers waiting on items_cv
   window = std::max<std::size_t>(1, window);
   // A producer that found the window full waits until it has drained to half, and only the pop
   // that gets it there wakes it: waking it for every freed slot cost a context switch per object
   // (`get --keys-from` of 100,000 small files: ~90,000 voluntary switches).
   const std::size_t low_water = window / 2;
   bool producer_waiting = false;
-  const std::stop_token stop = cancel.stop_token();
+  // Runs at once when the token is already cancelled (nothing is locked yet), else in the
+  // cancelling thread, which never holds mu here.
+  const std::stop_callback wake_on_cancel(cancel.stop_token(), [&] {
+    { std::lock_guard g(mu); }  // a waiter is either inside wait() or sees the cancel
+    items_cv.notify_all();
+    space_cv.notify_all();
+  });
   auto worker = [&] {
+    // The previous item's outcome, settled under the lock the next pop takes anyway (one lock
+    // hold per object instead of two).
+    bool have_outcome = false;
+    Status outcome = ok_status();
+    std::string outcome_uri;
+    const auto settle = [&] {
+      if (!have_outcome) return;
+      have_outcome = false;
+      if (outcome.ok()) {
+        ++report.succeeded;
+      } else {
+        report.failures.emplace_back(std::move(outcome_uri), std::move(outcome).error());
+      }
+    };
     for (;;) {
       WorkItem item;
-      bool wake_producer = false;
+      bool wake_producer = false, wake_worker = false;
       {
         std::unique_lock lock(mu);
-        items_cv.wait(lock, stop, [&] { return !queue.empty() || produced_all; });
+        settle();
+        while (queue.empty() && !produced_all && !cancel.is_cancelled()) {
+          ++idle_workers;
+          items_cv.wait(lock);
+          --idle_workers;
+        }
         if (cancel.is_cancelled() || queue.empty()) return;
         item = std::move(queue.front());
         queue.pop_front();
         wake_producer = producer_waiting && queue.size() <= low_water;
+        // Items left and workers asleep: wake one, which does the same (the producer only wakes
+        // a worker when the queue was empty).
+        wake_worker = !queue.empty() && idle_workers > 0;
       }
       if (wake_producer) space_cv.notify_one();
-      Status s = fn(item);
-      std::lock_guard lock(mu);
-      if (s.ok()) {
-        ++report.succeeded;
-      } else {
-        report.failures.emplace_back(std::move(item.uri), std::move(s).error());
-      }
+      if (wake_worker) items_cv.notify_one();
+      outcome = fn(item);
+      have_outcome = true;
+      if (!outcome.ok()) outcome_uri = std::move(item.uri);
     }
   };
   const WorkEmit emit = [&](WorkItem&& item) -> Status {
     std::unique_lock lock(mu);
     if (queue.size() >= window) {
       producer_waiting = true;
-      space_cv.wait(lock, stop, [&] { return queue.size() <= low_water; });
+      space_cv.wait(lock, [&] { return queue.size() <= low_water || cancel.is_cancelled(); });
       producer_waiting = false;
     }
     if (cancel.is_cancelled()) return Error(ErrorCode::kCancelled, "cancelled");
     queue.push_back(std::move(item));
+    const bool wake = idle_workers > 0 && queue.size() == 1;
     lock.unlock();
-    items_cv.notify_one();
+    if (wake) items_cv.notify_one();
     return ok_status();
   };
   Status listed = ok_status();

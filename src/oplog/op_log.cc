@@ -491,6 +491,10 @@ Result<std::shared_ptr<OpLog>> OpLog::open(const OpLogOptions& options) {
     }
     ZSTD_CCtx_setParameter(impl->zstd, ZSTD_c_compressionLevel, options.zstd_level);
     ZSTD_CCtx_setParameter(impl->zstd, ZSTD_c_checksumFlag, 1);
+    if (options.zstd_level <= kOpLogZstdTunedUpTo) {
+      ZSTD_CCtx_setParameter(impl->zstd, ZSTD_c_hashLog, kOpLogZstdHashLog);
+      ZSTD_CCtx_setParameter(impl->zstd, ZSTD_c_windowLog, kOpLogZstdWindowLog);
+    }
   }
   append_escaped(impl->client_id_escaped, options.client_id);
   impl->anchor_steady = std::chrono::steady_clock::now();

@@ -242,6 +242,68 @@ TEST(EmitKeyList, RelativeKeysUnderTheBaseAndLinesOutsideItRejectedWhenAsked) {
   EXPECT_EQ(got.size(), 2u);  // the lines before the bad one were emitted
 }
 
+// A producer slower than its workers (a listing page at a time): workers keep going idle and are
+// woken again; every item still runs exactly once and every failure is reported with its key.
+TEST(RunStreamed, SlowProducerManyIdleWorkersEveryItemOnceEveryFailureNamed) {
+  constexpr int kItems = 3000;
+  std::mutex mu;
+  std::multiset<std::string> ran;
+  BatchReport rep = run_streamed(
+      [&](const WorkEmit& emit) -> Status {
+        for (int i = 0; i < kItems; ++i) {
+          if (i % 100 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+          OMNIO_TRY(emit(WorkItem{std::to_string(i), 0}));
+        }
+        return ok_status();
+      },
+      "slow list", 16, 64, {},
+      [&](const WorkItem& item) -> Status {
+        {
+          std::lock_guard g(mu);
+          ran.insert(item.uri);
+        }
+        if (std::stoi(item.uri) % 97 == 0) return Error(ErrorCode::kNotFound, "gone");
+        return ok_status();
+      });
+  ASSERT_EQ(ran.size(), static_cast<std::size_t>(kItems));
+  for (int i = 0; i < kItems; ++i) EXPECT_EQ(ran.count(std::to_string(i)), 1u) << i;
+  const std::size_t failing = (kItems + 96) / 97;
+  EXPECT_EQ(rep.succeeded, static_cast<std::uint64_t>(kItems) - failing);
+  ASSERT_EQ(rep.failures.size(), failing);
+  std::set<std::string> failed;
+  for (const auto& f : rep.failures) failed.insert(f.first);
+  for (int i = 0; i < kItems; i += 97) EXPECT_TRUE(failed.count(std::to_string(i))) << i;
+}
+
+// A cancel from another thread while the producer waits for room in a full window and the only
+// worker is busy: both stop (the producer's wait is woken by the cancel itself).
+TEST(RunStreamed, CancelWakesAProducerWaitingForRoom) {
+  CancellationToken cancel;
+  std::jthread canceller([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    cancel.cancel();
+  });
+  Status produced = ok_status();
+  BatchReport rep = run_streamed(
+      [&](const WorkEmit& emit) -> Status {
+        for (int i = 0;; ++i) {
+          if (Status s = emit(WorkItem{std::to_string(i), 0}); !s.ok()) {
+            produced = s;
+            return s;
+          }
+        }
+      },
+      "endless", 1, 2, cancel,
+      [&](const WorkItem&) -> Status {
+        cancel.sleep_for(std::chrono::seconds(30));  // busy until the cancel
+        return ok_status();
+      });
+  ASSERT_FALSE(produced.ok());
+  EXPECT_EQ(produced.error().code(), ErrorCode::kCancelled);
+  EXPECT_GT(rep.not_started, 0u);
+  EXPECT_FALSE(rep.complete());
+}
+
 TEST(RunStreamed, CancelStopsProducerAndWorkers) {
   CancellationToken cancel;
   std::atomic<int> ran{0};
