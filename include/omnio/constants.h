@@ -44,19 +44,6 @@ inline constexpr std::size_t kDefaultNetworkMaxConcurrent = 32;
 /// Below it the heap is cheaper; above it glibc's per-thread arenas kept freed part buffers and
 /// doubled the RSS of a 1 GiB multipart upload (measured: 491 MB vs the 144 MB live).
 inline constexpr std::size_t kLargeBufferThreshold = 1 * kMiB;
-/// BufferRecycler carves fresh buffers of kRecyclerSlabMinItem..kRecyclerSlabMaxItem bytes out of
-/// slabs of kRecyclerSlabSize: one mapping on a huge-page boundary that asks for transparent huge
-/// pages (one page-table entry and one first-touch fault per slab instead of 512). A loader cycles
-/// through its window's buffers (~70 x 128 KiB at --pool 2, 160 at the default window), more than
-/// the CPU's TLB reaches in 4 KiB pages; copying page-cache reads into them with huge pages made
-/// `omnio load` of 20,000 x 128 KiB files ~6 % faster (docs/BENCHMARKS.md, issue 5). Smaller
-/// buffers stay on the heap (a window of them fits the TLB); larger ones would waste up to a
-/// slab's remainder (at most a fifth at kRecyclerSlabMaxItem). A slab is charged to the memory
-/// budget (a fresh heap buffer is used when the budget has no room) and freed with the last buffer
-/// carved from it.
-inline constexpr std::size_t kRecyclerSlabSize = 2 * kMiB;
-inline constexpr std::size_t kRecyclerSlabMinItem = 32 * kKiB;
-inline constexpr std::size_t kRecyclerSlabMaxItem = 512 * kKiB;
 /// The process-wide memory budget (MemoryBudget) is this fraction of the memory the process may
 /// use (physical memory, or the cgroup limit when lower) unless OMNIO_MEMORY_BUDGET says otherwise.
 /// Half leaves room for the application (a training job's model and tensors) and the page cache.

@@ -2,35 +2,7 @@
 
 #include <utility>
 
-#include "omnio/constants.h"
-
 namespace omnio {
-
-// A huge-page mapping that fresh mid-sized buffers are cut from, front to back. Each buffer holds
-// a reference to it, so it is unmapped (and its budget released) with the last of them.
-struct BufferRecycler::Slab {
-  AlignedBuffer memory;
-  std::size_t used = 0;
-};
-
-std::unique_ptr<AlignedBuffer> BufferRecycler::carve(std::size_t size) {
-  if (size < kRecyclerSlabMinItem || size > kRecyclerSlabMaxItem) return nullptr;
-  const std::size_t cap = align_up(size, alignment_);
-  if (cap > kRecyclerSlabSize || kRecyclerSlabSize % alignment_ != 0) return nullptr;
-  std::lock_guard lock(mu_);
-  if (!slab_ || slab_->used + cap > kRecyclerSlabSize) {
-    // Never waits for memory: without room in the budget the caller takes a heap buffer as before.
-    auto reserved =
-        MemoryBudget::process().try_reserve(budgeted_capacity(kRecyclerSlabSize, alignment_));
-    if (!reserved) return nullptr;
-    auto memory = AlignedBuffer::allocate(kRecyclerSlabSize, alignment_, std::move(*reserved));
-    if (!memory.ok()) return nullptr;
-    slab_ = std::make_shared<Slab>(Slab{std::move(*memory), 0});
-  }
-  std::byte* at = slab_->memory.data() + slab_->used;
-  slab_->used += cap;
-  return std::make_unique<AlignedBuffer>(AlignedBuffer::carved(at, size, cap, alignment_, slab_));
-}
 
 std::shared_ptr<BufferRecycler> BufferRecycler::create(std::size_t keep, std::size_t alignment) {
   return std::shared_ptr<BufferRecycler>(new BufferRecycler(keep, alignment));
@@ -64,7 +36,6 @@ Result<std::shared_ptr<AlignedBuffer>> BufferRecycler::acquire(std::size_t size,
       idle_.erase(std::next(best).base());
     }
   }
-  if (!b) b = carve(size);
   if (!b) {
     MemoryReservation reserved;
     if (const std::size_t charge = budgeted_capacity(size, alignment_); charge != 0) {

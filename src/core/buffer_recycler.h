@@ -2,8 +2,7 @@
 // go, so a stream of items of similar sizes (the DataLoader's item buffers) reuses a few warm
 // buffers instead of mapping, faulting in and unmapping fresh memory for every item. A request is
 // served by the smallest idle buffer that holds it and is at most a quarter larger (items of
-// nearly equal size share buffers); otherwise by a fresh buffer of exactly the requested size
-// (of kRecyclerSlabMinItem..kRecyclerSlabMaxItem: carved from a huge-page slab, constants.h).
+// nearly equal size share buffers); otherwise by a fresh buffer of exactly the requested size.
 // Keeps at most `keep` idle buffers (the least recently returned goes first); buffers released
 // after the recycler is gone are freed.
 #pragma once
@@ -36,16 +35,10 @@ class BufferRecycler : public std::enable_shared_from_this<BufferRecycler> {
   BufferRecycler(std::size_t keep, std::size_t alignment) : keep_(keep), alignment_(alignment) {}
   void give_back(AlignedBuffer* b);
 
-  // A fresh buffer of a mid size carved from the current slab (a new slab when it is full); null
-  // when the size is outside the slab range or the budget has no room for a slab.
-  std::unique_ptr<AlignedBuffer> carve(std::size_t size);
-
   const std::size_t keep_;
   const std::size_t alignment_;
   mutable std::mutex mu_;
   std::vector<std::unique_ptr<AlignedBuffer>> idle_;  // oldest first
-  struct Slab;
-  std::shared_ptr<Slab> slab_;  // the one fresh buffers are carved from (guarded by mu_)
 };
 
 }  // namespace omnio

@@ -918,7 +918,11 @@ Result<std::unique_ptr<DataLoader>> DataLoader::create(Dataset dataset, LoaderCo
   s->config = std::move(config);
   s->cancel = cancel.child();
   const LoaderConfig& c = s->config;
-  s->buffers = BufferRecycler::create(s->window() + c.options.batch_size, kLoaderBufferAlignment);
+  // Idle buffers kept: the window's, plus the batch the consumer holds, plus the one it is handed
+  // before it lets go of the last (`batch = loader.next()`). With one batch fewer, every batch
+  // of a full window (32 readers on s3://) evicted 32 buffers and allocated 32 fresh ones.
+  s->buffers =
+      BufferRecycler::create(s->window() + 2 * c.options.batch_size, kLoaderBufferAlignment);
   s->cpu_bound_cap =
       c.pool.limit_when_cpu_bound
           ? std::min(c.pool.pool_size, loader_detail::usable_cpus() * kLoaderCpuBoundWorkersPerCpu)

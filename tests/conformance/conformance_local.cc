@@ -10,15 +10,26 @@
 namespace omnio::conformance {
 namespace {
 
+// One directory per test process (ctest runs each test in its own), removed at exit when the
+// tests left it empty: every test cleans up its prefix, but the directories themselves piled up
+// in the build tree (480 after a few sessions). A failed test's leftovers stay for a look.
+struct TestRoot {
+  std::string path;
+  TestRoot()
+      : path(std::filesystem::current_path().string() + "/conformance-tmp-" +
+             std::to_string(::getpid())) {
+    std::filesystem::create_directories(path);
+  }
+  ~TestRoot() {
+    std::error_code ec;
+    std::filesystem::remove(path, ec);  // only if empty
+  }
+};
+
 std::string test_root() {
   // The build tree lives on a real file system (O_DIRECT works); /tmp may too, but be explicit.
-  static const std::string root = [] {
-    std::string base = std::filesystem::current_path().string() + "/conformance-tmp-" +
-                       std::to_string(::getpid());
-    std::filesystem::create_directories(base);
-    return base;
-  }();
-  return root;
+  static const TestRoot root;
+  return root.path;
 }
 
 ConformanceBackend local(std::string name, std::string scheme, Config cfg) {

@@ -3,8 +3,6 @@
 // request that needs it, and buffers outliving the recycler are simply freed.
 #include <gtest/gtest.h>
 
-#include <cstdint>
-#include <cstring>
 #include <thread>
 #include <vector>
 
@@ -116,59 +114,6 @@ TEST(BufferRecycler, BuffersOutlivingTheRecyclerAreFreed) {
   }
   EXPECT_EQ(survivor->data()[0], std::byte{42});
   survivor.reset();  // ASan reports a leak or double free if this goes wrong
-}
-
-TEST(BufferRecycler, MidSizedBuffersAreCutFromOneHugePageSlabThatLivesAsLongAsTheyDo) {
-  ProcessBudget budget(64 * kMiB);
-  const std::size_t n = kRecyclerSlabSize / (128 * kKiB);
-  std::vector<std::shared_ptr<AlignedBuffer>> held;
-  {
-    auto r = BufferRecycler::create(2 * n, 4096);
-    for (std::size_t i = 0; i < n; ++i) {
-      auto b = r->acquire(128 * kKiB);
-      ASSERT_TRUE(b.ok());
-      std::memset((*b)->data(), static_cast<int>(i), 128 * kKiB);
-      held.push_back(*b);
-    }
-    // One slab on a huge-page boundary holds them all, back to back, and is charged once.
-    const auto base = reinterpret_cast<std::uintptr_t>(held[0]->data());
-    EXPECT_EQ(base % kRecyclerSlabSize, 0u);
-    for (std::size_t i = 0; i < n; ++i) {
-      EXPECT_EQ(reinterpret_cast<std::uintptr_t>(held[i]->data()), base + i * 128 * kKiB);
-      EXPECT_EQ(held[i]->capacity(), 128 * kKiB);
-      EXPECT_EQ(held[i]->reserved_bytes(), 0u);
-    }
-    EXPECT_EQ(MemoryBudget::process().stats().reserved, kRecyclerSlabSize);
-    auto next = r->acquire(100 * kKiB);  // the slab is full: a second one
-    ASSERT_TRUE(next.ok());
-    EXPECT_EQ(MemoryBudget::process().stats().reserved, 2 * kRecyclerSlabSize);
-    EXPECT_EQ((*next)->size(), 100 * kKiB);
-    EXPECT_EQ((*next)->capacity(), 100 * kKiB);
-  }  // the recycler is gone (and the second slab with its only buffer); ours keep theirs alive
-  EXPECT_EQ(MemoryBudget::process().stats().reserved, kRecyclerSlabSize);
-  for (std::size_t i = 0; i < n; ++i) {
-    EXPECT_EQ(held[i]->data()[0], std::byte(i));
-    EXPECT_EQ(held[i]->data()[128 * kKiB - 1], std::byte(i));
-  }
-  held.resize(1);
-  EXPECT_EQ(MemoryBudget::process().stats().reserved, kRecyclerSlabSize);  // one still holds it
-  held.clear();
-  EXPECT_EQ(MemoryBudget::process().stats().reserved, 0u);
-}
-
-TEST(BufferRecycler, SmallAndLargeBuffersAndAFullBudgetDoNotUseSlabs) {
-  ProcessBudget budget(1 * kMiB);  // no room for a slab
-  auto r = BufferRecycler::create(4, 4096);
-  auto mid = r->acquire(128 * kKiB);
-  ASSERT_TRUE(mid.ok());
-  EXPECT_EQ((*mid)->capacity(), 128 * kKiB);
-  EXPECT_EQ(MemoryBudget::process().stats().reserved, 0u);  // a heap buffer, as below the slab
-  auto small = r->acquire(kRecyclerSlabMinItem - 1);
-  ASSERT_TRUE(small.ok());
-  EXPECT_EQ(MemoryBudget::process().stats().reserved, 0u);
-  std::memset((*mid)->data(), 1, 128 * kKiB);
-  std::memset((*small)->data(), 2, kRecyclerSlabMinItem - 1);
-  EXPECT_EQ((*mid)->data()[128 * kKiB - 1], std::byte{1});
 }
 
 TEST(BufferRecycler, ConcurrentAcquireAndRelease) {
