@@ -5,9 +5,11 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <mutex>
 #include <stop_token>
+#include <vector>
 
 namespace omnio {
 
@@ -29,7 +31,8 @@ class CancellationToken {
   /// Sleeps up to `d`; returns false early if cancelled.
   bool sleep_for(std::chrono::nanoseconds d) const;
 
-  /// Waits on `cv` until `pred()` holds, the token is cancelled, or `deadline` passes. Returns pred().
+  /// Waits on `cv` until `pred()` holds, the token is cancelled, or `deadline` passes. Returns
+  /// pred().
   template <typename Pred>
   bool wait_until(std::unique_lock<std::mutex>& lock, std::condition_variable_any& cv,
                   std::chrono::steady_clock::time_point deadline, Pred pred) const {
@@ -40,6 +43,32 @@ class CancellationToken {
   struct Link;
   std::stop_source source_;
   std::shared_ptr<Link> link_;  // keeps the parent->child callback alive for child tokens
+};
+
+/// Wakes every waiter of some plain condition variables, all waiting under `mu`, when `token` is
+/// cancelled, for as long as it lives. For hot waits that cannot use condition_variable_any
+/// (which notifies under an internal mutex, so the woken thread blocks on it at once): their
+/// predicates check `token.is_cancelled()`. The wake-up takes `mu` first, so a waiter is either
+/// inside wait() or sees the cancel. Runs at once if the token is already cancelled; the
+/// cancelling thread must not hold `mu`.
+class WakeOnCancel {
+ public:
+  WakeOnCancel(const CancellationToken& token, std::mutex& mu,
+               std::initializer_list<std::condition_variable*> cvs)
+      : mu_(mu),
+        cvs_(cvs),
+        callback_(token.stop_token(), std::function<void()>([this] { wake(); })) {}
+  WakeOnCancel(const WakeOnCancel&) = delete;
+  WakeOnCancel& operator=(const WakeOnCancel&) = delete;
+
+ private:
+  void wake() {
+    { std::lock_guard g(mu_); }
+    for (std::condition_variable* cv : cvs_) cv->notify_all();
+  }
+  std::mutex& mu_;
+  std::vector<std::condition_variable*> cvs_;
+  std::stop_callback<std::function<void()>> callback_;  // last: may run while constructed
 };
 
 }  // namespace omnio

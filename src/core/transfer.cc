@@ -137,13 +137,8 @@ BatchReport run_streamed(const std::function<Status(const WorkEmit&)>& produce,
   // (`get --keys-from` of 100,000 small files: ~90,000 voluntary switches).
   const std::size_t low_water = window / 2;
   bool producer_waiting = false;
-  // Runs at once when the token is already cancelled (nothing is locked yet), else in the
-  // cancelling thread, which never holds mu here.
-  const std::stop_callback wake_on_cancel(cancel.stop_token(), [&] {
-    { std::lock_guard g(mu); }  // a waiter is either inside wait() or sees the cancel
-    items_cv.notify_all();
-    space_cv.notify_all();
-  });
+  // Nothing here cancels while holding mu (fn runs unlocked).
+  const WakeOnCancel wake_on_cancel(cancel, mu, {&items_cv, &space_cv});
   auto worker = [&] {
     // The previous item's outcome, settled under the lock the next pop takes anyway (one lock
     // hold per object instead of two).

@@ -8,7 +8,6 @@
 #include <charconv>
 #include <condition_variable>
 #include <fstream>
-#include <functional>
 #include <map>
 #include <mutex>
 #include <numeric>
@@ -471,7 +470,7 @@ struct DataLoader::State {
 
   // Wakes the consumer when `cancel` fires (a caller's token, a shared one, or cancel()). Last
   // member: destroyed first, before anything it touches.
-  std::optional<std::stop_callback<std::function<void()>>> wake_on_cancel;
+  std::optional<WakeOnCancel> wake_on_cancel;
 
   // Whether the CPU-bound cap can apply at all (PoolConfig::limit_when_cpu_bound, and fewer CPUs
   // than pool_size): only then are reads sampled and watched for stalls.
@@ -932,12 +931,9 @@ Result<std::unique_ptr<DataLoader>> DataLoader::create(Dataset dataset, LoaderCo
   // on a page-cached data set cost ~7 % of a 20,000-item run before enough samples said so.
   s->reading_cap = s->cpu_bound_cap;
   State* raw = s.get();
-  // Runs at once if the token is already cancelled (no lock is held here), else in the thread
-  // that cancels, which never holds mu (DataLoader::cancel() cancels before it locks).
-  s->wake_on_cancel.emplace(s->cancel.stop_token(), std::function<void()>([raw] {
-                              { std::lock_guard g(raw->mu); }  // a waiter is in wait() or sees it
-                              raw->ready_cv.notify_all();
-                            }));
+  // Nothing cancels s->cancel while holding mu (DataLoader::cancel() cancels before it locks).
+  s->wake_on_cancel.emplace(s->cancel, s->mu,
+                            std::initializer_list<std::condition_variable*>{&s->ready_cv});
   s->workers.reserve(s->config.pool.pool_size);
   for (std::size_t i = 0; i < s->config.pool.pool_size; ++i) {
     s->slots.push_back(std::make_unique<WorkerSlot>());

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <cstdlib>
+#include <mutex>
 #include <thread>
 
 #include "omnio/cancel.h"
@@ -61,6 +63,30 @@ TEST(CancellationToken, WaitUntilWakesOnCancel) {
   bool r = tok.wait_until(lock, cv, std::chrono::steady_clock::now() + 10s, [] { return false; });
   EXPECT_FALSE(r);
   EXPECT_TRUE(tok.is_cancelled());
+}
+
+// WakeOnCancel: a plain condition variable's waiter whose predicate checks the token wakes on a
+// cancel from another thread (without it, this wait would only end at its 10 s deadline), and a
+// token cancelled before the waker exists neither deadlocks nor throws.
+TEST(WakeOnCancel, WakesAPlainConditionVariableWaiter) {
+  CancellationToken tok;
+  std::mutex mu;
+  std::condition_variable a, b;
+  const WakeOnCancel wake(tok, mu, {&a, &b});
+  std::jthread t([&] {
+    std::this_thread::sleep_for(20ms);
+    tok.cancel();
+  });
+  std::unique_lock lock(mu);
+  const auto t0 = std::chrono::steady_clock::now();
+  b.wait_until(lock, t0 + 10s, [&] { return tok.is_cancelled(); });
+  EXPECT_TRUE(tok.is_cancelled());
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
+
+  CancellationToken done;
+  done.cancel();
+  lock.unlock();  // the waker runs at once and takes mu
+  const WakeOnCancel already(done, mu, {&a});
 }
 
 TEST(ThreadPool, RunsEveryTaskAndJoins) {
