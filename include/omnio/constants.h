@@ -222,6 +222,12 @@ inline constexpr std::size_t kDefaultFileIoBlockSize = 1 * kMiB;
 inline constexpr std::uint64_t kPageCacheAutoSequentialThreshold = 64 * kMiB;
 /// Part size for put_multipart on local stores when none is given, bytes.
 inline constexpr std::size_t kDefaultLocalPartSize = 8 * kMiB;
+/// A directory listing stats its entries (for their sizes) on this many threads when it has at
+/// least kLocalListParallelStatMin entries to stat: a stat is ~2 us of system call here, and a
+/// 20,000-file data set listed on one thread kept the loader's start waiting ~60 ms
+/// (docs/BENCHMARKS.md, run 14).
+inline constexpr std::size_t kLocalListStatThreads = 4;
+inline constexpr std::size_t kLocalListParallelStatMin = 2048;
 /// Threads of the process-wide blocking-I/O pool that serves file:// and direct:// ranges. Enough
 /// for two stores each running the direct:// preset's 16 ranges; threads blocked in pread cost
 /// only memory.

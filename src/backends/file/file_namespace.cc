@@ -9,8 +9,12 @@
 #include <cerrno>
 #include <functional>
 #include <set>
+#include <system_error>
+#include <thread>
+#include <vector>
 
 #include "backends/file/file_store_impl.h"
+#include "omnio/constants.h"
 
 namespace omnio::fs {
 namespace {
@@ -25,38 +29,88 @@ std::string join(const std::string& dir, std::string_view name) {
   return dir == "/" ? "/" + std::string(name) : dir + "/" + std::string(name);
 }
 
-// Visits the entries of `dir` whose names start with `name_prefix`.
-Status scan_dir(
-    const std::string& dir, std::string_view name_prefix,
-    const std::function<Status(const std::string& path, bool is_dir, std::uint64_t size)>& fn) {
+// Sorts as full URIs sort: a directory's children ("a/x") after its siblings "a-b" and "a.c", as
+// if a directory's name ended in '/'. Compares in place (no "name/" string per comparison).
+bool uri_order(std::string_view a, bool a_dir, std::string_view b, bool b_dir) {
+  const std::size_t n = std::min(a.size(), b.size());
+  if (const int c = a.substr(0, n).compare(b.substr(0, n)); c != 0) return c < 0;
+  // One name is a prefix of the other (or they are equal): the next character decides, '/' for
+  // a directory whose name has ended, nothing for a file whose name has ended.
+  const auto next = [n](std::string_view s, bool dir) -> int {
+    if (s.size() > n) return static_cast<unsigned char>(s[n]);
+    return dir ? '/' : -1;
+  };
+  return next(a, a_dir) < next(b, b_dir);
+}
+
+using DirVisitor = std::function<Status(const std::string& dir, std::string_view name, bool is_dir,
+                                        std::uint64_t size)>;
+
+// Visits the entries of `dir` whose names start with `name_prefix`, in URI order.
+Status scan_dir(const std::string& dir, std::string_view name_prefix, const DirVisitor& fn) {
   DIR* d = ::opendir(dir.c_str());
   if (d == nullptr) {
     if (errno == ENOENT || errno == ENOTDIR) return ok_status();  // nothing under this prefix
     return errno_error(errno, fmt::format("opendir {}", dir));
   }
-  std::vector<std::pair<std::string, struct stat>> found;
+  // A name, its type and size: 48 bytes per entry, not a whole struct stat.
+  struct Found {
+    std::string name;
+    std::uint64_t size = 0;
+    unsigned char type;  // DT_* from readdir, then DT_DIR, DT_REG or DT_UNKNOWN (left out)
+  };
+  std::vector<Found> found;
+  std::size_t to_stat = 0;
   while (dirent* e = ::readdir(d)) {
     std::string_view name(e->d_name);
     if (name == "." || name == ".." || is_temp(name)) continue;
     if (name.substr(0, name_prefix.size()) != name_prefix) continue;
-    struct stat st {};
-    if (::fstatat(dirfd(d), e->d_name, &st, 0) != 0) continue;  // vanished or dangling link
-    found.emplace_back(std::string(name), st);
+    found.push_back({std::string(name), 0, e->d_type});
+    if (e->d_type != DT_DIR) ++to_stat;
+  }
+  // Sizes (and the types readdir left open, and where links lead) by stat. A directory needs none.
+  const int dfd = dirfd(d);
+  const auto stat_range = [&](std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) {
+      Found& f = found[i];
+      if (f.type == DT_DIR) continue;
+      struct stat st {};
+      if (::fstatat(dfd, f.name.c_str(), &st, 0) != 0) {  // vanished or dangling link
+        f.type = DT_UNKNOWN;
+      } else if (S_ISDIR(st.st_mode)) {
+        f.type = DT_DIR;
+      } else if (S_ISREG(st.st_mode)) {
+        f.type = DT_REG;
+        f.size = static_cast<std::uint64_t>(st.st_size);
+      } else {
+        f.type = DT_UNKNOWN;  // sockets, devices, fifos: not objects
+      }
+    }
+  };
+  if (to_stat >= kLocalListParallelStatMin) {
+    const std::size_t threads = std::min<std::size_t>(
+        kLocalListStatThreads, std::max(1U, std::thread::hardware_concurrency()));
+    const std::size_t per = (found.size() + threads - 1) / threads;
+    std::vector<std::jthread> helpers;
+    for (std::size_t t = 1; t < threads; ++t) {
+      const std::size_t begin = std::min(found.size(), t * per);
+      const std::size_t end = std::min(found.size(), begin + per);
+      try {
+        helpers.emplace_back(stat_range, begin, end);
+      } catch (const std::system_error&) {  // no thread to be had: this one does the range
+        stat_range(begin, end);
+      }
+    }
+    stat_range(0, std::min(found.size(), per));
+  } else {
+    stat_range(0, found.size());
   }
   ::closedir(d);
-  // Sorted as full URIs sort: a directory's children ("a/x") after its siblings "a-b" and "a.c".
-  auto key = [](const std::pair<std::string, struct stat>& f) {
-    return S_ISDIR(f.second.st_mode) ? f.first + "/" : f.first;
-  };
-  std::sort(found.begin(), found.end(),
-            [&](const auto& a, const auto& b) { return key(a) < key(b); });
-  for (auto& [name, st] : found) {
-    if (S_ISDIR(st.st_mode)) {
-      OMNIO_TRY(fn(join(dir, name), true, 0));
-    } else if (S_ISREG(st.st_mode)) {
-      OMNIO_TRY(fn(join(dir, name), false, static_cast<std::uint64_t>(st.st_size)));
-    }
-  }
+  std::erase_if(found, [](const Found& f) { return f.type != DT_DIR && f.type != DT_REG; });
+  std::sort(found.begin(), found.end(), [](const Found& a, const Found& b) {
+    return uri_order(a.name, a.type == DT_DIR, b.name, b.type == DT_DIR);
+  });
+  for (const Found& f : found) OMNIO_TRY(fn(dir, f.name, f.type == DT_DIR, f.size));
   return ok_status();
 }
 
@@ -75,11 +129,19 @@ Status LocalStore::list_stream(std::string_view prefix_uri, bool recursive, cons
   }
   // Each directory is read whole and sorted, then walked depth-first: entries come out in URI
   // order holding one directory per level of the current path, never the whole tree.
-  std::function<Status(const std::string&, bool, std::uint64_t)> visit =
-      [&](const std::string& path, bool is_dir, std::uint64_t size) -> Status {
-    if (!is_dir) return sink({uri_of(path), size, false});
-    if (!recursive) return sink({uri_of(path) + "/", 0, true});
-    return scan_dir(path, "", visit);
+  // A file's URI is built in one allocation (scheme://dir/name): a per-entry path string and a
+  // formatted URI were a fifth of listing 20,000 files.
+  const std::string_view sch = scheme();
+  DirVisitor visit = [&](const std::string& in, std::string_view name, bool is_dir,
+                         std::uint64_t size) -> Status {
+    std::string uri;
+    uri.reserve(sch.size() + 3 + in.size() + 2 + name.size());
+    uri.append(sch).append("://").append(in);
+    if (in != "/") uri += '/';
+    uri.append(name);
+    if (!is_dir) return sink({std::move(uri), size, false});
+    if (!recursive) return sink({std::move(uri) + "/", 0, true});
+    return scan_dir(join(in, name), "", visit);
   };
   return scan_dir(dir, name_prefix, visit);
 }
