@@ -4,13 +4,16 @@
 // delete_prefix / copy are parts of one logged call, not lines of their own).
 //
 // What each call logs (op, n_objects, bytes; endpoint/file always split from the URI given):
-//   get, get_to_sink        GET        1       bytes returned
+//   get, get_to_sink,       GET        1       bytes returned
+//   get_with_buffer
 //   get_range, get_into     GET_RANGE  1       bytes returned (the offset is not a warp column)
 //   put, put_multipart      PUT        1       data size
 //   create_writer           PUT        1       bytes_written(), one line at finalize()/cancel()/
 //                                              destruction, spanning creation to that moment
 //   stat (and exists)       STAT       1       object size
-//   list_entries (and list) LIST       entries 0
+//   list_entries (and list),LIST       entries 0
+//   list_stream,
+//   list_keys_stream
 //   delete_object           DELETE     1       0
 //   delete_prefix           DELETE_PREFIX deleted 0
 //   copy / rename           COPY / RENAME 1    0   (file = the source; the destination is not a

@@ -8,8 +8,7 @@ std::shared_ptr<BufferRecycler> BufferRecycler::create(std::size_t keep, std::si
   return std::shared_ptr<BufferRecycler>(new BufferRecycler(keep, alignment));
 }
 
-Result<std::shared_ptr<AlignedBuffer>> BufferRecycler::acquire(std::size_t size,
-                                                               const CancellationToken& cancel) {
+std::unique_ptr<AlignedBuffer> BufferRecycler::take_idle(std::size_t size) {
   std::unique_ptr<AlignedBuffer> b;
   {
     std::lock_guard lock(mu_);
@@ -36,6 +35,25 @@ Result<std::shared_ptr<AlignedBuffer>> BufferRecycler::acquire(std::size_t size,
       idle_.erase(std::next(best).base());
     }
   }
+  return b;
+}
+
+std::shared_ptr<AlignedBuffer> BufferRecycler::lend(std::unique_ptr<AlignedBuffer> b,
+                                                    std::size_t size) {
+  b->resize(size);
+  std::weak_ptr<BufferRecycler> home = weak_from_this();
+  return std::shared_ptr<AlignedBuffer>(b.release(), [home](AlignedBuffer* p) {
+    if (auto r = home.lock()) {
+      r->give_back(p);
+    } else {
+      delete p;
+    }
+  });
+}
+
+Result<std::shared_ptr<AlignedBuffer>> BufferRecycler::acquire(std::size_t size,
+                                                               const CancellationToken& cancel) {
+  std::unique_ptr<AlignedBuffer> b = take_idle(size);
   if (!b) {
     MemoryReservation reserved;
     if (const std::size_t charge = budgeted_capacity(size, alignment_); charge != 0) {
@@ -54,15 +72,24 @@ Result<std::shared_ptr<AlignedBuffer>> BufferRecycler::acquire(std::size_t size,
                            AlignedBuffer::allocate(size, alignment_, std::move(reserved), cancel));
     b = std::make_unique<AlignedBuffer>(std::move(fresh));
   }
-  b->resize(size);
-  std::weak_ptr<BufferRecycler> home = weak_from_this();
-  return std::shared_ptr<AlignedBuffer>(b.release(), [home](AlignedBuffer* p) {
-    if (auto r = home.lock()) {
-      r->give_back(p);
-    } else {
-      delete p;
+  return lend(std::move(b), size);
+}
+
+Result<std::shared_ptr<AlignedBuffer>> BufferRecycler::try_acquire(std::size_t size) {
+  std::unique_ptr<AlignedBuffer> b = take_idle(size);
+  if (!b) {
+    MemoryReservation reserved;
+    if (const std::size_t charge = budgeted_capacity(size, alignment_); charge != 0) {
+      auto r = MemoryBudget::process().try_reserve(charge);
+      if (!r) return std::shared_ptr<AlignedBuffer>();  // would wait: the caller's choice
+      reserved = std::move(*r);
     }
-  });
+    // Holds its whole charge already: never waits.
+    OMNIO_ASSIGN_OR_RETURN(AlignedBuffer fresh,
+                           AlignedBuffer::allocate(size, alignment_, std::move(reserved), {}));
+    b = std::make_unique<AlignedBuffer>(std::move(fresh));
+  }
+  return lend(std::move(b), size);
 }
 
 void BufferRecycler::give_back(AlignedBuffer* b) {

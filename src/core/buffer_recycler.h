@@ -28,12 +28,20 @@ class BufferRecycler : public std::enable_shared_from_this<BufferRecycler> {
   Result<std::shared_ptr<AlignedBuffer>> acquire(std::size_t size,
                                                  const CancellationToken& cancel = {});
 
+  /// acquire() that never waits: an idle buffer, or a fresh one when the MemoryBudget has room for
+  /// it now; null when it would have to wait (for callers that must not hold memory while waiting
+  /// for more, out of the order their consumer frees it in).
+  Result<std::shared_ptr<AlignedBuffer>> try_acquire(std::size_t size);
   /// Idle buffers held now (for tests).
   std::size_t idle() const;
 
  private:
   BufferRecycler(std::size_t keep, std::size_t alignment) : keep_(keep), alignment_(alignment) {}
   void give_back(AlignedBuffer* b);
+  /// The best idle buffer for `size` (see acquire), or null.
+  std::unique_ptr<AlignedBuffer> take_idle(std::size_t size);
+  /// `b` as a shared buffer of size() `size` that comes back here when its last owner lets go.
+  std::shared_ptr<AlignedBuffer> lend(std::unique_ptr<AlignedBuffer> b, std::size_t size);
 
   const std::size_t keep_;
   const std::size_t alignment_;

@@ -134,6 +134,14 @@ class LoggedStore final : public ObjectStore {
     return r;
   }
 
+  Result<Bytes> get_with_buffer(std::string_view uri, const BufferSource& buffer_for,
+                                const ReadOptions& opts) override {
+    Op op(*log_, "GET", uri);
+    auto r = inner_->get_with_buffer(uri, buffer_for, opts);
+    op.commit(error_of(r), r.ok() ? r->size() : 0);
+    return r;
+  }
+
   Status get_to_sink(std::string_view uri, const ChunkSink& sink,
                      const ReadOptions& opts) override {
     Op op(*log_, "GET", uri);
@@ -211,6 +219,18 @@ class LoggedStore final : public ObjectStore {
     Op op(*log_, "LIST", prefix_uri);
     std::uint64_t n = 0;
     Status s = inner_->list_stream(prefix_uri, recursive, [&](ListEntry&& e) {
+      ++n;
+      return sink(std::move(e));
+    });
+    op.commit(s.ok() ? nullptr : &s.error(), 0, n);
+    return s;
+  }
+
+  Status list_keys_stream(std::string_view prefix_uri, bool recursive,
+                          const ListSink& sink) override {
+    Op op(*log_, "LIST", prefix_uri);
+    std::uint64_t n = 0;
+    Status s = inner_->list_keys_stream(prefix_uri, recursive, [&](ListEntry&& e) {
       ++n;
       return sink(std::move(e));
     });

@@ -178,6 +178,94 @@ TEST_P(ObjectStoreConformance, ListStringPrefixSortedFullUris) {
   EXPECT_TRUE(none->empty());
 }
 
+TEST_P(ObjectStoreConformance, ListKeysStreamSameEntriesSizesWhereKnown) {
+  for (auto n : {"k/a", "k/b/c", "k/b-d", "k/e"}) {
+    ASSERT_OK(store_->put(uri(n), pattern_bytes(std::string_view(n).size() * 10)));
+  }
+  for (bool recursive : {true, false}) {
+    std::vector<ListEntry> with, keys;
+    ASSERT_OK(store_->list_stream(uri("k/"), recursive, [&](ListEntry&& e) {
+      with.push_back(std::move(e));
+      return ok_status();
+    }));
+    ASSERT_OK(store_->list_keys_stream(uri("k/"), recursive, [&](ListEntry&& e) {
+      keys.push_back(std::move(e));
+      return ok_status();
+    }));
+    ASSERT_EQ(keys.size(), with.size());
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      EXPECT_EQ(keys[i].uri, with[i].uri);
+      EXPECT_EQ(keys[i].is_dir, with[i].is_dir);
+      EXPECT_TRUE(with[i].size_known);
+      // Left out or right: never a wrong size.
+      if (keys[i].size_known) {
+        EXPECT_EQ(keys[i].size, with[i].size) << keys[i].uri;
+      } else {
+        EXPECT_EQ(keys[i].size, 0u) << keys[i].uri;
+      }
+    }
+  }
+}
+
+TEST_P(ObjectStoreConformance, GetWithBufferReadsIntoTheCallersBufferOrItsOwn) {
+  const Bytes data = pattern_bytes(300001, 9);
+  ASSERT_OK(store_->put(uri("wb"), data));
+  // The caller's buffer, big enough: the bytes come back equal (in it, when the store uses it).
+  int calls = 0;
+  std::uint64_t asked = 0;
+  const std::byte* lent = nullptr;
+  auto got = store_->get_with_buffer(uri("wb"), [&](std::uint64_t size) {
+    ++calls;
+    asked = size;
+    auto b = AlignedBuffer::allocate(static_cast<std::size_t>(size) + 4096, 4096);
+    if (!b.ok()) return Result<std::shared_ptr<AlignedBuffer>>(b.error());
+    auto shared = std::make_shared<AlignedBuffer>(std::move(*b));
+    lent = shared->data();
+    return Result<std::shared_ptr<AlignedBuffer>>(std::move(shared));
+  });
+  ASSERT_OK(got);
+  EXPECT_EQ(got->as_string_view(), data.as_string_view());
+  EXPECT_LE(calls, 1);
+  if (calls == 1) {
+    EXPECT_EQ(asked, data.size());
+    EXPECT_EQ(got->data(), lent);  // no copy: the bytes are the lent buffer's
+  }
+  // null, too small: the store allocates; the bytes are still equal.
+  for (std::size_t cap : {std::size_t{0}, std::size_t{1000}}) {
+    auto own = store_->get_with_buffer(uri("wb"), [&](std::uint64_t) {
+      if (cap == 0) return Result<std::shared_ptr<AlignedBuffer>>(std::shared_ptr<AlignedBuffer>());
+      auto b = AlignedBuffer::allocate(cap, 4096);
+      if (!b.ok()) return Result<std::shared_ptr<AlignedBuffer>>(b.error());
+      return Result<std::shared_ptr<AlignedBuffer>>(std::make_shared<AlignedBuffer>(std::move(*b)));
+    });
+    ASSERT_OK(own);
+    EXPECT_EQ(own->as_string_view(), data.as_string_view()) << "capacity " << cap;
+  }
+  // The source's error is the read's error, when the store asks it.
+  calls = 0;
+  auto failed = store_->get_with_buffer(uri("wb"), [&](std::uint64_t) {
+    ++calls;
+    return Result<std::shared_ptr<AlignedBuffer>>(
+        Error(ErrorCode::kResourceExhausted, "no memory for you"));
+  });
+  if (calls == 0) {
+    ASSERT_OK(failed);
+    EXPECT_EQ(failed->as_string_view(), data.as_string_view());
+  } else {
+    ASSERT_FALSE(failed.ok());
+    EXPECT_EQ(failed.error().code(), ErrorCode::kResourceExhausted);
+  }
+  // A missing object: kNotFound, and no buffer asked for.
+  calls = 0;
+  auto missing = store_->get_with_buffer(uri("nope"), [&](std::uint64_t) {
+    ++calls;
+    return Result<std::shared_ptr<AlignedBuffer>>(std::shared_ptr<AlignedBuffer>());
+  });
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(calls, 0);
+}
+
 TEST_P(ObjectStoreConformance, DeleteAndDeletePrefix) {
   for (auto n : {"d/1", "d/2", "d/x/3", "dd", "keep"})
     ASSERT_OK(store_->put(uri(n), pattern_bytes(5)));

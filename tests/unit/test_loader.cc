@@ -393,8 +393,18 @@ TEST_F(LoaderFiles, LargeItemsAreDeliveredWholeEvenWhenTheyChangeSizeAfterListin
     want.push_back(content(i, (3 << 19) + i));  // 1.5 MiB + i
     std::ofstream(dir_ / fmt::format("big{}", i), std::ios::binary) << want.back();
   }
-  auto ds = Dataset::from_prefix("file://" + dir_.string() + "/");
-  ASSERT_TRUE(ds.ok());
+  // Sizes as `omnio ls -r --json` listed them (a file:// prefix is listed without sizes).
+  const auto list = dir_ / "listed.json";
+  {
+    std::ofstream out(list);
+    for (std::size_t i = 0; i < want.size(); ++i) {
+      out << fmt::format(R"({{"is_dir":false,"size":{},"uri":"file://{}/big{}"}})", want[i].size(),
+                         dir_.string(), i)
+          << "\n";
+    }
+  }
+  auto ds = Dataset::from_key_list(list.string());
+  ASSERT_TRUE(ds.ok()) << ds.error().to_string();
   ASSERT_EQ(ds->listed_size(1), want[1].size());
   want[2] += "grown after listing";
   std::ofstream(dir_ / "big2", std::ios::binary | std::ios::app) << "grown after listing";
@@ -415,6 +425,54 @@ TEST_F(LoaderFiles, LargeItemsAreDeliveredWholeEvenWhenTheyChangeSizeAfterListin
       }
     }
     EXPECT_EQ(seen, 6u);
+  }
+}
+
+// A file:// prefix is listed without a stat per file: the loader learns each size as it reads
+// (ObjectStore::get_with_buffer) and reads into its reused buffers, small and large, and an object
+// that changed after the listing arrives as it is when read.
+TEST_F(LoaderFiles, PrefixItemsOfUnknownSizeAreDeliveredWholeEveryEpoch) {
+  const std::vector<std::size_t> sizes = {0,         10,      70 << 10,       (128 << 10) + 1,
+                                          128 << 10, 3 << 19, (3 << 19) + 77, 5 << 20};
+  std::vector<std::string> want;
+  for (std::size_t i = 0; i < sizes.size(); ++i) {
+    std::string s(sizes[i], '\0');
+    for (std::size_t k = 0; k < s.size(); ++k) s[k] = static_cast<char>((k * 13 + i * 101) & 0xFF);
+    want.push_back(std::move(s));
+    std::ofstream(dir_ / fmt::format("u{}", i), std::ios::binary) << want.back();
+  }
+  auto ds = Dataset::from_prefix("file://" + dir_.string() + "/");
+  ASSERT_TRUE(ds.ok()) << ds.error().to_string();
+  ASSERT_EQ(ds->size(), sizes.size());
+  for (std::size_t i = 0; i < ds->size(); ++i) EXPECT_FALSE(ds->listed_size(i)) << i;
+  want[3] += "grown after listing";
+  std::ofstream(dir_ / "u3", std::ios::binary | std::ios::app) << "grown after listing";
+  want[6].resize(1 << 20);
+  std::filesystem::resize_file(dir_ / "u6", want[6].size());
+  for (auto order : {LoaderOptions::Order::kSampler, LoaderOptions::Order::kCompletion}) {
+    auto c = LoaderConfig::Builder()
+                 .batch_size(3)
+                 .pool_size(4)
+                 .readahead_batches(2)
+                 .order(order)
+                 .build();
+    ASSERT_TRUE(c.ok());
+    auto l = DataLoader::create(*ds, *c);
+    ASSERT_TRUE(l.ok());
+    for (std::size_t epoch = 0; epoch < 3; ++epoch) {
+      ASSERT_TRUE((*l)->start_epoch(epoch).ok());
+      std::vector<int> seen(sizes.size(), 0);
+      while (true) {
+        auto b = (*l)->next();
+        ASSERT_TRUE(b.ok()) << b.error().to_string();
+        if (!*b) break;
+        for (const Item& it : (*b)->items) {
+          ASSERT_EQ(it.data.as_string_view(), want[it.index]) << "item " << it.index;
+          ++seen[it.index];
+        }
+      }
+      EXPECT_EQ(seen, std::vector<int>(sizes.size(), 1)) << "epoch " << epoch;
+    }
   }
 }
 

@@ -298,23 +298,51 @@ RangeReadFn LocalStore::range_reader(int fd) {
 Result<Bytes> LocalStore::get(std::string_view uri, const ReadOptions& opts) {
   OMNIO_ASSIGN_OR_RETURN(std::string path, path_of(uri));
   OMNIO_ASSIGN_OR_RETURN(ReadFile f, open_for_read(path, uri));
-  if (cfg_.enable_range_engine && f.size >= cfg_.range_engine.min_split_size && f.size > 0) {
-    return get_with_range_engine(f, uri, opts);
-  }
-  return get_simple(f, uri, opts);
-}
-
-Result<Bytes> LocalStore::get_simple(ReadFile& f, std::string_view uri, const ReadOptions& opts) {
-  simple_gets_.fetch_add(1);
   OMNIO_ASSIGN_OR_RETURN(AlignedBuffer buf,
                          AlignedBuffer::allocate(f.size, buf_align_, opts.cancel));
+  OMNIO_TRY(read_whole(f, uri, std::span(buf.data(), buf.capacity()), opts));
+  return Bytes::from_aligned(std::move(buf));
+}
+
+Result<Bytes> LocalStore::get_with_buffer(std::string_view uri, const BufferSource& buffer_for,
+                                          const ReadOptions& opts) {
+  OMNIO_ASSIGN_OR_RETURN(std::string path, path_of(uri));
+  OMNIO_ASSIGN_OR_RETURN(ReadFile f, open_for_read(path, uri));
+  OMNIO_ASSIGN_OR_RETURN(std::shared_ptr<AlignedBuffer> mem, buffer_for(f.size));
+  // O_DIRECT writes whole aligned blocks into the buffer, from an aligned address.
+  const std::uint64_t need = f.direct ? align_up(f.size, align_) : f.size;
+  const bool fits = mem && mem->capacity() >= need &&
+                    (!f.direct || reinterpret_cast<std::uintptr_t>(mem->data()) % buf_align_ == 0);
+  if (!fits) {
+    OMNIO_ASSIGN_OR_RETURN(AlignedBuffer buf,
+                           AlignedBuffer::allocate(f.size, buf_align_, opts.cancel));
+    OMNIO_TRY(read_whole(f, uri, std::span(buf.data(), buf.capacity()), opts));
+    return Bytes::from_aligned(std::move(buf));
+  }
+  OMNIO_TRY(read_whole(f, uri, std::span(mem->data(), mem->capacity()), opts));
+  mem->resize(static_cast<std::size_t>(f.size));
+  const std::byte* data = mem->data();
+  return Bytes::from_shared(std::move(mem), data, static_cast<std::size_t>(f.size));
+}
+
+Status LocalStore::read_whole(ReadFile& f, std::string_view uri, std::span<std::byte> dest,
+                              const ReadOptions& opts) {
+  if (cfg_.enable_range_engine && f.size >= cfg_.range_engine.min_split_size && f.size > 0) {
+    return read_with_range_engine(f, uri, dest, opts);
+  }
+  return read_simple(f, uri, dest, opts);
+}
+
+Status LocalStore::read_simple(ReadFile& f, std::string_view uri, std::span<std::byte> dest,
+                               const ReadOptions& opts) {
+  simple_gets_.fetch_add(1);
   const std::size_t block = align_up(std::max<std::size_t>(cfg_.io_block_size, align_), align_);
   std::uint64_t off = 0;
   while (off < f.size) {
     OMNIO_TRY(cancelled_check(opts, uri));
     const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(block, f.size - off));
     const std::size_t ask = f.direct ? align_up(want, align_) : want;
-    auto n = pread_full(f.fd.get(), buf.data() + off, ask, off);
+    auto n = pread_full(f.fd.get(), dest.data() + off, ask, off);
     if (!n.ok()) return std::move(n).error().wrap(fmt::format("read {}", uri));
     if (*n < want) {
       return Error(ErrorCode::kDataLoss,
@@ -327,20 +355,19 @@ Result<Bytes> LocalStore::get_simple(ReadFile& f, std::string_view uri, const Re
   if (cfg_.page_cache_mode == PageCacheMode::kDontNeed) {
     (void)::posix_fadvise(f.fd.get(), 0, 0, POSIX_FADV_DONTNEED);
   }
-  return Bytes::from_aligned(std::move(buf));
+  return ok_status();
 }
 
-Result<Bytes> LocalStore::get_with_range_engine(ReadFile& f, std::string_view uri,
-                                                const ReadOptions& opts) {
+Status LocalStore::read_with_range_engine(ReadFile& f, std::string_view uri,
+                                          std::span<std::byte> dest, const ReadOptions& opts) {
   engine_gets_.fetch_add(1);
-  OMNIO_ASSIGN_OR_RETURN(AlignedBuffer buf,
-                         AlignedBuffer::allocate(f.size, buf_align_, opts.cancel));
   RangeEngineConfig rc = cfg_.range_engine;
   if (f.direct) rc.chunk_size = align_up(rc.chunk_size, align_);
   RangeEngine engine(rc);
-  auto st = engine.download_into(f.size, buf.span(), range_reader(f.fd.get()), opts.cancel);
+  auto st = engine.download_into(f.size, dest.first(static_cast<std::size_t>(f.size)),
+                                 range_reader(f.fd.get()), opts.cancel);
   if (!st.ok()) return std::move(st).error().wrap(fmt::format("get {}", uri));
-  return Bytes::from_aligned(std::move(buf));
+  return ok_status();
 }
 
 Status LocalStore::get_to_sink(std::string_view uri, const ChunkSink& sink,

@@ -61,6 +61,8 @@ class LocalStore final : public ObjectStore {
   Result<std::uint64_t> get_into(std::string_view uri, std::uint64_t offset,
                                  std::span<std::byte> dest, const ReadOptions& opts) override;
   Status get_to_sink(std::string_view uri, const ChunkSink& sink, const ReadOptions& opts) override;
+  Result<Bytes> get_with_buffer(std::string_view uri, const BufferSource& buffer_for,
+                                const ReadOptions& opts) override;
   Status put(std::string_view uri, const Bytes& data, const PutOptions& opts) override;
   Status put_multipart(std::string_view uri, const Bytes& data,
                        std::optional<std::size_t> part_size, const PutOptions& opts) override;
@@ -68,6 +70,8 @@ class LocalStore final : public ObjectStore {
                                                       const WriterOptions& opts) override;
   Result<std::vector<ListEntry>> list_entries(std::string_view prefix_uri, bool recursive) override;
   Status list_stream(std::string_view prefix_uri, bool recursive, const ListSink& sink) override;
+  Status list_keys_stream(std::string_view prefix_uri, bool recursive,
+                          const ListSink& sink) override;
   Result<ObjectMetadata> stat(std::string_view uri) override;
   Status delete_object(std::string_view uri) override;
   Result<std::uint64_t> delete_prefix(std::string_view prefix_uri) override;
@@ -104,8 +108,16 @@ class LocalStore final : public ObjectStore {
   Result<Fd> open_direct_for_write(const std::string& path);
 
  private:
-  Result<Bytes> get_simple(ReadFile& f, std::string_view uri, const ReadOptions& opts);
-  Result<Bytes> get_with_range_engine(ReadFile& f, std::string_view uri, const ReadOptions& opts);
+  /// Reads the whole of `f` into `dest` (capacity >= f.size, rounded up to the alignment under
+  /// O_DIRECT): with the RangeEngine when configured and the file is large enough, else in blocks.
+  Status read_whole(ReadFile& f, std::string_view uri, std::span<std::byte> dest,
+                    const ReadOptions& opts);
+  Status read_simple(ReadFile& f, std::string_view uri, std::span<std::byte> dest,
+                     const ReadOptions& opts);
+  Status read_with_range_engine(ReadFile& f, std::string_view uri, std::span<std::byte> dest,
+                                const ReadOptions& opts);
+  /// Lists with sizes, or (list_keys_stream) without the stat a size costs.
+  Status list_local(std::string_view prefix_uri, bool recursive, bool sizes, const ListSink& sink);
   RangeReadFn range_reader(int fd);
   void note_fallback(const std::string& path);
 
