@@ -102,6 +102,35 @@ TEST(LoggedStore, ExactlyOneLinePerOperation) {
   }
 }
 
+TEST(LoggedStore, GetWithBufferAndListKeysStreamLoggedOnce) {
+  Logged t;
+  const std::string a = t.base + "/k/a.bin";
+  ASSERT_TRUE(t.store->put(a, bytes_of(70000)).ok());
+  ASSERT_TRUE(t.store->put(t.base + "/k/b.bin", bytes_of(10)).ok());
+  auto got = t.store->get_with_buffer(a, [](std::uint64_t size) {
+    auto b = AlignedBuffer::allocate(static_cast<std::size_t>(size), 4096);
+    if (!b.ok()) return Result<std::shared_ptr<AlignedBuffer>>(b.error());
+    return Result<std::shared_ptr<AlignedBuffer>>(std::make_shared<AlignedBuffer>(std::move(*b)));
+  });
+  ASSERT_TRUE(got.ok());
+  std::size_t listed = 0;
+  ASSERT_TRUE(t.store
+                  ->list_keys_stream(t.base + "/k/", true,
+                                     [&](ListEntry&&) {
+                                       ++listed;
+                                       return ok_status();
+                                     })
+                  .ok());
+  EXPECT_EQ(listed, 2u);
+  auto es = t.entries();
+  ASSERT_EQ(es.size(), 4u);
+  EXPECT_EQ(es[2].op, "GET");
+  EXPECT_EQ(es[2].bytes, 70000u);
+  EXPECT_EQ(es[2].uri(), a);
+  EXPECT_EQ(es[3].op, "LIST");
+  EXPECT_EQ(es[3].n_objects, 2u);
+}
+
 TEST(LoggedStore, FirstByteMeasuredForStreamedReadsOnly) {
   Logged t;
   const std::string a = t.base + "/a.bin";
