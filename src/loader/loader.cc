@@ -432,7 +432,11 @@ struct DataLoader::State {
   std::size_t next_claim = 0;      // next position a worker takes
   std::size_t base = 0;            // positions below this were handed to the consumer
   std::size_t batch_number = 0;
-  std::map<std::size_t, Result<Fetched>> ready;  // position -> outcome (ordered mode)
+  // Ordered mode: the outcome of position p waits in ready[p % window()]. A position is claimed
+  // only below base + window() and leaves when its batch is handed over, so no two waiting
+  // positions share a slot. (A std::map node per item, allocated and freed under mu, cost the
+  // sampler order ~3 % of the CPU of page-cached 128 KiB items against completion order.)
+  std::vector<std::optional<Result<Fetched>>> ready;
   std::size_t head_ready = 0;      // entries of `ready` in the batch at `base` (ordered mode)
   std::vector<Outcome> completed;  // completion order
   std::optional<Error> fatal;      // OnError::kFail: the stream's error
@@ -871,7 +875,7 @@ struct DataLoader::State {
     const std::size_t need = std::min(order.size(), base + config.options.batch_size) - base;
     if (config.options.order == LoaderOptions::Order::kSampler) {
       if (c.position < base + config.options.batch_size) ++head_ready;
-      ready.emplace(c.position, std::move(r));
+      ready[c.position % ready.size()].emplace(std::move(r));
       // Only the item that completes the batch wakes it: with few workers nearly every item
       // lands in the head batch, and waking the consumer for each cost a context switch per item.
       return fatal.has_value() || head_ready >= need;
@@ -939,6 +943,7 @@ Result<std::unique_ptr<DataLoader>> DataLoader::create(Dataset dataset, LoaderCo
   // Idle buffers kept: the window's, plus the batch the consumer holds, plus the one it is handed
   // before it lets go of the last (`batch = loader.next()`). With one batch fewer, every batch
   // of a full window (32 readers on s3://) evicted 32 buffers and allocated 32 fresh ones.
+  s->ready.resize(s->window());
   s->buffers =
       BufferRecycler::create(s->window() + 2 * c.options.batch_size, kLoaderBufferAlignment);
   s->cpu_bound_cap =
@@ -1003,7 +1008,7 @@ Status DataLoader::start_epoch(std::size_t epoch) {
   s.alloc_passed.clear();
   s.wake_turn_waiters();
   s.batch_number = 0;
-  s.ready.clear();
+  for (auto& slot : s.ready) slot.reset();
   s.head_ready = 0;
   s.completed.clear();
   s.fatal.reset();
@@ -1063,8 +1068,9 @@ Result<std::optional<Batch>> DataLoader::next() {
   };
   if (sampler) {
     for (std::size_t pos = s.base; pos < end; ++pos) {
-      auto node = s.ready.extract(pos);
-      take(pos, std::move(node.mapped()));
+      std::optional<Result<Fetched>>& slot = s.ready[pos % s.ready.size()];
+      take(pos, std::move(*slot));
+      slot.reset();
     }
   } else {
     const std::size_t k = end - s.base;
@@ -1077,8 +1083,8 @@ Result<std::optional<Batch>> DataLoader::next() {
   if (sampler) {  // the items of the next batch that are ready already
     s.head_ready = 0;
     const std::size_t next_end = std::min(n, s.base + bs);
-    for (auto it = s.ready.lower_bound(s.base); it != s.ready.end() && it->first < next_end; ++it) {
-      ++s.head_ready;
+    for (std::size_t pos = s.base; pos < next_end; ++pos) {
+      if (s.ready[pos % s.ready.size()]) ++s.head_ready;
     }
   }
   lock.unlock();
