@@ -213,7 +213,8 @@ void LocalStore::note_fallback(const std::string& path) {
 }
 
 Result<LocalStore::ReadFile> LocalStore::open_for_read(const std::string& path,
-                                                       std::string_view uri) {
+                                                       std::string_view uri,
+                                                       std::uint64_t from_start) {
   ReadFile f;
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) return errno_error(errno, fmt::format("open {}", uri));
@@ -261,7 +262,12 @@ Result<LocalStore::ReadFile> LocalStore::open_for_read(const std::string& path,
         advice = POSIX_FADV_NORMAL;
         break;
     }
-    (void)::posix_fadvise(fd.get(), 0, 0, advice);  // a hint: failure changes nothing
+    // NORMAL is where a fresh descriptor starts; one pread of a whole small file reads the same
+    // pages whatever the advice says.
+    const bool one_read = f.size <= cfg_.io_block_size && from_start >= f.size;
+    if (advice != POSIX_FADV_NORMAL && !one_read) {
+      (void)::posix_fadvise(fd.get(), 0, 0, advice);  // a hint: failure changes nothing
+    }
   }
   f.fd = std::move(fd);
   return f;
@@ -297,7 +303,7 @@ RangeReadFn LocalStore::range_reader(int fd) {
 
 Result<Bytes> LocalStore::get(std::string_view uri, const ReadOptions& opts) {
   OMNIO_ASSIGN_OR_RETURN(std::string path, path_of(uri));
-  OMNIO_ASSIGN_OR_RETURN(ReadFile f, open_for_read(path, uri));
+  OMNIO_ASSIGN_OR_RETURN(ReadFile f, open_for_read(path, uri, kWholeFile));
   OMNIO_ASSIGN_OR_RETURN(AlignedBuffer buf,
                          AlignedBuffer::allocate(f.size, buf_align_, opts.cancel));
   OMNIO_TRY(read_whole(f, uri, std::span(buf.data(), buf.capacity()), opts));
@@ -307,7 +313,7 @@ Result<Bytes> LocalStore::get(std::string_view uri, const ReadOptions& opts) {
 Result<Bytes> LocalStore::get_with_buffer(std::string_view uri, const BufferSource& buffer_for,
                                           const ReadOptions& opts) {
   OMNIO_ASSIGN_OR_RETURN(std::string path, path_of(uri));
-  OMNIO_ASSIGN_OR_RETURN(ReadFile f, open_for_read(path, uri));
+  OMNIO_ASSIGN_OR_RETURN(ReadFile f, open_for_read(path, uri, kWholeFile));
   OMNIO_ASSIGN_OR_RETURN(std::shared_ptr<AlignedBuffer> mem, buffer_for(f.size));
   // O_DIRECT writes whole aligned blocks into the buffer, from an aligned address.
   const std::uint64_t need = f.direct ? align_up(f.size, align_) : f.size;
@@ -373,7 +379,7 @@ Status LocalStore::read_with_range_engine(ReadFile& f, std::string_view uri,
 Status LocalStore::get_to_sink(std::string_view uri, const ChunkSink& sink,
                                const ReadOptions& opts) {
   OMNIO_ASSIGN_OR_RETURN(std::string path, path_of(uri));
-  OMNIO_ASSIGN_OR_RETURN(ReadFile f, open_for_read(path, uri));
+  OMNIO_ASSIGN_OR_RETURN(ReadFile f, open_for_read(path, uri, kWholeFile));
   const std::size_t balign = buf_align_;
   auto alloc = [balign](std::size_t n, MemoryReservation r) {
     return AlignedBuffer::allocate(n, balign, std::move(r));
@@ -450,7 +456,7 @@ Result<Bytes> LocalStore::get_range(std::string_view uri, std::uint64_t offset,
 Result<std::uint64_t> LocalStore::get_into(std::string_view uri, std::uint64_t offset,
                                            std::span<std::byte> dest, const ReadOptions& opts) {
   OMNIO_ASSIGN_OR_RETURN(std::string path, path_of(uri));
-  OMNIO_ASSIGN_OR_RETURN(ReadFile f, open_for_read(path, uri));
+  OMNIO_ASSIGN_OR_RETURN(ReadFile f, open_for_read(path, uri, offset == 0 ? dest.size() : 0));
   if (offset > f.size) {
     return Error(
         ErrorCode::kOutOfRange,

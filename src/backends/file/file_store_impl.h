@@ -102,7 +102,13 @@ class LocalStore final : public ObjectStore {
     std::uint64_t size = 0;
     bool direct = false;
   };
-  Result<ReadFile> open_for_read(const std::string& path, std::string_view uri);
+  /// `from_start`: how many bytes from offset 0 the caller reads (kWholeFile: all; 0: a range
+  /// elsewhere). A file of at most one I/O block that is read whole takes one pread, which no
+  /// readahead advice changes: it gets none (a posix_fadvise per small object was ~4 % of the
+  /// CPU of reading 128 KiB files).
+  static constexpr std::uint64_t kWholeFile = ~std::uint64_t{0};
+  Result<ReadFile> open_for_read(const std::string& path, std::string_view uri,
+                                 std::uint64_t from_start = 0);
   /// Opens `path` for writing with O_DIRECT when configured; returns an invalid Fd if the file
   /// system refused O_DIRECT and fallback is allowed.
   Result<Fd> open_direct_for_write(const std::string& path);
