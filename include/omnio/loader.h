@@ -49,8 +49,7 @@ struct ItemRange {
 class Dataset {
  public:
   /// Every object under `prefix_uri` (recursive, string-prefix semantics, sorted); directories
-  /// are skipped. kInvalidArgument if the listing is empty. Listed with
-  /// ObjectStore::list_keys_stream: file:// and direct:// items have no listed_size().
+  /// are skipped. kInvalidArgument if the listing is empty. Sizes are listed too (listed_size()).
   static Result<Dataset> from_prefix(std::string_view prefix_uri, const Config& config = {});
   /// These URIs, in this order (duplicates allowed: each is an item). Stores are created per
   /// scheme.
@@ -85,9 +84,8 @@ class Dataset {
     if (ranges_.empty()) return std::nullopt;
     return ranges_[i];
   }
-  /// The size of item `i` as listed (from_prefix on network stores, ls --json key lists) or
-  /// indexed (a record's length); nullopt when unknown (URI lists; file:// and direct://
-  /// prefixes, listed without a stat per file). The loader reads whole objects into reused
+  /// The size of item `i` as listed (from_prefix, ls --json key lists) or indexed (a record's
+  /// length); nullopt when unknown (URI lists). The loader reads whole objects into reused
   /// buffers either way: an unknown size is learned when the object is read
   /// (ObjectStore::get_with_buffer).
   std::optional<std::uint64_t> listed_size(std::size_t i) const {

@@ -72,19 +72,18 @@ Result<Dataset> Dataset::from_uris(std::vector<std::string> uris, const Config& 
 
 Result<Dataset> Dataset::from_prefix(std::string_view prefix_uri, const Config& config) {
   OMNIO_ASSIGN_OR_RETURN(auto store, store_for_uri(prefix_uri, config));
-  // Without sizes where they cost a stat per object (file://, direct://: half the time of listing
-  // 20,000 files, before the first request); the loader learns them as it reads.
+  // With sizes, even where they cost a stat per object (file://): an item of unknown size learns
+  // it only when it is read, after its claim, and a budget-charged buffer taken then (out of claim
+  // order) could hold memory an earlier item waits for (see alloc_turn). Listing without sizes
+  // (list_keys_stream) hung MemoryBudget.LoaderWindowLargerThanTheBudgetStillDeliversEverything.
   std::vector<std::string> uris;
   std::vector<std::uint64_t> sizes;
-  bool all_sized = true;
-  OMNIO_TRY(store->list_keys_stream(prefix_uri, /*recursive=*/true, [&](ListEntry&& e) {
+  OMNIO_TRY(store->list_stream(prefix_uri, /*recursive=*/true, [&](ListEntry&& e) {
     if (e.is_dir) return ok_status();
-    all_sized = all_sized && e.size_known;
-    if (all_sized) sizes.push_back(e.size);
+    sizes.push_back(e.size);
     uris.push_back(std::move(e.uri));
     return ok_status();
   }));
-  if (!all_sized) sizes.clear();
   if (uris.empty()) {
     return Error(
         ErrorCode::kInvalidArgument,
@@ -601,11 +600,10 @@ struct DataLoader::State {
     }
     if (range) return store.get_range(uri, range->offset, range->length, ro);
     if (known) return store.get(uri, ro);
-    // Size unknown (a file:// listing leaves it out; a plain URI list): the store asks for the
-    // buffer once it knows (file://: from the open file), and it comes from the recycler as for
-    // listed sizes. Never a wait for memory here: out of claim order that could hold memory the
-    // consumer's next item waits for (see alloc_turn); when the budget has no room now, the store
-    // allocates as get() does.
+    // Size unknown (a plain URI list): the store asks for the buffer once it knows (file://: from
+    // the open file), and it comes from the recycler as for listed sizes. try_acquire never waits
+    // for memory; when the budget has no room now, the store allocates as get() does, which may
+    // wait out of claim order as store.get() always did here (see Dataset::from_prefix).
     return store.get_with_buffer(
         uri,
         [this](std::uint64_t size) -> Result<std::shared_ptr<AlignedBuffer>> {

@@ -393,7 +393,7 @@ TEST_F(LoaderFiles, LargeItemsAreDeliveredWholeEvenWhenTheyChangeSizeAfterListin
     want.push_back(content(i, (3 << 19) + i));  // 1.5 MiB + i
     std::ofstream(dir_ / fmt::format("big{}", i), std::ios::binary) << want.back();
   }
-  // Sizes as `omnio ls -r --json` listed them (a file:// prefix is listed without sizes).
+  // Sizes as `omnio ls -r --json` listed them.
   const auto list = dir_ / "listed.json";
   {
     std::ofstream out(list);
@@ -428,10 +428,10 @@ TEST_F(LoaderFiles, LargeItemsAreDeliveredWholeEvenWhenTheyChangeSizeAfterListin
   }
 }
 
-// A file:// prefix is listed without a stat per file: the loader learns each size as it reads
+// A plain URI list has no sizes: the loader learns each size as it reads
 // (ObjectStore::get_with_buffer) and reads into its reused buffers, small and large, and an object
-// that changed after the listing arrives as it is when read.
-TEST_F(LoaderFiles, PrefixItemsOfUnknownSizeAreDeliveredWholeEveryEpoch) {
+// that changed after the data set was made arrives as it is when read.
+TEST_F(LoaderFiles, UriListItemsOfUnknownSizeAreDeliveredWholeEveryEpoch) {
   const std::vector<std::size_t> sizes = {0,         10,      70 << 10,       (128 << 10) + 1,
                                           128 << 10, 3 << 19, (3 << 19) + 77, 5 << 20};
   std::vector<std::string> want;
@@ -441,7 +441,11 @@ TEST_F(LoaderFiles, PrefixItemsOfUnknownSizeAreDeliveredWholeEveryEpoch) {
     want.push_back(std::move(s));
     std::ofstream(dir_ / fmt::format("u{}", i), std::ios::binary) << want.back();
   }
-  auto ds = Dataset::from_prefix("file://" + dir_.string() + "/");
+  std::vector<std::string> uris;
+  for (std::size_t i = 0; i < sizes.size(); ++i) {
+    uris.push_back("file://" + (dir_ / fmt::format("u{}", i)).string());
+  }
+  auto ds = Dataset::from_uris(uris);
   ASSERT_TRUE(ds.ok()) << ds.error().to_string();
   ASSERT_EQ(ds->size(), sizes.size());
   for (std::size_t i = 0; i < ds->size(); ++i) EXPECT_FALSE(ds->listed_size(i)) << i;
