@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <functional>
-#include <optional>
 #include <set>
 #include <system_error>
 #include <thread>
@@ -44,24 +43,19 @@ bool uri_order(std::string_view a, bool a_dir, std::string_view b, bool b_dir) {
   return next(a, a_dir) < next(b, b_dir);
 }
 
-// A directory's entry: the directory, the name, whether it is a directory, its size (nullopt:
-// not stat'ed).
+// A directory's entry: the directory, the name, whether it is a directory, its size (0 for one).
 using DirVisitor = std::function<Status(const std::string& dir, std::string_view name, bool is_dir,
-                                        std::optional<std::uint64_t> size)>;
+                                        std::uint64_t size)>;
 
-// Visits the entries of `dir` whose names start with `name_prefix`, in URI order. Without
-// `sizes`, a file readdir calls regular is not stat'ed (links and unknown types still are: where
-// a link leads decides what it is).
-Status scan_dir(const std::string& dir, std::string_view name_prefix, bool sizes,
-                const DirVisitor& fn) {
+// Visits the entries of `dir` whose names start with `name_prefix`, in URI order.
+Status scan_dir(const std::string& dir, std::string_view name_prefix, const DirVisitor& fn) {
   DIR* d = ::opendir(dir.c_str());
   if (d == nullptr) {
     if (errno == ENOENT || errno == ENOTDIR) return ok_status();  // nothing under this prefix
     return errno_error(errno, fmt::format("opendir {}", dir));
   }
-  const auto needs_stat = [sizes](unsigned char type) {
-    return type != DT_DIR && (sizes || type != DT_REG);
-  };
+  // Everything but a directory: files for their sizes, links and unknown types for what they are.
+  const auto needs_stat = [](unsigned char type) { return type != DT_DIR; };
   // A name, its type and size: 48 bytes per entry, not a whole struct stat.
   struct Found {
     std::string name;
@@ -119,27 +113,13 @@ Status scan_dir(const std::string& dir, std::string_view name_prefix, bool sizes
   std::sort(found.begin(), found.end(), [](const Found& a, const Found& b) {
     return uri_order(a.name, a.type == DT_DIR, b.name, b.type == DT_DIR);
   });
-  for (const Found& f : found) {
-    const bool is_dir = f.type == DT_DIR;
-    OMNIO_TRY(fn(dir, f.name, is_dir,
-                 sizes || is_dir ? std::optional<std::uint64_t>(f.size) : std::nullopt));
-  }
+  for (const Found& f : found) OMNIO_TRY(fn(dir, f.name, f.type == DT_DIR, f.size));
   return ok_status();
 }
 
 }  // namespace
 
 Status LocalStore::list_stream(std::string_view prefix_uri, bool recursive, const ListSink& sink) {
-  return list_local(prefix_uri, recursive, /*sizes=*/true, sink);
-}
-
-Status LocalStore::list_keys_stream(std::string_view prefix_uri, bool recursive,
-                                    const ListSink& sink) {
-  return list_local(prefix_uri, recursive, /*sizes=*/false, sink);
-}
-
-Status LocalStore::list_local(std::string_view prefix_uri, bool recursive, bool sizes,
-                              const ListSink& sink) {
   OMNIO_ASSIGN_OR_RETURN(std::string prefix, path_of(prefix_uri, /*allow_dir=*/true));
   // String-prefix semantics: "/d/img_" lists /d/img_001, "/d/" lists everything in /d.
   std::string dir, name_prefix;
@@ -156,17 +136,17 @@ Status LocalStore::list_local(std::string_view prefix_uri, bool recursive, bool 
   // formatted URI were a fifth of listing 20,000 files.
   const std::string_view sch = scheme();
   DirVisitor visit = [&](const std::string& in, std::string_view name, bool is_dir,
-                         std::optional<std::uint64_t> size) -> Status {
+                         std::uint64_t size) -> Status {
     std::string uri;
     uri.reserve(sch.size() + 3 + in.size() + 2 + name.size());
     uri.append(sch).append("://").append(in);
     if (in != "/") uri += '/';
     uri.append(name);
-    if (!is_dir) return sink({std::move(uri), size.value_or(0), false, size.has_value()});
+    if (!is_dir) return sink({std::move(uri), size, false});
     if (!recursive) return sink({std::move(uri) + "/", 0, true});
-    return scan_dir(join(in, name), "", sizes, visit);
+    return scan_dir(join(in, name), "", visit);
   };
-  return scan_dir(dir, name_prefix, sizes, visit);
+  return scan_dir(dir, name_prefix, visit);
 }
 
 Result<std::vector<ListEntry>> LocalStore::list_entries(std::string_view prefix_uri,

@@ -304,6 +304,11 @@ RangeReadFn LocalStore::range_reader(int fd) {
 Result<Bytes> LocalStore::get(std::string_view uri, const ReadOptions& opts) {
   OMNIO_ASSIGN_OR_RETURN(std::string path, path_of(uri));
   OMNIO_ASSIGN_OR_RETURN(ReadFile f, open_for_read(path, uri, kWholeFile));
+  return read_into_own(f, uri, opts);
+}
+
+Result<Bytes> LocalStore::read_into_own(ReadFile& f, std::string_view uri,
+                                        const ReadOptions& opts) {
   OMNIO_ASSIGN_OR_RETURN(AlignedBuffer buf,
                          AlignedBuffer::allocate(f.size, buf_align_, opts.cancel));
   OMNIO_TRY(read_whole(f, uri, std::span(buf.data(), buf.capacity()), opts));
@@ -319,12 +324,7 @@ Result<Bytes> LocalStore::get_with_buffer(std::string_view uri, const BufferSour
   const std::uint64_t need = f.direct ? align_up(f.size, align_) : f.size;
   const bool fits = mem && mem->capacity() >= need &&
                     (!f.direct || reinterpret_cast<std::uintptr_t>(mem->data()) % buf_align_ == 0);
-  if (!fits) {
-    OMNIO_ASSIGN_OR_RETURN(AlignedBuffer buf,
-                           AlignedBuffer::allocate(f.size, buf_align_, opts.cancel));
-    OMNIO_TRY(read_whole(f, uri, std::span(buf.data(), buf.capacity()), opts));
-    return Bytes::from_aligned(std::move(buf));
-  }
+  if (!fits) return read_into_own(f, uri, opts);
   OMNIO_TRY(read_whole(f, uri, std::span(mem->data(), mem->capacity()), opts));
   mem->resize(static_cast<std::size_t>(f.size));
   const std::byte* data = mem->data();
