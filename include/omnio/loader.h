@@ -37,6 +37,10 @@
 
 namespace omnio {
 
+namespace loader_detail {
+struct DatasetItems;  // src/loader/dataset_items.h
+}  // namespace loader_detail
+
 /// A byte range of an object: one record of a record dataset.
 struct ItemRange {
   std::uint64_t offset = 0;
@@ -48,8 +52,11 @@ struct ItemRange {
 /// length, random access by index.
 class Dataset {
  public:
+  /// An empty data set (size() 0).
+  Dataset();
   /// Every object under `prefix_uri` (recursive, string-prefix semantics, sorted); directories
-  /// are skipped. kInvalidArgument if the listing is empty. Sizes are listed too (listed_size()).
+  /// are skipped. kInvalidArgument if the listing is empty. Sizes are kept where the listing has
+  /// them for free (listed_size()).
   static Result<Dataset> from_prefix(std::string_view prefix_uri, const Config& config = {});
   /// These URIs, in this order (duplicates allowed: each is an item). Stores are created per
   /// scheme.
@@ -74,31 +81,31 @@ class Dataset {
   static Result<Dataset> tfrecord_records(
       const Dataset& files, TfRecordIndexFormat index_format = TfRecordIndexFormat::kAuto);
 
-  std::size_t size() const { return uris_.size(); }
-  /// The object URI of each item (a TFRecord object's URI repeats once per record).
-  const std::vector<std::string>& keys() const { return uris_; }
+  std::size_t size() const;
+  /// The object URI of item `i` (a TFRecord object's URI repeats once per record).
+  std::string key(std::size_t i) const;
+  /// key(i), written into `out` (whose memory is reused).
+  void key_into(std::size_t i, std::string& out) const;
+  /// Every item's URI in order: a copy, one string per item (key(i) reads one). The data set
+  /// itself keeps its URIs compact: their common prefix once, then each one's tail back to back
+  /// (~30 bytes an item for a typical listing, not a std::string and a heap block of ~130).
+  std::vector<std::string> keys() const;
   /// The store serving item `i`.
   ObjectStore& store_of(std::size_t i) const;
   /// The byte range of item `i` inside its object, or nullopt when the item is the whole object.
-  std::optional<ItemRange> range_of(std::size_t i) const {
-    if (ranges_.empty()) return std::nullopt;
-    return ranges_[i];
-  }
-  /// The size of item `i` as listed (from_prefix, ls --json key lists) or indexed (a record's
-  /// length); nullopt when unknown (URI lists). The loader reads whole objects into reused
-  /// buffers either way: an unknown size is learned when the object is read
+  std::optional<ItemRange> range_of(std::size_t i) const;
+  /// The size of item `i` as listed (s3://, az://, gs:// listings, ls --json key lists) or
+  /// indexed (a record's length); nullopt when unknown (URI lists, and file:// and direct://
+  /// listings, which leave sizes out rather than stat every file). The loader reads whole objects
+  /// into reused buffers either way: an unknown size is learned when the object is opened
   /// (ObjectStore::get_with_buffer).
-  std::optional<std::uint64_t> listed_size(std::size_t i) const {
-    if (!ranges_.empty()) return ranges_[i].length;
-    if (sizes_.empty()) return std::nullopt;
-    return sizes_[i];
-  }
+  std::optional<std::uint64_t> listed_size(std::size_t i) const;
 
  private:
-  std::vector<std::string> uris_;
-  std::vector<ItemRange> ranges_;     // empty, or one per item
-  std::vector<std::uint64_t> sizes_;  // empty, or the listing's size per item
-  std::vector<std::uint32_t> store_index_;
+  using Items = loader_detail::DatasetItems;  // per-item arrays, compact
+  Dataset(std::shared_ptr<const Items> items, std::vector<std::shared_ptr<ObjectStore>> stores);
+
+  std::shared_ptr<const Items> items_;
   std::vector<std::shared_ptr<ObjectStore>> stores_;
 };
 

@@ -12,7 +12,8 @@
 //                                              destruction, spanning creation to that moment
 //   stat (and exists)       STAT       1       object size
 //   list_entries (and list),LIST       entries 0
-//   list_stream
+//   list_stream,
+//   list_keys_stream
 //   delete_object           DELETE     1       0
 //   delete_prefix           DELETE_PREFIX deleted 0
 //   copy / rename           COPY / RENAME 1    0   (file = the source; the destination is not a

@@ -1,8 +1,35 @@
 #include "core/buffer_recycler.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstdint>
 #include <utility>
 
+#include "omnio/constants.h"
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23  // Linux 5.14
+#endif
+
 namespace omnio {
+
+namespace {
+
+// Faults in a fresh heap buffer's pages with one system call: the buffer is about to be written
+// whole, and on our VMs each page's own fault costs ~14 us (a loader of 128 KiB items faults in
+// ~40-100 fresh buffers of 33 pages). Large buffers are left to fault as they are written: they
+// are mmap'ed, from 2 MiB with transparent huge pages, where populating would compact memory up
+// front. Best effort: an old kernel's EINVAL leaves the pages to fault as before.
+void prefault(AlignedBuffer& b) {
+  if (b.capacity() >= kLargeBufferThreshold) return;
+  static const std::uintptr_t page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const auto begin = reinterpret_cast<std::uintptr_t>(b.data()) & ~(page - 1);
+  const auto end = reinterpret_cast<std::uintptr_t>(b.data()) + b.capacity();
+  ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_WRITE);
+}
+
+}  // namespace
 
 std::shared_ptr<BufferRecycler> BufferRecycler::create(std::size_t keep, std::size_t alignment) {
   return std::shared_ptr<BufferRecycler>(new BufferRecycler(keep, alignment));
@@ -70,6 +97,7 @@ Result<std::shared_ptr<AlignedBuffer>> BufferRecycler::acquire(std::size_t size,
     }
     OMNIO_ASSIGN_OR_RETURN(AlignedBuffer fresh,
                            AlignedBuffer::allocate(size, alignment_, std::move(reserved), cancel));
+    prefault(fresh);
     b = std::make_unique<AlignedBuffer>(std::move(fresh));
   }
   return lend(std::move(b), size);
@@ -87,6 +115,7 @@ Result<std::shared_ptr<AlignedBuffer>> BufferRecycler::try_acquire(std::size_t s
     // Holds its whole charge already: never waits.
     OMNIO_ASSIGN_OR_RETURN(AlignedBuffer fresh,
                            AlignedBuffer::allocate(size, alignment_, std::move(reserved), {}));
+    prefault(fresh);
     b = std::make_unique<AlignedBuffer>(std::move(fresh));
   }
   return lend(std::move(b), size);

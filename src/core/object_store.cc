@@ -62,6 +62,11 @@ Status ObjectStore::list_stream(std::string_view prefix_uri, bool recursive, con
   return ok_status();
 }
 
+Status ObjectStore::list_keys_stream(std::string_view prefix_uri, bool recursive,
+                                     const ListSink& sink) {
+  return list_stream(prefix_uri, recursive, sink);
+}
+
 Result<Bytes> ObjectStore::get_with_buffer(std::string_view uri, const BufferSource& /*buffer_for*/,
                                            const ReadOptions& opts) {
   return get(uri, opts);

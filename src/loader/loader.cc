@@ -13,10 +13,13 @@
 #include <numeric>
 #include <optional>
 #include <set>
+#include <span>
 #include <stop_token>
 #include <thread>
 
 #include "core/buffer_recycler.h"
+#include "core/pod_vector.h"
+#include "loader/dataset_items.h"
 #include "omnio/aligned_buffer.h"
 #include "omnio/env.h"
 #include "omnio/key_list.h"
@@ -53,46 +56,115 @@ struct StoreCache {
   }
 };
 
+// The longest prefix every URI shares.
+std::string common_prefix(const std::vector<std::string>& uris) {
+  if (uris.empty()) return {};
+  std::string_view p = uris.front();
+  for (const std::string& u : uris) {
+    std::size_t n = 0;
+    const std::size_t most = std::min(p.size(), u.size());
+    while (n < most && p[n] == u[n]) ++n;
+    p = p.substr(0, n);
+  }
+  return std::string(p);
+}
+
+// A tail longer than 4 GiB cannot be addressed by Items::Key (no real URI comes close).
+Status check_uri_length(std::string_view uri, std::size_t i) {
+  if (uri.size() >= UINT32_MAX) {
+    return Error(
+        ErrorCode::kInvalidArgument,
+        fmt::format("dataset item {}: a URI of {} bytes (expected under 4 GiB)", i, uri.size()));
+  }
+  return ok_status();
+}
+
 }  // namespace
+
+Dataset::Dataset() = default;
+
+Dataset::Dataset(std::shared_ptr<const Items> items,
+                 std::vector<std::shared_ptr<ObjectStore>> stores)
+    : items_(std::move(items)), stores_(std::move(stores)) {}
+
+std::size_t Dataset::size() const { return items_ ? items_->keys.size() : 0; }
+
+void Dataset::key_into(std::size_t i, std::string& out) const {
+  const std::string_view t = items_->tail(items_->keys[i]);
+  out.reserve(items_->base.size() + t.size());
+  out.assign(items_->base);
+  out.append(t);
+}
+
+std::string Dataset::key(std::size_t i) const {
+  std::string out;
+  key_into(i, out);
+  return out;
+}
+
+std::vector<std::string> Dataset::keys() const {
+  std::vector<std::string> out;
+  out.reserve(size());
+  for (std::size_t i = 0; i < size(); ++i) out.push_back(key(i));
+  return out;
+}
+
+ObjectStore& Dataset::store_of(std::size_t i) const { return *stores_[items_->keys[i].store]; }
+
+std::optional<ItemRange> Dataset::range_of(std::size_t i) const {
+  if (items_->ranges.empty()) return std::nullopt;
+  return items_->ranges[i];
+}
+
+std::optional<std::uint64_t> Dataset::listed_size(std::size_t i) const {
+  if (!items_->ranges.empty()) return items_->ranges[i].length;
+  if (items_->sizes.empty()) return std::nullopt;
+  return items_->sizes[i];
+}
 
 Result<Dataset> Dataset::from_uris(std::vector<std::string> uris, const Config& config) {
   if (uris.empty()) return Error(ErrorCode::kInvalidArgument, "dataset: no URIs given");
   StoreCache cache{config, {}, {}};
-  Dataset d;
-  d.store_index_.reserve(uris.size());
+  auto items = std::make_shared<Items>();
+  items->base = common_prefix(uris);
+  items->keys.reserve(uris.size());
   for (std::size_t i = 0; i < uris.size(); ++i) {
+    OMNIO_TRY(check_uri_length(uris[i], i));
     auto idx = cache.index_for(uris[i]);
     if (!idx.ok()) return idx.error().wrap(fmt::format("dataset item {} ('{}')", i, uris[i]));
-    d.store_index_.push_back(*idx);
+    items->add(uris[i], *idx);
   }
-  d.uris_ = std::move(uris);
-  d.stores_ = std::move(cache.stores);
-  return d;
+  return Dataset(std::move(items), std::move(cache.stores));
 }
 
 Result<Dataset> Dataset::from_prefix(std::string_view prefix_uri, const Config& config) {
   OMNIO_ASSIGN_OR_RETURN(auto store, store_for_uri(prefix_uri, config));
-  // With sizes, even where they cost a stat per object (file://): an item of unknown size learns
-  // it only when it is read, after its claim, and a budget-charged buffer taken then (out of claim
-  // order) could hold memory an earlier item waits for (see alloc_turn). Listing without sizes
-  // (list_keys_stream) hung MemoryBudget.LoaderWindowLargerThanTheBudgetStillDeliversEverything.
-  std::vector<std::string> uris;
-  std::vector<std::uint64_t> sizes;
-  OMNIO_TRY(store->list_stream(prefix_uri, /*recursive=*/true, [&](ListEntry&& e) {
+  // Sizes where the listing has them for free (object stores); file:// and direct:// leave them
+  // out rather than stat every file (~3 us each here). The loader learns such a size when it
+  // opens the object (get_with_buffer), and takes budget-charged memory in claim order then.
+  auto items = std::make_shared<Items>();
+  items->base = std::string(prefix_uri.substr(0, prefix_uri.rfind('/') + 1));
+  bool all_sized = true;
+  std::size_t n = 0;
+  OMNIO_TRY(store->list_keys_stream(prefix_uri, /*recursive=*/true, [&](ListEntry&& e) -> Status {
     if (e.is_dir) return ok_status();
-    sizes.push_back(e.size);
-    uris.push_back(std::move(e.uri));
+    if (Status s = check_uri_length(e.uri, n); !s.ok()) return s;
+    all_sized = all_sized && e.size_known;
+    if (all_sized) items->sizes.push_back(e.size);
+    items->add(e.uri, 0);
+    ++n;
     return ok_status();
   }));
-  if (uris.empty()) {
+  if (n == 0) {
     return Error(
         ErrorCode::kInvalidArgument,
         fmt::format("dataset: no objects under '{}' (expected a prefix that lists objects)",
                     prefix_uri));
   }
-  Dataset d = with_store(std::move(store), std::move(uris));
-  d.sizes_ = std::move(sizes);
-  return d;
+  if (!all_sized) items->sizes = {};
+  std::vector<std::shared_ptr<ObjectStore>> stores;
+  stores.push_back(std::move(store));
+  return Dataset(std::move(items), std::move(stores));
 }
 
 Result<Dataset> Dataset::from_uri_file(const std::string& path, const Config& config) {
@@ -103,7 +175,7 @@ Result<Dataset> Dataset::from_key_list(const std::string& path, const std::strin
                                        const Config& config) {
   OMNIO_ASSIGN_OR_RETURN(auto entries, read_key_list(path, base));
   std::vector<std::string> uris;
-  std::vector<std::uint64_t> sizes;
+  PodVector<std::uint64_t> sizes;
   uris.reserve(entries.size());
   bool all_sized = true;
   for (auto& e : entries) {
@@ -111,27 +183,32 @@ Result<Dataset> Dataset::from_key_list(const std::string& path, const std::strin
     if (all_sized) sizes.push_back(*e.size);
     uris.push_back(std::move(e.uri));
   }
+  entries = {};
   OMNIO_ASSIGN_OR_RETURN(Dataset d, from_uris(std::move(uris), config));
   // Sizes from `ls --json` let the loader read into reused buffers, as after a listing.
-  if (all_sized) d.sizes_ = std::move(sizes);
+  if (all_sized) {
+    auto items = std::make_shared<Items>(*d.items_);
+    items->sizes = std::move(sizes);
+    d.items_ = std::move(items);
+  }
   return d;
 }
 
 Dataset Dataset::with_store(std::shared_ptr<ObjectStore> store, std::vector<std::string> uris) {
-  Dataset d;
-  d.store_index_.assign(uris.size(), 0);
-  d.uris_ = std::move(uris);
-  d.stores_.push_back(std::move(store));
-  return d;
+  auto items = std::make_shared<Items>();
+  items->base = common_prefix(uris);
+  items->keys.reserve(uris.size());
+  for (const std::string& u : uris) items->add(u, 0);
+  std::vector<std::shared_ptr<ObjectStore>> stores;
+  stores.push_back(std::move(store));
+  return Dataset(std::move(items), std::move(stores));
 }
 
-ObjectStore& Dataset::store_of(std::size_t i) const { return *stores_[store_index_[i]]; }
-
 Result<Dataset> Dataset::tfrecord_records(const Dataset& files, TfRecordIndexFormat index_format) {
-  Dataset d;
-  d.stores_ = files.stores_;
+  auto items = std::make_shared<Items>();
+  items->base = files.items_ ? files.items_->base : std::string();
   for (std::size_t i = 0; i < files.size(); ++i) {
-    const std::string& uri = files.uris_[i];
+    const std::string uri = files.key(i);
     if (uri.size() >= 4 && uri.compare(uri.size() - 4, 4, ".idx") == 0) continue;
     if (files.range_of(i)) {
       return Error(ErrorCode::kInvalidArgument,
@@ -151,17 +228,21 @@ Result<Dataset> Dataset::tfrecord_records(const Dataset& files, TfRecordIndexFor
     } else {
       return index.error().wrap("dataset: reading TFRecord index " + index_uri);
     }
-    for (const auto& sp : spans) {
-      d.uris_.push_back(uri);
-      d.store_index_.push_back(files.store_index_[i]);
-      d.ranges_.push_back(ItemRange{sp.offset, sp.size});
+    if (spans.empty()) continue;
+    // Every record of the object shares its one tail.
+    items->add(uri, files.items_->keys[i].store);
+    const Items::Key k = items->keys.back();
+    items->ranges.push_back(ItemRange{spans.front().offset, spans.front().size});
+    for (std::size_t r = 1; r < spans.size(); ++r) {
+      items->keys.push_back(k);
+      items->ranges.push_back(ItemRange{spans[r].offset, spans[r].size});
     }
   }
-  if (d.uris_.empty()) {
+  if (items->keys.empty()) {
     return Error(ErrorCode::kInvalidArgument,
                  "dataset: the TFRecord objects hold no records (expected at least one)");
   }
-  return d;
+  return Dataset(std::move(items), files.stores_);
 }
 
 // ---- Sampler
@@ -339,6 +420,10 @@ struct Claim {
   // and, once sampled, whether the worker slept during it.
   bool sample = false;
   std::optional<bool> slept;
+  // Items of unknown size (State::late_turns): whether this position passed its allocation turn,
+  // and the budget-charged buffer it took in its turn (kept for a retry of the same read).
+  bool turn_passed = false;
+  std::shared_ptr<AlignedBuffer> held;
 };
 
 constexpr std::size_t kLatencySamples = 1 << 17;  // reservoir for percentiles
@@ -449,6 +534,9 @@ struct DataLoader::State {
   // A position waiting for its turn registers its own condition variable in turn_waiters, and
   // only that one is woken when its turn comes (one shared notify_all woke every worker for every
   // item: 32 workers on 128 KiB items spent 5x the CPU of the reads in futex wake-ups).
+  // Items of unknown size (late_turns) learn whether their buffer is budget-charged only when the
+  // store opens them (read_item): each passes its turn then, or at its hand-over.
+  bool late_turns = false;
   std::size_t alloc_turn = 0;
   std::set<std::size_t> alloc_passed;
   std::map<std::size_t, std::condition_variable_any*> turn_waiters;
@@ -547,7 +635,7 @@ struct DataLoader::State {
     const auto named = [&](Result<std::shared_ptr<AlignedBuffer>> buf) {
       if (!buf.ok()) {
         return Result<std::shared_ptr<AlignedBuffer>>(
-            buf.error().wrap(fmt::format("loader: buffer for '{}'", dataset.keys()[index])));
+            buf.error().wrap(fmt::format("loader: buffer for '{}'", dataset.key(index))));
       }
       return buf;
     };
@@ -555,6 +643,16 @@ struct DataLoader::State {
       return named(buffers->acquire(size, etoken));
     }
     std::unique_lock lock(mu);
+    return named(acquire_in_turn(lock, pos, size, gen, etoken));
+  }
+
+  // Waits (under `lock` on mu) until `pos` may allocate, takes a budget-charged buffer of `size`
+  // and passes the turn; kCancelled when the epoch ends or is cancelled first (the turn is then
+  // not passed).
+  Result<std::shared_ptr<AlignedBuffer>> acquire_in_turn(std::unique_lock<std::mutex>& lock,
+                                                         std::size_t pos, std::size_t size,
+                                                         std::uint64_t gen,
+                                                         const CancellationToken& etoken) {
     if (alloc_turn != pos && gen == generation) {
       std::condition_variable_any my_turn;
       turn_waiters[pos] = &my_turn;
@@ -572,12 +670,49 @@ struct DataLoader::State {
     auto buf = buffers->acquire(size, etoken);
     lock.lock();
     if (gen == generation) pass_turn(pos);
-    return named(std::move(buf));
+    return buf;
   }
 
-  Result<Bytes> read_item(std::size_t index, const std::string& uri,
+  // The buffer an item of unknown size is read into, once the store knows its `size` (the
+  // BufferSource of get_with_buffer): null (the store allocates) below kLoaderPooledMinSize; a
+  // recycled one from there; a budget-charged one only in claim order, after passing the turns of
+  // this worker's earlier claims of the group (they are read; one of them could be the turn this
+  // position waits for). A retry of the read gets the buffer of the first attempt again.
+  Result<std::shared_ptr<AlignedBuffer>> late_buffer(Claim& c, std::span<Claim> earlier,
+                                                     std::uint64_t size, std::uint64_t gen,
+                                                     const CancellationToken& etoken) {
+    if (size < kLoaderPooledMinSize || size >= (std::uint64_t{1} << 48)) {
+      return std::shared_ptr<AlignedBuffer>();
+    }
+    const std::size_t cap = align_up(static_cast<std::size_t>(size), kLoaderBufferClass);
+    if (budgeted_capacity(cap, kLoaderBufferAlignment) == 0) return buffers->try_acquire(cap);
+    if (c.held && c.held->capacity() >= cap) return c.held;
+    // The object grew between two attempts after its turn: the store's own memory, out of claim
+    // order (as a store without get_with_buffer always allocates).
+    if (c.turn_passed) return std::shared_ptr<AlignedBuffer>();
+    std::unique_lock lock(mu);
+    for (Claim& e : earlier) pass_late_turn(e, gen);
+    auto buf = acquire_in_turn(lock, c.position, cap, gen, etoken);
+    if (!buf.ok()) {
+      return buf.error().wrap(fmt::format("loader: buffer for '{}'", dataset.key(c.index)));
+    }
+    c.turn_passed = true;
+    c.held = *buf;
+    return buf;
+  }
+
+  // Passes the turn of a claim of unknown size that has not passed it (under mu).
+  void pass_late_turn(Claim& c, std::uint64_t gen) {
+    if (!late_turns || c.turn_passed) return;
+    c.turn_passed = true;
+    if (gen == generation) pass_turn(c.position);
+  }
+
+  Result<Bytes> read_item(Claim& c, std::span<Claim> earlier, std::uint64_t gen,
+                          const CancellationToken& etoken, const std::string& uri,
                           const std::optional<ItemRange>& range, const ReadOptions& ro,
                           const std::shared_ptr<AlignedBuffer>& pooled) {
+    const std::size_t index = c.index;
     ObjectStore& store = dataset.store_of(index);
     const std::optional<std::uint64_t> known = dataset.listed_size(index);
     if (pooled) {
@@ -600,25 +735,22 @@ struct DataLoader::State {
     }
     if (range) return store.get_range(uri, range->offset, range->length, ro);
     if (known) return store.get(uri, ro);
-    // Size unknown (a plain URI list): the store asks for the buffer once it knows (file://: from
-    // the open file), and it comes from the recycler as for listed sizes. try_acquire never waits
-    // for memory; when the budget has no room now, the store allocates as get() does, which may
-    // wait out of claim order as store.get() always did here (see Dataset::from_prefix).
+    // Size unknown (file:// listings, URI lists): the store asks for the buffer once it knows
+    // (file://: from the open file), and it comes from the recycler as for listed sizes, in claim
+    // order when budget-charged (late_buffer). A store that does not ask (the default
+    // get_with_buffer is get()) allocates its own, waiting for the budget out of claim order.
     return store.get_with_buffer(
-        uri,
-        [this](std::uint64_t size) -> Result<std::shared_ptr<AlignedBuffer>> {
-          if (size < kLoaderPooledMinSize || size >= (std::uint64_t{1} << 48)) {
-            return std::shared_ptr<AlignedBuffer>();
-          }
-          return buffers->try_acquire(align_up(static_cast<std::size_t>(size), kLoaderBufferClass));
-        },
-        ro);
+        uri, [&](std::uint64_t size) { return late_buffer(c, earlier, size, gen, etoken); }, ro);
   }
 
   // Turns an item's bytes into what the format delivers.
   Result<Fetched> decode(std::size_t index, Bytes raw) const {
-    const std::string& uri = dataset.keys()[index];
     Fetched f;
+    if (config.options.format == ObjectFormat::kRaw && !config.transform) {
+      f.data = std::move(raw);
+      return f;
+    }
+    const std::string uri = dataset.key(index);
     switch (config.options.format) {
       case ObjectFormat::kRaw:
         break;
@@ -648,12 +780,15 @@ struct DataLoader::State {
 
   // One item request with retries, then its decoding; runs on a worker thread without the lock.
   // Sets c.data and c.latency.
-  void fetch(Claim& c, std::uint64_t gen, const CancellationToken& etoken, WorkerSlot& slot) {
+  // `earlier`: this worker's claims of the group before `c` (read already).
+  void fetch(Claim& c, std::span<Claim> earlier, std::uint64_t gen, const CancellationToken& etoken,
+             WorkerSlot& slot) {
     if (etoken.is_cancelled()) {  // the rest of a group claimed before a cancel
       c.data = Error(ErrorCode::kCancelled, "loader cancelled");
       return;
     }
-    Result<Bytes> r = fetch_bytes(c, gen, etoken, slot);
+    Result<Bytes> r = fetch_bytes(c, earlier, gen, etoken, slot);
+    c.held.reset();  // the bytes keep it
     if (!r.ok()) {
       c.data = r.error();
       return;
@@ -661,12 +796,12 @@ struct DataLoader::State {
     c.data = decode(c.index, std::move(*r));
   }
 
-  Result<Bytes> fetch_bytes(Claim& c, std::uint64_t gen, const CancellationToken& etoken,
-                            WorkerSlot& slot) {
+  Result<Bytes> fetch_bytes(Claim& c, std::span<Claim> earlier, std::uint64_t gen,
+                            const CancellationToken& etoken, WorkerSlot& slot) {
     const std::size_t pos = c.position;
     const std::size_t index = c.index;
     const PoolConfig& pool = config.pool;
-    const std::string& uri = dataset.keys()[index];
+    const std::string uri = dataset.key(index);
     const std::optional<ItemRange> range = dataset.range_of(index);
     OMNIO_ASSIGN_OR_RETURN(std::shared_ptr<AlignedBuffer> pooled,
                            item_buffer(pos, index, gen, etoken));
@@ -698,7 +833,7 @@ struct DataLoader::State {
       // not sleep".
       rusage before{};
       const bool sampled = c.sample && getrusage(RUSAGE_THREAD, &before) == 0;
-      Result<Bytes> r = read_item(index, uri, range, ro, pooled);
+      Result<Bytes> r = read_item(c, earlier, gen, etoken, uri, range, ro, pooled);
       if (rusage after{}; sampled && r.ok() && getrusage(RUSAGE_THREAD, &after) == 0) {
         c.slept = after.ru_nvcsw != before.ru_nvcsw;
       }
@@ -797,7 +932,7 @@ struct DataLoader::State {
       while (true) {
         const std::size_t pos = next_claim++;
         const bool turn = takes_turn(order[pos]);
-        if (!turn) pass_turn(pos);
+        if (!turn && !late_turns) pass_turn(pos);
         claims.push_back(Claim{pos, order[pos]});
         if (turn || claims.size() >= want || next_claim >= limit || takes_turn(order[next_claim])) {
           break;
@@ -819,13 +954,18 @@ struct DataLoader::State {
       ++groups;
       claims.front().sample = sample_reads && (!fast || groups <= kLoaderCpuBoundSampleEvery ||
                                                groups % kLoaderCpuBoundSampleEvery == 0);
-      for (Claim& c : claims) fetch(c, gen, etoken, slot);
+      for (std::size_t k = 0; k < claims.size(); ++k) {
+        fetch(claims[k], std::span(claims).first(k), gen, etoken, slot);
+      }
       fast = claims.back().latency.count() >= 0 && claims.back().latency < kLoaderGroupBelow;
       lock.lock();
       --reading;
       if (claims.front().slept) note_read_sample(*claims.front().slept);
       if (gen != generation) continue;  // an abandoned epoch
-      for (Claim& c : claims) wake_consumer = hand_over(c, etoken) || wake_consumer;
+      for (Claim& c : claims) {
+        pass_late_turn(c, gen);
+        wake_consumer = hand_over(c, etoken) || wake_consumer;
+      }
     }
     if (wake_consumer) ready_cv.notify_all();
   }
@@ -864,7 +1004,7 @@ struct DataLoader::State {
       ++m.errors;
       if (config.options.on_error == LoaderOptions::OnError::kFail && !fatal) {
         fatal =
-            r.error().wrap(fmt::format("loader: item {} ('{}')", c.index, dataset.keys()[c.index]));
+            r.error().wrap(fmt::format("loader: item {} ('{}')", c.index, dataset.key(c.index)));
       }
     }
     // The consumer waits for the batch at `base`: an item of a later batch, or one that does not
@@ -937,6 +1077,7 @@ Result<std::unique_ptr<DataLoader>> DataLoader::create(Dataset dataset, LoaderCo
   s->dataset = std::move(dataset);
   s->config = std::move(config);
   s->cancel = cancel.child();
+  s->late_turns = !s->dataset.listed_size(0).has_value();
   const LoaderConfig& c = s->config;
   // Idle buffers kept: the window's, plus the batch the consumer holds, plus the one it is handed
   // before it lets go of the last (`batch = loader.next()`). With one batch fewer, every batch
@@ -1050,9 +1191,8 @@ Result<std::optional<Batch>> DataLoader::next() {
   b.number = s.batch_number++;
   const auto take = [&](std::size_t pos, Result<Fetched> r) {
     const std::size_t index = s.order[pos];
-    const std::string& uri = s.dataset.keys()[index];
     const auto range = s.dataset.range_of(index);
-    Item item{uri, index, range ? range->offset : 0, Bytes(), {}, std::nullopt};
+    Item item{s.dataset.key(index), index, range ? range->offset : 0, Bytes(), {}, std::nullopt};
     if (r.ok()) {
       item.data = std::move(r->data);
       item.arrays = std::move(r->arrays);
@@ -1061,7 +1201,7 @@ Result<std::optional<Batch>> DataLoader::next() {
       item.error = std::move(r).error();
       b.items.push_back(std::move(item));
     } else {
-      b.errors.push_back(ItemError{uri, index, std::move(r).error()});
+      b.errors.push_back(ItemError{std::move(item.uri), index, std::move(r).error()});
     }
   };
   if (sampler) {

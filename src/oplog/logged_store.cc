@@ -216,14 +216,16 @@ class LoggedStore final : public ObjectStore {
   }
 
   Status list_stream(std::string_view prefix_uri, bool recursive, const ListSink& sink) override {
-    Op op(*log_, "LIST", prefix_uri);
-    std::uint64_t n = 0;
-    Status s = inner_->list_stream(prefix_uri, recursive, [&](ListEntry&& e) {
-      ++n;
-      return sink(std::move(e));
+    return logged_list(prefix_uri, sink, [&](const ListSink& counted) {
+      return inner_->list_stream(prefix_uri, recursive, counted);
     });
-    op.commit(error_of(s), 0, n);
-    return s;
+  }
+
+  Status list_keys_stream(std::string_view prefix_uri, bool recursive,
+                          const ListSink& sink) override {
+    return logged_list(prefix_uri, sink, [&](const ListSink& counted) {
+      return inner_->list_keys_stream(prefix_uri, recursive, counted);
+    });
   }
 
   Result<ObjectMetadata> stat(std::string_view uri) override {
@@ -286,6 +288,19 @@ class LoggedStore final : public ObjectStore {
     Op op(*log_, name, uri);
     Status s = call();
     op.commit(error_of(s), 0);
+    return s;
+  }
+
+  // A streamed listing: one LIST line counting the entries handed to `sink`.
+  template <typename F>
+  Status logged_list(std::string_view prefix_uri, const ListSink& sink, F&& list) {
+    Op op(*log_, "LIST", prefix_uri);
+    std::uint64_t n = 0;
+    Status s = list([&](ListEntry&& e) {
+      ++n;
+      return sink(std::move(e));
+    });
+    op.commit(error_of(s), 0, n);
     return s;
   }
 

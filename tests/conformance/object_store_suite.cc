@@ -178,6 +178,35 @@ TEST_P(ObjectStoreConformance, ListStringPrefixSortedFullUris) {
   EXPECT_TRUE(none->empty());
 }
 
+TEST_P(ObjectStoreConformance, ListKeysStreamSameEntriesSizesWhereKnown) {
+  for (auto n : {"k/a", "k/b/c", "k/b-d", "k/e"}) {
+    ASSERT_OK(store_->put(uri(n), pattern_bytes(std::string_view(n).size() * 10)));
+  }
+  for (bool recursive : {true, false}) {
+    std::vector<ListEntry> with, keys;
+    ASSERT_OK(store_->list_stream(uri("k/"), recursive, [&](ListEntry&& e) {
+      with.push_back(std::move(e));
+      return ok_status();
+    }));
+    ASSERT_OK(store_->list_keys_stream(uri("k/"), recursive, [&](ListEntry&& e) {
+      keys.push_back(std::move(e));
+      return ok_status();
+    }));
+    ASSERT_EQ(keys.size(), with.size());
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      EXPECT_EQ(keys[i].uri, with[i].uri);
+      EXPECT_EQ(keys[i].is_dir, with[i].is_dir);
+      EXPECT_TRUE(with[i].size_known);
+      // Left out or right: never a wrong size.
+      if (keys[i].size_known) {
+        EXPECT_EQ(keys[i].size, with[i].size) << keys[i].uri;
+      } else {
+        EXPECT_EQ(keys[i].size, 0u) << keys[i].uri;
+      }
+    }
+  }
+}
+
 TEST_P(ObjectStoreConformance, GetWithBufferReadsIntoTheCallersBufferOrItsOwn) {
   const Bytes data = pattern_bytes(300001, 9);
   ASSERT_OK(store_->put(uri("wb"), data));

@@ -18,39 +18,14 @@
 
 #include "omnio/loader.h"
 #include "omnio/store_factory.h"
+#include "unit/get_only_store.h"
 
 namespace omnio {
 namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
-
-// The operations the loader never calls: unimplemented in the test stores below.
-class GetOnlyStore : public ObjectStore {
- public:
-  std::string_view scheme() const override { return "mem"; }
-  Result<Bytes> get_range(std::string_view, std::uint64_t, std::optional<std::uint64_t>,
-                          const ReadOptions&) override {
-    return unimpl();
-  }
-  Result<std::uint64_t> get_into(std::string_view, std::uint64_t, std::span<std::byte>,
-                                 const ReadOptions&) override {
-    return unimpl();
-  }
-  Status put(std::string_view, const Bytes&, const PutOptions&) override { return unimpl(); }
-  Result<std::unique_ptr<ObjectWriter>> create_writer(std::string_view,
-                                                      const WriterOptions&) override {
-    return unimpl();
-  }
-  Result<std::vector<ListEntry>> list_entries(std::string_view, bool) override { return unimpl(); }
-  Result<ObjectMetadata> stat(std::string_view) override { return unimpl(); }
-  Status delete_object(std::string_view) override { return unimpl(); }
-  Status create_container(std::string_view) override { return unimpl(); }
-  Status delete_container(std::string_view) override { return unimpl(); }
-
- protected:
-  static Error unimpl() { return Error(ErrorCode::kUnimplemented, "test store"); }
-};
+using testutil::GetOnlyStore;
 
 // In-memory store with fault hooks: transient failures (first N attempts of chosen keys),
 // permanent failures, and stalls that end only when the request is cancelled.

@@ -102,7 +102,7 @@ TEST(LoggedStore, ExactlyOneLinePerOperation) {
   }
 }
 
-TEST(LoggedStore, GetWithBufferAndListStreamLoggedOnce) {
+TEST(LoggedStore, GetWithBufferAndListKeysStreamLoggedOnce) {
   Logged t;
   const std::string a = t.base + "/k/a.bin";
   ASSERT_TRUE(t.store->put(a, bytes_of(70000)).ok());
@@ -115,11 +115,11 @@ TEST(LoggedStore, GetWithBufferAndListStreamLoggedOnce) {
   ASSERT_TRUE(got.ok());
   std::size_t listed = 0;
   ASSERT_TRUE(t.store
-                  ->list_stream(t.base + "/k/", true,
-                                [&](ListEntry&&) {
-                                  ++listed;
-                                  return ok_status();
-                                })
+                  ->list_keys_stream(t.base + "/k/", true,
+                                     [&](ListEntry&&) {
+                                       ++listed;
+                                       return ok_status();
+                                     })
                   .ok());
   EXPECT_EQ(listed, 2u);
   auto es = t.entries();

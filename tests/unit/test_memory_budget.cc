@@ -1,13 +1,18 @@
 // MemoryBudget: reservations never exceed the limit, waiters wake when memory comes back, a
 // request larger than the budget fails at once, cancellation ends a wait; AlignedBuffer and
 // RangeEngine draw their large buffers from the process budget.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <random>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -18,6 +23,7 @@
 #include "omnio/memory_budget.h"
 #include "omnio/range_engine.h"
 #include "process_budget.h"
+#include "unit/get_only_store.h"
 
 namespace omnio {
 namespace {
@@ -296,6 +302,105 @@ TEST(MemoryBudget, LoaderWindowLargerThanTheBudgetStillDeliversEverything) {
     EXPECT_GT(MemoryBudget::process().stats().waits, 0u);
   }
   std::filesystem::remove_all(dir);
+}
+
+// An in-memory store that, like file://, learns an object's size when it opens it and asks the
+// caller for the buffer then (get_with_buffer). The first attempt at each key in `flaky` fails
+// transiently after its buffer was taken; `buffers` records the buffer each key was first given.
+class SizeOnOpenStore final : public testutil::GetOnlyStore {
+ public:
+  std::map<std::string, std::string> objects;
+  std::set<std::string> flaky;
+  std::mutex mu;
+  std::map<std::string, const std::byte*> first_buffer;
+  std::map<std::string, int> attempts;
+
+  std::string_view scheme() const override { return "mem"; }
+  Result<Bytes> get(std::string_view uri, const ReadOptions&) override {
+    return Bytes::copy_of(objects.at(std::string(uri)));
+  }
+  Result<Bytes> get_with_buffer(std::string_view uri, const BufferSource& buffer_for,
+                                const ReadOptions& opts) override {
+    const std::string key(uri);
+    const std::string& body = objects.at(key);
+    std::this_thread::sleep_for(200us);  // an open and a read: other workers claim meanwhile
+    OMNIO_ASSIGN_OR_RETURN(std::shared_ptr<AlignedBuffer> buf, buffer_for(body.size()));
+    if (!buf) return get(uri, opts);
+    EXPECT_GE(buf->capacity(), body.size());
+    bool fail = false;
+    {
+      std::lock_guard g(mu);
+      first_buffer.emplace(key, buf->data());
+      fail = attempts[key]++ == 0 && flaky.count(key) != 0;
+    }
+    if (fail) return Error(ErrorCode::kUnavailable, "transient: " + key);
+    std::memcpy(buf->data(), body.data(), body.size());
+    buf->resize(body.size());
+    const std::byte* data = buf->data();
+    return Bytes::from_shared(std::move(buf), data, body.size());
+  }
+};
+
+// Items whose sizes the data set does not know (file:// listings, URI lists) learn them only when
+// the store opens them, after their claim. Budget-charged buffers must still be taken in claim
+// order, or later items hold the memory an earlier one waits for while the consumer waits for
+// that earlier one. Small items mixed in pass their turn without memory; large ones that fail
+// transiently after taking their buffer are retried into the same buffer.
+TEST(MemoryBudget, LoaderItemsOfUnknownSizeTakeBudgetMemoryInClaimOrder) {
+  auto store = std::make_shared<SizeOnOpenStore>();
+  std::vector<std::string> uris;
+  for (int i = 0; i < 60; ++i) {
+    const std::size_t size = i % 3 == 0 ? (2 << 20) + 4096 * i : i % 3 == 1 ? 100 << 10 : 300;
+    std::string body(size, '\0');
+    for (std::size_t k = 0; k < size; k += 997) body[k] = static_cast<char>(i * 7 + k);
+    uris.push_back(fmt::format("mem://d/{:03}", i));
+    store->objects[uris.back()] = std::move(body);
+    if (i % 6 == 0) store->flaky.insert(uris.back());
+  }
+  const Dataset ds = Dataset::with_store(store, uris);
+  for (auto order : {LoaderOptions::Order::kSampler, LoaderOptions::Order::kCompletion}) {
+    for (int round = 0; round < 3; ++round) {
+      ProcessBudget pb(8 << 20);  // 3 large items; the window holds 16 positions, ~5 large
+      {
+        std::lock_guard g(store->mu);
+        store->attempts.clear();
+        store->first_buffer.clear();
+      }
+      RetryPolicy retry;
+      retry.max_attempts = 3;
+      retry.base_delay = 1ms;
+      auto conf = LoaderConfig::Builder()
+                      .batch_size(2)
+                      .pool_size(8)
+                      .readahead_batches(8)
+                      .order(order)
+                      .retry(retry)
+                      .build();
+      ASSERT_TRUE(conf.ok()) << conf.error().to_string();
+      auto loader = DataLoader::create(ds, *conf);
+      ASSERT_TRUE(loader.ok());
+      ASSERT_TRUE((*loader)->start_epoch(0).ok());
+      std::vector<int> seen(uris.size(), 0);
+      while (true) {
+        auto b = (*loader)->next();
+        ASSERT_TRUE(b.ok()) << b.error().to_string();
+        if (!*b) break;
+        for (const Item& item : (*b)->items) {
+          ASSERT_EQ(item.data.as_string_view(), store->objects.at(item.uri)) << item.uri;
+          if (item.data.size() >= (1 << 20) && store->flaky.count(item.uri) != 0) {
+            std::lock_guard g(store->mu);
+            EXPECT_EQ(store->first_buffer.at(item.uri), item.data.data())
+                << item.uri << ": the retry took a second buffer";
+          }
+          ++seen[item.index];
+        }
+        std::this_thread::sleep_for(1ms);  // a consumer slower than the loader: the window fills
+      }
+      EXPECT_EQ(seen, std::vector<int>(uris.size(), 1));
+      EXPECT_LE(MemoryBudget::process().stats().peak, 8u << 20);
+      EXPECT_EQ((*loader)->metrics().retries, 10u);
+    }
+  }
 }
 
 // A streaming upload waiting for part memory (the budget held elsewhere) ends with kCancelled
