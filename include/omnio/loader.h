@@ -88,7 +88,7 @@ class Dataset {
   void key_into(std::size_t i, std::string& out) const;
   /// Every item's URI in order: a copy, one string per item (key(i) reads one). The data set
   /// itself keeps its URIs compact: their common prefix once, then each one's tail back to back
-  /// (~30 bytes an item for a typical listing, not a std::string and a heap block of ~130).
+  /// (16 bytes an item plus its tail, not a std::string and a heap block of ~130).
   std::vector<std::string> keys() const;
   /// The store serving item `i`.
   ObjectStore& store_of(std::size_t i) const;
