@@ -602,6 +602,7 @@ struct DataLoader::State {
 
   // Lets the positions after `pos` take memory (under mu).
   void pass_turn(std::size_t pos) {
+    if (pos < alloc_turn) return;  // passed already: kept in alloc_passed, it would stall the turn
     alloc_passed.insert(pos);
     while (!alloc_passed.empty() && *alloc_passed.begin() == alloc_turn) {
       alloc_passed.erase(alloc_passed.begin());
@@ -647,12 +648,13 @@ struct DataLoader::State {
   }
 
   // Waits (under `lock` on mu) until `pos` may allocate, takes a budget-charged buffer of `size`
-  // and passes the turn; kCancelled when the epoch ends or is cancelled first (the turn is then
-  // not passed).
+  // and passes the turn, whether or not the buffer could be had (`*passed` tells); kCancelled
+  // when the epoch ends or is cancelled before the turn comes (the turn is then not passed).
   Result<std::shared_ptr<AlignedBuffer>> acquire_in_turn(std::unique_lock<std::mutex>& lock,
                                                          std::size_t pos, std::size_t size,
                                                          std::uint64_t gen,
-                                                         const CancellationToken& etoken) {
+                                                         const CancellationToken& etoken,
+                                                         bool* passed = nullptr) {
     if (alloc_turn != pos && gen == generation) {
       std::condition_variable_any my_turn;
       turn_waiters[pos] = &my_turn;
@@ -670,6 +672,7 @@ struct DataLoader::State {
     auto buf = buffers->acquire(size, etoken);
     lock.lock();
     if (gen == generation) pass_turn(pos);
+    if (passed != nullptr) *passed = true;
     return buf;
   }
 
@@ -692,11 +695,10 @@ struct DataLoader::State {
     if (c.turn_passed) return std::shared_ptr<AlignedBuffer>();
     std::unique_lock lock(mu);
     for (Claim& e : earlier) pass_late_turn(e, gen);
-    auto buf = acquire_in_turn(lock, c.position, cap, gen, etoken);
+    auto buf = acquire_in_turn(lock, c.position, cap, gen, etoken, &c.turn_passed);
     if (!buf.ok()) {
       return buf.error().wrap(fmt::format("loader: buffer for '{}'", dataset.key(c.index)));
     }
-    c.turn_passed = true;
     c.held = *buf;
     return buf;
   }

@@ -403,6 +403,50 @@ TEST(MemoryBudget, LoaderItemsOfUnknownSizeTakeBudgetMemoryInClaimOrder) {
   }
 }
 
+// An item of unknown size larger than the whole budget fails at once in its turn
+// (kResourceExhausted, not retried); its turn still passes exactly once, so under the skip policy
+// every other item is delivered (passing it twice stalled every later large item).
+TEST(MemoryBudget, LoaderItemOfUnknownSizeLargerThanTheBudgetFailsAlone) {
+  auto store = std::make_shared<SizeOnOpenStore>();
+  std::vector<std::string> uris;
+  for (int i = 0; i < 24; ++i) {
+    const std::size_t size = i == 5 ? (20 << 20) : (2 << 20);
+    uris.push_back(fmt::format("mem://big/{:03}", i));
+    store->objects[uris.back()] = std::string(size, static_cast<char>('a' + i));
+  }
+  ProcessBudget pb(8 << 20);
+  auto conf = LoaderConfig::Builder()
+                  .batch_size(2)
+                  .pool_size(4)
+                  .readahead_batches(4)
+                  .on_error(LoaderOptions::OnError::kSkip)
+                  .build();
+  ASSERT_TRUE(conf.ok());
+  auto loader = DataLoader::create(Dataset::with_store(store, uris), *conf);
+  ASSERT_TRUE(loader.ok());
+  ASSERT_TRUE((*loader)->start_epoch(0).ok());
+  std::vector<int> seen(uris.size(), 0);
+  std::vector<ItemError> errors;
+  while (true) {
+    auto b = (*loader)->next();
+    ASSERT_TRUE(b.ok()) << b.error().to_string();
+    if (!*b) break;
+    for (const Item& item : (*b)->items) {
+      ASSERT_EQ(item.data.as_string_view(), store->objects.at(item.uri));
+      ++seen[item.index];
+    }
+    for (const ItemError& e : (*b)->errors) errors.push_back(e);
+  }
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].index, 5u);
+  EXPECT_EQ(errors[0].error.code(), ErrorCode::kResourceExhausted) << errors[0].error.to_string();
+  EXPECT_NE(errors[0].error.to_string().find(uris[5]), std::string::npos)
+      << errors[0].error.to_string();
+  std::vector<int> want(uris.size(), 1);
+  want[5] = 0;
+  EXPECT_EQ(seen, want);
+}
+
 // A streaming upload waiting for part memory (the budget held elsewhere) ends with kCancelled
 // when the writer's token fires, instead of waiting for memory that may never come back.
 TEST(MemoryBudget, PartSinkWaitForPartMemoryEndsOnCancel) {
