@@ -11,7 +11,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
-#include <string_view>
 #include <type_traits>
 #include <utility>
 
@@ -64,7 +63,6 @@ class PodVector {
   }
   /// Drops the elements from `n` on (n <= size()).
   void truncate(std::size_t n) { size_ = n < size_ ? n : size_; }
-  void clear() { size_ = 0; }
 
  private:
   void grow(std::size_t need) {
@@ -82,23 +80,6 @@ class PodVector {
   T* data_ = nullptr;
   std::size_t size_ = 0;
   std::size_t cap_ = 0;
-};
-
-/// Characters kept back to back (names, URI tails), addressed by offset.
-class CharArena {
- public:
-  /// Appends `s`; returns its offset.
-  std::size_t add(std::string_view s) {
-    const std::size_t off = chars_.size();
-    chars_.append(s.data(), s.size());
-    return off;
-  }
-  std::string_view at(std::size_t off, std::size_t len) const { return {chars_.data() + off, len}; }
-  std::size_t size() const { return chars_.size(); }
-  void reserve(std::size_t n) { chars_.reserve(n); }
-
- private:
-  PodVector<char> chars_;
 };
 
 }  // namespace omnio

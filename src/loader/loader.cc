@@ -122,10 +122,13 @@ std::optional<std::uint64_t> Dataset::listed_size(std::size_t i) const {
   return items_->sizes[i];
 }
 
-Result<Dataset> Dataset::from_uris(std::vector<std::string> uris, const Config& config) {
+namespace {
+
+// The items of `uris`, in order, each served by its scheme's store in `cache`.
+Result<std::shared_ptr<loader_detail::DatasetItems>> uri_items(const std::vector<std::string>& uris,
+                                                               StoreCache& cache) {
   if (uris.empty()) return Error(ErrorCode::kInvalidArgument, "dataset: no URIs given");
-  StoreCache cache{config, {}, {}};
-  auto items = std::make_shared<Items>();
+  auto items = std::make_shared<loader_detail::DatasetItems>();
   items->base = common_prefix(uris);
   items->keys.reserve(uris.size());
   for (std::size_t i = 0; i < uris.size(); ++i) {
@@ -134,6 +137,14 @@ Result<Dataset> Dataset::from_uris(std::vector<std::string> uris, const Config& 
     if (!idx.ok()) return idx.error().wrap(fmt::format("dataset item {} ('{}')", i, uris[i]));
     items->add(uris[i], *idx);
   }
+  return items;
+}
+
+}  // namespace
+
+Result<Dataset> Dataset::from_uris(std::vector<std::string> uris, const Config& config) {
+  StoreCache cache{config, {}, {}};
+  OMNIO_ASSIGN_OR_RETURN(auto items, uri_items(uris, cache));
   return Dataset(std::move(items), std::move(cache.stores));
 }
 
@@ -145,17 +156,15 @@ Result<Dataset> Dataset::from_prefix(std::string_view prefix_uri, const Config& 
   auto items = std::make_shared<Items>();
   items->base = std::string(prefix_uri.substr(0, prefix_uri.rfind('/') + 1));
   bool all_sized = true;
-  std::size_t n = 0;
   OMNIO_TRY(store->list_keys_stream(prefix_uri, /*recursive=*/true, [&](ListEntry&& e) -> Status {
     if (e.is_dir) return ok_status();
-    if (Status s = check_uri_length(e.uri, n); !s.ok()) return s;
+    if (Status s = check_uri_length(e.uri, items->keys.size()); !s.ok()) return s;
     all_sized = all_sized && e.size_known;
     if (all_sized) items->sizes.push_back(e.size);
     items->add(e.uri, 0);
-    ++n;
     return ok_status();
   }));
-  if (n == 0) {
+  if (items->keys.empty()) {
     return Error(
         ErrorCode::kInvalidArgument,
         fmt::format("dataset: no objects under '{}' (expected a prefix that lists objects)",
@@ -184,14 +193,11 @@ Result<Dataset> Dataset::from_key_list(const std::string& path, const std::strin
     uris.push_back(std::move(e.uri));
   }
   entries = {};
-  OMNIO_ASSIGN_OR_RETURN(Dataset d, from_uris(std::move(uris), config));
+  StoreCache cache{config, {}, {}};
+  OMNIO_ASSIGN_OR_RETURN(auto items, uri_items(uris, cache));
   // Sizes from `ls --json` let the loader read into reused buffers, as after a listing.
-  if (all_sized) {
-    auto items = std::make_shared<Items>(*d.items_);
-    items->sizes = std::move(sizes);
-    d.items_ = std::move(items);
-  }
-  return d;
+  if (all_sized) items->sizes = std::move(sizes);
+  return Dataset(std::move(items), std::move(cache.stores));
 }
 
 Dataset Dataset::with_store(std::shared_ptr<ObjectStore> store, std::vector<std::string> uris) {
@@ -803,7 +809,9 @@ struct DataLoader::State {
     const std::size_t pos = c.position;
     const std::size_t index = c.index;
     const PoolConfig& pool = config.pool;
-    const std::string uri = dataset.key(index);
+    // Reused for every item this worker reads: no allocation per request.
+    thread_local std::string uri;
+    dataset.key_into(index, uri);
     const std::optional<ItemRange> range = dataset.range_of(index);
     OMNIO_ASSIGN_OR_RETURN(std::shared_ptr<AlignedBuffer> pooled,
                            item_buffer(pos, index, gen, etoken));
