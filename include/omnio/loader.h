@@ -38,7 +38,8 @@
 namespace omnio {
 
 namespace loader_detail {
-struct DatasetItems;  // src/loader/dataset_items.h
+struct DatasetItems;   // src/loader/dataset_items.h
+struct DatasetAccess;  // the DataLoader's view of a listing in progress (src/loader/loader.cc)
 }  // namespace loader_detail
 
 /// A byte range of an object: one record of a record dataset.
@@ -58,6 +59,18 @@ class Dataset {
   /// are skipped. kInvalidArgument if the listing is empty. Sizes are kept where the listing has
   /// them for free (listed_size()).
   static Result<Dataset> from_prefix(std::string_view prefix_uri, const Config& config = {});
+  /// from_prefix() that returns as soon as the listing's first object is in and lists the rest on
+  /// a background thread, so that reading starts before a long listing (millions of keys, one
+  /// page of 1,000 per request) ends. A DataLoader reads an unshuffled epoch in listing order as
+  /// the items arrive; a shuffled one, items_per_epoch() and epoch_order() wait for the whole
+  /// listing. A listing that fails after the first object ends the loader's epoch with its error
+  /// (wait_listed() returns it). Destroying the last copy stops the listing (after the store
+  /// request it is in) and joins its thread.
+  static Result<Dataset> from_prefix_streamed(std::string_view prefix_uri,
+                                              const Config& config = {});
+  /// from_prefix_streamed() over `store` (for tests and custom stores).
+  static Result<Dataset> from_prefix_streamed(std::shared_ptr<ObjectStore> store,
+                                              std::string_view prefix_uri);
   /// These URIs, in this order (duplicates allowed: each is an item). Stores are created per
   /// scheme.
   static Result<Dataset> from_uris(std::vector<std::string> uris, const Config& config = {});
@@ -81,8 +94,13 @@ class Dataset {
   static Result<Dataset> tfrecord_records(
       const Dataset& files, TfRecordIndexFormat index_format = TfRecordIndexFormat::kAuto);
 
+  /// Waits for a streamed listing (from_prefix_streamed) to end; its error when it stopped early
+  /// (size() then counts the objects listed before the error). ok for every other data set.
+  Status wait_listed() const;
+  /// The number of items. A streamed data set's size waits for its listing to end.
   std::size_t size() const;
-  /// The object URI of item `i` (a TFRecord object's URI repeats once per record).
+  /// The object URI of item `i` (a TFRecord object's URI repeats once per record). On a streamed
+  /// data set, this and the other per-item accessors wait until item `i` is listed.
   std::string key(std::size_t i) const;
   /// key(i), written into `out` (whose memory is reused).
   void key_into(std::size_t i, std::string& out) const;
@@ -102,6 +120,7 @@ class Dataset {
   std::optional<std::uint64_t> listed_size(std::size_t i) const;
 
  private:
+  friend struct loader_detail::DatasetAccess;
   using Items = loader_detail::DatasetItems;  // per-item arrays, compact
   Dataset(std::shared_ptr<const Items> items, std::vector<std::shared_ptr<ObjectStore>> stores);
 

@@ -1,14 +1,80 @@
-// The per-item arrays of a Dataset (omnio/loader.h), kept compact.
+// The per-item arrays of a Dataset (omnio/loader.h), kept compact, and the listing that may still
+// be filling them (Dataset::from_prefix_streamed).
 #pragma once
 
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
 
 #include "core/pod_vector.h"
+#include "omnio/cancel.h"
 #include "omnio/loader.h"
+#include "omnio/result.h"
 
 namespace omnio::loader_detail {
+
+// How often a reader waiting for a streamed listing looks for items published since it was last
+// told (the listing tells in growing steps; a pause between two leaves some untold).
+inline constexpr std::chrono::milliseconds kDatasetListingPoll{1};
+
+// A listing that is still appending items, on its own thread (Dataset::from_prefix_streamed).
+//
+// Readers use the items below `published` (acquire) while the thread appends past it: the two
+// never touch the same element. Only growing an array moves it; the thread does that holding
+// `grow_mu` exclusively, and readers hold it shared until `done`. After `done` (acquire) the
+// arrays never change again and readers take no lock.
+struct DatasetListing {
+  std::shared_mutex grow_mu;
+  std::atomic<std::size_t> published{0};
+  std::atomic<bool> done{false};
+  // Whether the items carry the listing's sizes (decided by the first entry, before it is
+  // published).
+  bool sized = false;
+  // Why the listing ended early (ok when it listed everything); written before `done`.
+  Status error;
+  // Waits for `published` / `done`, and the listeners told of each change. A listener runs on the
+  // listing thread under `mu` (so once remove_listener returns, it never runs again); it must not
+  // wait for the listing.
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::pair<std::uint64_t, std::function<void()>>> listeners;
+  std::uint64_t next_listener = 1;
+  // Cancelled when the items are destroyed: the listing stops at its next entry.
+  CancellationToken stop;
+  std::thread thread;
+
+  std::uint64_t add_listener(std::function<void()> f) {
+    std::lock_guard g(mu);
+    listeners.emplace_back(next_listener, std::move(f));
+    return next_listener++;
+  }
+  void remove_listener(std::uint64_t id) {
+    std::lock_guard g(mu);
+    std::erase_if(listeners, [id](const auto& l) { return l.first == id; });
+  }
+  // Blocks until more than `i` items are published or the listing is done.
+  void wait_past(std::size_t i) {
+    std::unique_lock lock(mu);
+    while (published.load(std::memory_order_acquire) <= i &&
+           !done.load(std::memory_order_acquire)) {
+      cv.wait_for(lock, kDatasetListingPoll);  // told in steps: look again now and then
+    }
+  }
+  void wait_done() {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return done.load(std::memory_order_acquire); });
+  }
+};
 
 // Per-item arrays. URIs are kept as one common prefix (`base`) and each item's tail back to back
 // in one arena: an item costs 16 bytes plus its tail instead of a std::string plus a heap block,
@@ -25,14 +91,50 @@ struct DatasetItems {
   PodVector<Key> keys;
   PodVector<ItemRange> ranges;     // empty, or one per item
   PodVector<std::uint64_t> sizes;  // empty, or the listing's size per item
+  // Set while (and after) a streamed listing fills the arrays; null for items built whole.
+  std::unique_ptr<DatasetListing> listing;
+
+  DatasetItems() = default;
+  DatasetItems(const DatasetItems&) = delete;
+  DatasetItems& operator=(const DatasetItems&) = delete;
+  // Stops a listing still running and waits for its thread (at most the store request it is in).
+  ~DatasetItems() {
+    if (listing && listing->thread.joinable()) {
+      listing->stop.cancel();
+      listing->thread.join();
+    }
+  }
 
   std::string_view tail(const Key& k) const { return {tails.data() + k.off, k.len}; }
+
+  // Whether the arrays may still change: readers then hold listing->grow_mu shared.
+  bool growing() const {
+    return listing != nullptr && !listing->done.load(std::memory_order_acquire);
+  }
+  bool has_sizes() const { return listing ? listing->sized : !sizes.empty(); }
 
   void add(std::string_view uri, std::uint32_t store) {
     if (uri.substr(0, base.size()) != base) rebase();
     const std::string_view t = uri.substr(base.size());
     keys.push_back(Key{tails.size(), static_cast<std::uint32_t>(t.size()), store});
     tails.append(t.data(), t.size());
+  }
+
+  // add() on the listing thread while readers may read the published items: an array that must
+  // grow (and so move), and a rebase, happen under grow_mu held exclusively.
+  void add_listed(std::string_view uri, std::uint32_t store, const std::uint64_t* size) {
+    const bool in_base = uri.substr(0, base.size()) == base;
+    const std::size_t tail = uri.size() - (in_base ? base.size() : 0);
+    if (!in_base || keys.size() == keys.capacity() || tails.capacity() - tails.size() < tail ||
+        (size != nullptr && sizes.size() == sizes.capacity())) {
+      std::unique_lock g(listing->grow_mu);
+      if (!in_base) rebase();
+      keys.reserve(keys.size() * 2 + 16);
+      tails.reserve((tails.size() + uri.size()) * 2 + 256);
+      if (size != nullptr) sizes.reserve(sizes.size() * 2 + 16);
+    }
+    add(uri, store);
+    if (size != nullptr) sizes.push_back(*size);
   }
 
   // A URI that does not start with `base` (not expected of a listing; URI lists get their common

@@ -13,6 +13,7 @@
 #include <numeric>
 #include <optional>
 #include <set>
+#include <shared_mutex>
 #include <span>
 #include <stop_token>
 #include <thread>
@@ -69,6 +70,15 @@ std::string common_prefix(const std::vector<std::string>& uris) {
   return std::string(p);
 }
 
+// A streamed listing (Dataset::from_prefix_streamed) publishes each object as it is added, and
+// tells its waiters and loaders after the first object, then whenever a quarter more than it had
+// told of are in (at least kDatasetPublishMin, at most kDatasetPublishMax): ~30 times for 20,000
+// objects, ~60 for ten million. A listing that pauses between two of those (a slow page request)
+// is noticed by the waiters' polls (loader_detail::kDatasetListingPoll).
+constexpr std::size_t kDatasetPublishFraction = 4;
+constexpr std::size_t kDatasetPublishMin = 64;
+constexpr std::size_t kDatasetPublishMax = 1 << 16;
+
 // A tail longer than 4 GiB cannot be addressed by Items::Key (no real URI comes close).
 Status check_uri_length(std::string_view uri, std::size_t i) {
   if (uri.size() >= UINT32_MAX) {
@@ -81,19 +91,55 @@ Status check_uri_length(std::string_view uri, std::size_t i) {
 
 }  // namespace
 
+namespace loader_detail {
+
+// The DataLoader's view of a data set whose listing may still be running.
+struct DatasetAccess {
+  static const DatasetItems* items(const Dataset& d) { return d.items_.get(); }
+};
+
+}  // namespace loader_detail
+
+namespace {
+
+// Runs `f` (which reads the arrays at item `i`) once item `i` is listed, holding a streamed
+// listing's grow lock while it may still move the arrays (DatasetListing).
+template <typename F>
+decltype(auto) with_item(const loader_detail::DatasetItems& items, std::size_t i, F&& f) {
+  if (!items.growing()) return f();
+  loader_detail::DatasetListing& l = *items.listing;
+  if (l.published.load(std::memory_order_acquire) <= i) l.wait_past(i);
+  std::shared_lock g(l.grow_mu);
+  return f();
+}
+
+}  // namespace
+
 Dataset::Dataset() = default;
 
 Dataset::Dataset(std::shared_ptr<const Items> items,
                  std::vector<std::shared_ptr<ObjectStore>> stores)
     : items_(std::move(items)), stores_(std::move(stores)) {}
 
-std::size_t Dataset::size() const { return items_ ? items_->keys.size() : 0; }
+Status Dataset::wait_listed() const {
+  if (!items_ || !items_->listing) return ok_status();
+  items_->listing->wait_done();
+  return items_->listing->error;
+}
+
+std::size_t Dataset::size() const {
+  if (!items_) return 0;
+  if (items_->growing()) items_->listing->wait_done();
+  return items_->keys.size();
+}
 
 void Dataset::key_into(std::size_t i, std::string& out) const {
-  const std::string_view t = items_->tail(items_->keys[i]);
-  out.reserve(items_->base.size() + t.size());
-  out.assign(items_->base);
-  out.append(t);
+  with_item(*items_, i, [&] {
+    const std::string_view t = items_->tail(items_->keys[i]);
+    out.reserve(items_->base.size() + t.size());
+    out.assign(items_->base);
+    out.append(t);
+  });
 }
 
 std::string Dataset::key(std::size_t i) const {
@@ -109,17 +155,21 @@ std::vector<std::string> Dataset::keys() const {
   return out;
 }
 
-ObjectStore& Dataset::store_of(std::size_t i) const { return *stores_[items_->keys[i].store]; }
+ObjectStore& Dataset::store_of(std::size_t i) const {
+  return *stores_[with_item(*items_, i, [&] { return items_->keys[i].store; })];
+}
 
 std::optional<ItemRange> Dataset::range_of(std::size_t i) const {
-  if (items_->ranges.empty()) return std::nullopt;
+  if (items_->ranges.empty()) return std::nullopt;  // never filled by a listing
   return items_->ranges[i];
 }
 
 std::optional<std::uint64_t> Dataset::listed_size(std::size_t i) const {
   if (!items_->ranges.empty()) return items_->ranges[i].length;
-  if (items_->sizes.empty()) return std::nullopt;
-  return items_->sizes[i];
+  return with_item(*items_, i, [&]() -> std::optional<std::uint64_t> {
+    if (!items_->has_sizes()) return std::nullopt;
+    return items_->sizes[i];
+  });
 }
 
 namespace {
@@ -148,32 +198,97 @@ Result<Dataset> Dataset::from_uris(std::vector<std::string> uris, const Config& 
   return Dataset(std::move(items), std::move(cache.stores));
 }
 
-Result<Dataset> Dataset::from_prefix(std::string_view prefix_uri, const Config& config) {
-  OMNIO_ASSIGN_OR_RETURN(auto store, store_for_uri(prefix_uri, config));
-  // Sizes where the listing has them for free (object stores); file:// and direct:// leave them
-  // out rather than stat every file (~3 us each here). The loader learns such a size when it
-  // opens the object (get_with_buffer), and takes budget-charged memory in claim order then.
+namespace {
+
+// The body of a streamed listing's thread: appends every object under `prefix` to `items`,
+// publishing them in growing steps, then marks the listing done (with its error, if any).
+void run_listing(ObjectStore& store, const std::string& prefix,
+                 loader_detail::DatasetItems& items) {
+  loader_detail::DatasetListing& l = *items.listing;
+  std::size_t n = 0;
+  std::size_t next_publish = 1;  // the first object at once: from_prefix_streamed waits for it
+  const auto tell = [&] {        // under l.mu
+    l.cv.notify_all();
+    for (auto& listener : l.listeners) listener.second();
+  };
+  Status st = store.list_keys_stream(prefix, /*recursive=*/true, [&](ListEntry&& e) -> Status {
+    if (l.stop.is_cancelled()) {
+      return Error(ErrorCode::kCancelled,
+                   fmt::format("dataset: the listing of '{}' was stopped", prefix));
+    }
+    if (e.is_dir) return ok_status();
+    OMNIO_TRY(check_uri_length(e.uri, n));
+    // Sizes where the listing has them for free (object stores); file:// and direct:// leave them
+    // out rather than stat every file (~3 us each here). The loader learns such a size when it
+    // opens the object (get_with_buffer), and takes budget-charged memory in claim order then.
+    if (n == 0) l.sized = e.size_known;  // published with the first object
+    if (l.sized && !e.size_known) {
+      return Error(ErrorCode::kInternal,
+                   fmt::format("dataset: the listing of '{}' gave no size for '{}' after sizes "
+                               "for the {} objects before it",
+                               prefix, e.uri, n));
+    }
+    items.add_listed(e.uri, 0, l.sized ? &e.size : nullptr);
+    // Published at once (a store); told in growing steps (a lock and the loaders' listeners).
+    // Whoever waits for items that are published but not yet told looks again every
+    // kDatasetListingPoll (DataLoader::next, DatasetListing::wait_past).
+    l.published.store(++n, std::memory_order_release);
+    if (n >= next_publish) {
+      std::lock_guard g(l.mu);
+      tell();
+      next_publish = n + std::clamp<std::size_t>(n / kDatasetPublishFraction, kDatasetPublishMin,
+                                                 kDatasetPublishMax);
+    }
+    return ok_status();
+  });
+  if (st.ok() && n == 0) {
+    st = Error(ErrorCode::kInvalidArgument,
+               fmt::format("dataset: no objects under '{}' (expected a prefix that lists objects)",
+                           prefix));
+  } else if (!st.ok() && n > 0) {
+    st = st.error().wrap(
+        fmt::format("dataset: the listing of '{}' failed after {} objects", prefix, n));
+  }
+  l.error = std::move(st);
+  l.published.store(n, std::memory_order_release);
+  std::lock_guard g(l.mu);
+  l.done.store(true, std::memory_order_release);
+  tell();
+}
+
+}  // namespace
+
+Result<Dataset> Dataset::from_prefix_streamed(std::string_view prefix_uri, const Config& config) {
+  OMNIO_ASSIGN_OR_RETURN(std::shared_ptr<ObjectStore> store, store_for_uri(prefix_uri, config));
+  return from_prefix_streamed(std::move(store), prefix_uri);
+}
+
+Result<Dataset> Dataset::from_prefix_streamed(std::shared_ptr<ObjectStore> store,
+                                              std::string_view prefix_uri) {
   auto items = std::make_shared<Items>();
   items->base = std::string(prefix_uri.substr(0, prefix_uri.rfind('/') + 1));
-  bool all_sized = true;
-  OMNIO_TRY(store->list_keys_stream(prefix_uri, /*recursive=*/true, [&](ListEntry&& e) -> Status {
-    if (e.is_dir) return ok_status();
-    if (Status s = check_uri_length(e.uri, items->keys.size()); !s.ok()) return s;
-    all_sized = all_sized && e.size_known;
-    if (all_sized) items->sizes.push_back(e.size);
-    items->add(e.uri, 0);
-    return ok_status();
-  }));
-  if (items->keys.empty()) {
+  items->listing = std::make_unique<loader_detail::DatasetListing>();
+  loader_detail::DatasetListing& l = *items->listing;
+  try {
+    l.thread = std::thread([store, prefix = std::string(prefix_uri), raw = items.get()] {
+      run_listing(*store, prefix, *raw);
+    });
+  } catch (const std::system_error& e) {
     return Error(
-        ErrorCode::kInvalidArgument,
-        fmt::format("dataset: no objects under '{}' (expected a prefix that lists objects)",
-                    prefix_uri));
+        ErrorCode::kResourceExhausted,
+        fmt::format("dataset: cannot start a thread to list '{}': {}", prefix_uri, e.what()));
   }
-  if (!all_sized) items->sizes = {};
+  l.wait_past(0);
+  if (l.published.load(std::memory_order_acquire) == 0) return l.error.error();  // done, empty
   std::vector<std::shared_ptr<ObjectStore>> stores;
   stores.push_back(std::move(store));
   return Dataset(std::move(items), std::move(stores));
+}
+
+Result<Dataset> Dataset::from_prefix(std::string_view prefix_uri, const Config& config) {
+  OMNIO_ASSIGN_OR_RETURN(Dataset ds, from_prefix_streamed(prefix_uri, config));
+  OMNIO_TRY(ds.wait_listed());
+  return ds;
 }
 
 Result<Dataset> Dataset::from_uri_file(const std::string& path, const Config& config) {
@@ -211,6 +326,7 @@ Dataset Dataset::with_store(std::shared_ptr<ObjectStore> store, std::vector<std:
 }
 
 Result<Dataset> Dataset::tfrecord_records(const Dataset& files, TfRecordIndexFormat index_format) {
+  OMNIO_TRY(files.wait_listed());
   auto items = std::make_shared<Items>();
   items->base = files.items_ ? files.items_->base : std::string();
   for (std::size_t i = 0; i < files.size(); ++i) {
@@ -519,8 +635,15 @@ struct DataLoader::State {
   CancellationToken epoch_token;
   std::size_t epoch = 0;
   std::vector<std::size_t> order;  // this shard's dataset indexes in delivery order
-  std::size_t next_claim = 0;      // next position a worker takes
-  std::size_t base = 0;            // positions below this were handed to the consumer
+  // A data set still being listed (Dataset::from_prefix_streamed) when the loader was created,
+  // and the listener that extends the order as its items arrive (extend_order); null otherwise.
+  // order_final: the order holds the whole epoch (always, but while such a listing runs).
+  loader_detail::DatasetListing* listing = nullptr;
+  std::uint64_t listener = 0;
+  bool order_final = true;
+  bool listing_poller = false;  // an idle worker polls the listing (worker_loop)
+  std::size_t next_claim = 0;   // next position a worker takes
+  std::size_t base = 0;         // positions below this were handed to the consumer
   std::size_t batch_number = 0;
   // Ordered mode: the outcome of position p waits in ready[p % window()]. A position is claimed
   // only below base + window() and leaves when its batch is handed over, so no two waiting
@@ -583,6 +706,52 @@ struct DataLoader::State {
   }
 
   std::size_t window() const { return config.pool.readahead_batches * config.options.batch_size; }
+
+  // A streamed data set (`listing`): takes the items listed so far into the epoch's order; whether
+  // it changed. Under mu. While the listing runs, an unshuffled order grows by whole batches of
+  // this shard's positions (s, s + W, ...), so that neither drop_last nor a last partial batch
+  // can take back a position already claimed; a shuffled one waits for the whole listing. When
+  // the listing is done, the order is sample_epoch()'s; a listing that failed ends the epoch with
+  // its error.
+  bool extend_order() {
+    if (order_final) return false;
+    const bool done = listing->done.load(std::memory_order_acquire);
+    const std::size_t n = listing->published.load(std::memory_order_acquire);
+    const LoaderOptions& o = config.options;
+    if (o.shuffle) {
+      if (!done) return false;
+      order = sample_epoch(n, o, epoch);
+    } else {
+      const std::size_t w = std::max<std::size_t>(1, o.world_size * o.num_workers);
+      const std::size_t first = o.rank * o.num_workers + o.worker_id;
+      std::size_t total = n > first ? (n - first + w - 1) / w : 0;
+      if (!done || o.drop_last) total = total / o.batch_size * o.batch_size;
+      if (!done && total <= order.size()) return false;
+      order.reserve(total);
+      for (std::size_t k = order.size(); k < total; ++k) order.push_back(first + k * w);
+    }
+    if (done) {
+      order_final = true;
+      if (!listing->error.ok() && !fatal) fatal = listing->error.error();
+    }
+    return true;
+  }
+
+  // Whether the workers ran out of order that a streamed listing can extend (under mu).
+  bool awaits_listing() const {
+    return !order_final && started && !fatal && !cancel.is_cancelled() &&
+           next_claim >= order.size();
+  }
+
+  // The listing published more items, or ended (runs on its thread).
+  void on_listed() {
+    {
+      std::lock_guard g(mu);
+      if (!started || !extend_order()) return;
+    }
+    wake_all_workers();
+    ready_cv.notify_all();
+  }
 
   void record_latency(std::chrono::nanoseconds d) {  // under mu
     ++latency_seen;
@@ -930,6 +1099,18 @@ struct DataLoader::State {
         // Which variable is chosen at each wake-up: one woken for the window that finds enough
         // workers reading parks.
         while (!stop.stop_requested() && !has_work()) {
+          if (awaits_listing() && !listing_poller) {
+            // The order ends where a streamed listing's last step was told: one idle worker
+            // looks for items published since, now and then (the consumer may be busy).
+            listing_poller = true;
+            while (!stop.stop_requested() && awaits_listing() && !extend_order()) {
+              cv.wait_for(lock, loader_detail::kDatasetListingPoll);
+            }
+            listing_poller = false;
+            wake_all_workers();
+            ready_cv.notify_all();
+            continue;
+          }
           (reading >= reading_cap ? parked_cv : cv).wait(lock);
         }
         continue;
@@ -1076,8 +1257,14 @@ DataLoader::DataLoader(std::shared_ptr<State> s) : s_(std::move(s)) {}
 Result<std::unique_ptr<DataLoader>> DataLoader::create(Dataset dataset, LoaderConfig config,
                                                        CancellationToken cancel) {
   OMNIO_TRY(config.validate());
-  if (dataset.size() == 0)
+  // A streamed data set holds at least its first object (from_prefix_streamed); its size would
+  // wait for the whole listing.
+  const loader_detail::DatasetItems* items = loader_detail::DatasetAccess::items(dataset);
+  if (items == nullptr || (!items->listing && items->keys.empty()))
     return Error(ErrorCode::kInvalidArgument, "loader: the dataset is empty");
+  if (items->listing && items->listing->done.load(std::memory_order_acquire)) {
+    OMNIO_TRY(dataset.wait_listed());  // a listing that failed: not a data set to read
+  }
   if (config.options.format == ObjectFormat::kTfRecord && !dataset.range_of(0)) {
     return Error(ErrorCode::kInvalidArgument,
                  "loader: options.format tfrecord needs a dataset of records "
@@ -1117,10 +1304,17 @@ Result<std::unique_ptr<DataLoader>> DataLoader::create(Dataset dataset, LoaderCo
   if (s->needs_watchdog()) {
     s->watchdog = std::jthread([raw](std::stop_token st) { raw->watchdog_loop(st); });
   }
+  // A listing still running tells the loader of its steps (extend_order); one that ends before
+  // this is seen by start_epoch.
+  if (items->listing && !items->listing->done.load(std::memory_order_acquire)) {
+    s->listing = items->listing.get();
+    s->listener = s->listing->add_listener([raw] { raw->on_listed(); });
+  }
   return std::unique_ptr<DataLoader>(new DataLoader(std::move(s)));
 }
 
 DataLoader::~DataLoader() {
+  if (s_->listing != nullptr) s_->listing->remove_listener(s_->listener);  // before anything goes
   cancel();
   for (auto& w : s_->workers) w.request_stop();
   {
@@ -1143,7 +1337,9 @@ void DataLoader::cancel() {
 Status DataLoader::start_epoch(std::size_t epoch) {
   State& s = *s_;
   if (s.cancel.is_cancelled()) return Error(ErrorCode::kCancelled, "loader: cancelled");
-  std::vector<std::size_t> order = sample_epoch(s.dataset.size(), s.config.options, epoch);
+  // A data set still being listed: the order is built as its items arrive (extend_order).
+  std::vector<std::size_t> order;
+  if (s.listing == nullptr) order = sample_epoch(s.dataset.size(), s.config.options, epoch);
   std::lock_guard g(s.mu);
   s.epoch_token.cancel();  // abandon the previous epoch's requests
   s.epoch_token = s.cancel.child();
@@ -1162,6 +1358,10 @@ Status DataLoader::start_epoch(std::size_t epoch) {
   s.completed.clear();
   s.fatal.reset();
   s.fatal_reported = false;
+  if (s.listing != nullptr) {
+    s.order_final = false;
+    s.extend_order();
+  }
   if (s.t0 == Clock::time_point{}) s.t0 = Clock::now();
   s.wake_all_workers();
   return ok_status();
@@ -1173,22 +1373,27 @@ Result<std::optional<Batch>> DataLoader::next() {
   std::unique_lock lock(s.mu);
   const auto waited = [&] { s.m.consumer_wait += Clock::now() - t_wait; };
   if (!s.started) return Error(ErrorCode::kInvalidArgument, "loader: next() before start_epoch()");
-  const std::size_t n = s.order.size();
   const std::size_t bs = s.config.options.batch_size;
-  if (s.base >= n) {
-    waited();
-    return std::optional<Batch>();
-  }
-  const std::size_t end = std::min(n, s.base + bs);
   const bool sampler = s.config.options.order == LoaderOptions::Order::kSampler;
-  s.ready_cv.wait(lock, [&] {
+  const auto ready = [&] {
     if (s.fatal || s.cancel.is_cancelled()) return true;
-    if (sampler) {
-      return s.head_ready >= end - s.base;  // kept by the workers (hand_over) and by next()
+    // At the end of the order: the epoch's end, or a streamed listing's next items to wait for.
+    if (s.base >= s.order.size()) return s.order_final;
+    const std::size_t need = std::min(s.order.size(), s.base + bs) - s.base;
+    // head_ready is kept by the workers (hand_over) and by next().
+    return (sampler ? s.head_ready : s.completed.size()) >= need;
+  };
+  while (!ready()) {
+    if (s.order_final) {
+      s.ready_cv.wait(lock);
+      continue;
     }
-    return s.completed.size() >= end - s.base;
-  });
+    // A streamed listing tells in steps: look for items published since, now and then.
+    s.ready_cv.wait_for(lock, loader_detail::kDatasetListingPoll);
+    if (s.extend_order()) s.wake_all_workers();
+  }
   waited();
+  const std::size_t n = s.order.size();
   if (s.cancel.is_cancelled()) return Error(ErrorCode::kCancelled, "loader: cancelled");
   if (s.fatal) {
     if (s.fatal_reported) return std::optional<Batch>();
@@ -1196,34 +1401,27 @@ Result<std::optional<Batch>> DataLoader::next() {
     s.base = n;  // the epoch is over
     return *s.fatal;
   }
+  if (s.base >= n) return std::optional<Batch>();  // the end of the epoch
+  const std::size_t end = std::min(n, s.base + bs);
   Batch b;
   b.epoch = s.epoch;
   b.number = s.batch_number++;
-  const auto take = [&](std::size_t pos, Result<Fetched> r) {
-    const std::size_t index = s.order[pos];
-    const auto range = s.dataset.range_of(index);
-    Item item{s.dataset.key(index), index, range ? range->offset : 0, Bytes(), {}, std::nullopt};
-    if (r.ok()) {
-      item.data = std::move(r->data);
-      item.arrays = std::move(r->arrays);
-      b.items.push_back(std::move(item));
-    } else if (s.config.options.on_error == LoaderOptions::OnError::kDeliver) {
-      item.error = std::move(r).error();
-      b.items.push_back(std::move(item));
-    } else {
-      b.errors.push_back(ItemError{std::move(item.uri), index, std::move(r).error()});
-    }
-  };
+  // The outcomes leave the ring under the lock; the items (a URI string each) are built after it
+  // is released: workers that hand over meanwhile would otherwise block on it and sleep (two
+  // context switches a batch).
+  std::vector<std::pair<std::size_t, Result<Fetched>>> taken;
+  taken.reserve(end - s.base);
   if (sampler) {
     for (std::size_t pos = s.base; pos < end; ++pos) {
       std::optional<Result<Fetched>>& slot = s.ready[pos % s.ready.size()];
-      take(pos, std::move(*slot));
+      taken.emplace_back(s.order[pos], std::move(*slot));
       slot.reset();
     }
   } else {
     const std::size_t k = end - s.base;
-    for (std::size_t i = 0; i < k; ++i)
-      take(s.completed[i].position, std::move(s.completed[i].data));
+    for (std::size_t i = 0; i < k; ++i) {
+      taken.emplace_back(s.order[s.completed[i].position], std::move(s.completed[i].data));
+    }
     s.completed.erase(s.completed.begin(), s.completed.begin() + static_cast<std::ptrdiff_t>(k));
   }
   s.base = end;
@@ -1237,6 +1435,20 @@ Result<std::optional<Batch>> DataLoader::next() {
   }
   lock.unlock();
   s.cv.notify_one();  // the window moved: one worker claims, and wakes the next (worker_loop)
+  for (auto& [index, r] : taken) {
+    const auto range = s.dataset.range_of(index);
+    Item item{s.dataset.key(index), index, range ? range->offset : 0, Bytes(), {}, std::nullopt};
+    if (r.ok()) {
+      item.data = std::move(r->data);
+      item.arrays = std::move(r->arrays);
+      b.items.push_back(std::move(item));
+    } else if (s.config.options.on_error == LoaderOptions::OnError::kDeliver) {
+      item.error = std::move(r).error();
+      b.items.push_back(std::move(item));
+    } else {
+      b.errors.push_back(ItemError{std::move(item.uri), index, std::move(r).error()});
+    }
+  }
   return std::optional<Batch>(std::move(b));
 }
 

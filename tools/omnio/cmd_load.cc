@@ -132,7 +132,8 @@ Status cmd_load(const LoadArgs& a, const Globals& g) {
   } else {
     OMNIO_ASSIGN_OR_RETURN(std::string uri, to_uri(a.uri));
     OMNIO_ASSIGN_OR_RETURN(Uri canonical, Uri::parse(uri));
-    ds = Dataset::from_prefix(canonical.to_string(), cli_config());
+    // Reading starts while the rest is listed (an unshuffled epoch takes items as they arrive).
+    ds = Dataset::from_prefix_streamed(canonical.to_string(), cli_config());
   }
   if (!ds.ok()) return std::move(ds).error();
   if (format == ObjectFormat::kTfRecord) {
