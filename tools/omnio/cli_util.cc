@@ -5,11 +5,13 @@
 
 #include <cctype>
 #include <cerrno>
+#include <condition_variable>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <mutex>
+#include <stop_token>
 
 #include "omnio/constants.h"
 #include "omnio/units.h"
@@ -44,6 +46,17 @@ CancellationToken& interrupt_token() {
 }
 
 namespace {
+
+// Sleeps for `d`, or until `st` asks the thread to stop. The CLI's helper threads are joined on
+// the way out: a plain sleep made every command's exit wait up to one poll period (the interrupt
+// watcher's 20 ms: ~10 ms on average, and 0-20 ms of noise in every benchmarked run).
+void sleep_unless_stopped(const std::stop_token& st, std::chrono::milliseconds d) {
+  std::mutex mu;
+  std::condition_variable_any cv;
+  std::unique_lock lock(mu);
+  cv.wait_for(lock, st, d, [] { return false; });
+}
+
 std::atomic<bool> g_interrupted{false};
 std::mutex g_finisher_mu;
 std::function<void()> g_finisher;
@@ -63,12 +76,12 @@ void install_signal_handlers() {
   std::signal(SIGTERM, handler);
   static std::jthread watcher([](std::stop_token st) {
     constexpr auto kPoll = std::chrono::milliseconds(20);
-    while (!st.stop_requested() && !g_interrupted.load()) std::this_thread::sleep_for(kPoll);
+    while (!st.stop_requested() && !g_interrupted.load()) sleep_unless_stopped(st, kPoll);
     if (st.stop_requested()) return;
     interrupt_token().cancel();
     const auto deadline = std::chrono::steady_clock::now() + kCliInterruptGrace;
     while (!st.stop_requested() && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(kPoll);
+      sleep_unless_stopped(st, kPoll);
     }
     if (st.stop_requested()) return;
     {
@@ -110,8 +123,8 @@ Progress::Progress(std::string label, std::optional<std::uint64_t> total, const 
   if (enabled_) {
     thread_ = std::jthread([this](std::stop_token st) {
       while (!st.stop_requested()) {
-        std::this_thread::sleep_for(kProgressInterval);
-        draw(false);
+        sleep_unless_stopped(st, kProgressInterval);
+        if (!st.stop_requested()) draw(false);
       }
     });
   }
