@@ -83,6 +83,10 @@ assert m[\"size\"]==5 and m[\"content_type\"]==\"text/plain\" and m[\"metadata\"
   check "$srv put -n count" test "$(wc -l <"$work/aws-w")" -eq 52
   check "$srv put -n sizes" test "$(awk '$4 ~ /big_/ {print $3}' "$work/aws-w" | sort -u)" = 20971520
   check "$srv get prefix --discard bytes" bash -c "'$OMNIO' --json --endpoint-url '$ep' get '$s/w/' --discard -j 8 | python3 -c 'import json,sys; j=json.load(sys.stdin); assert j[\"objects\"]==52 and j[\"bytes\"]==$(awk '{t += $3} END {print t}' "$work/aws-w"), j'"
+  # The loader over a streamed listing of the 10,000 keys (ten LIST pages): each once, with the
+  # bytes awscli lists.
+  keys_bytes=$(A s3 ls --recursive "$s/keys/" | awk '{t += $3} END {print t}')
+  check "$srv load (streamed listing) reads the 10,000 keys" bash -c "'$OMNIO' --json --endpoint-url '$ep' load '$s/keys/' --pool 16 --batch-size 64 | python3 -c 'import json,sys; j=json.load(sys.stdin); assert j[\"items\"]==10000 and j[\"bytes\"]==$keys_bytes and j[\"errors\"]==0, j'"
   check "$srv rm -r 10,000 keys" O rm -r "$s/keys/"
   check "$srv aws sees none left" test -z "$(A s3 ls --recursive "$s/keys/")"
 

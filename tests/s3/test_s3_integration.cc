@@ -12,6 +12,7 @@
 #include "backends/s3/s3_xml.h"
 #include "conformance/object_store_suite.h"
 #include "omnio/crc32c.h"
+#include "omnio/loader.h"
 #include "omnio/store_factory.h"
 #include "s3/s3_test_env.h"
 
@@ -240,6 +241,51 @@ TEST_P(S3Integration, ListingAndDeletingPageThroughThousands) {
   ASSERT_OK(n);
   EXPECT_EQ(*n, static_cast<std::uint64_t>(kKeys));
   EXPECT_TRUE(store_->list(uri("many/"), true)->empty());
+}
+
+// The DataLoader over a streamed listing of two ListObjectsV2 pages: reading starts with the
+// first page; every object arrives once, in listing order, with its bytes and its listed size.
+TEST_P(S3Integration, LoaderReadsAStreamedListingOfThousandsExactlyOnce) {
+  constexpr int kKeys = 1500;
+  const auto body = [](int i) { return fmt::format("object {} of the streamed listing", i); };
+  std::atomic<int> next{0}, failures{0};
+  std::vector<std::jthread> workers;
+  for (int t = 0; t < 16; ++t) {
+    workers.emplace_back([&] {
+      for (int i = next++; i < kKeys; i = next++) {
+        if (!store_->put(uri(fmt::format("many/{:05d}", i)), Bytes::copy_of(body(i))).ok()) {
+          ++failures;
+        }
+      }
+    });
+  }
+  workers.clear();
+  ASSERT_EQ(failures, 0);
+  auto ds = Dataset::from_prefix_streamed(store_, uri("many/"));
+  ASSERT_OK(ds);
+  EXPECT_EQ(ds->listed_size(0), std::optional<std::uint64_t>(body(0).size()));
+  auto conf = LoaderConfig::Builder().batch_size(100).pool_size(8).build();
+  ASSERT_OK(conf);
+  auto loader = DataLoader::create(*ds, *conf);
+  ASSERT_OK(loader);
+  ASSERT_OK((*loader)->start_epoch(0));
+  std::vector<int> seen;
+  while (true) {
+    auto b = (*loader)->next();
+    ASSERT_OK(b);
+    if (!*b) break;
+    for (const Item& it : (*b)->items) {
+      const int i = std::stoi(it.uri.substr(it.uri.size() - 5));
+      ASSERT_EQ(it.uri, uri(fmt::format("many/{:05d}", i)));
+      EXPECT_EQ(it.data.to_string(), body(i));
+      seen.push_back(i);
+    }
+  }
+  ASSERT_EQ(seen.size(), static_cast<std::size_t>(kKeys));
+  for (int i = 0; i < kKeys; ++i) ASSERT_EQ(seen[static_cast<std::size_t>(i)], i);
+  EXPECT_EQ(ds->size(), static_cast<std::size_t>(kKeys));
+  ASSERT_OK(ds->wait_listed());
+  (void)store_->delete_prefix(uri("many/"));
 }
 
 TEST_P(S3Integration, BucketsCreateIdempotentDeleteChecks) {
