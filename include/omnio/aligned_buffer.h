@@ -60,6 +60,7 @@ class AlignedBuffer {
  private:
   void free_memory();
   std::byte* data_ = nullptr;
+  void* block_ = nullptr;  // heap buffers: the malloc block data_ is aligned inside
   bool mapped_ = false;
   std::size_t size_ = 0;
   std::size_t capacity_ = 0;

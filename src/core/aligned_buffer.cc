@@ -81,12 +81,20 @@ Result<AlignedBuffer> AlignedBuffer::allocate(std::size_t size, std::size_t alig
     b.alignment_ = alignment;
     return b;
   }
-  void* p = nullptr;
-  if (posix_memalign(&p, alignment, b.capacity_) != 0) {
+  // A plain malloc block, aligned inside: glibc's dynamic mmap threshold then learns from its free
+  // (a block it mapped raises the threshold to the block's size, so the next buffer of this size
+  // comes from the heap). posix_memalign asks malloc for more than the block it frees, so buffers
+  // of 128 KiB-1 MiB were mapped and unmapped one by one (page faults, and a TLB shootdown per
+  // free): `get --discard` of 20,000 files of 128 KiB took 6 s instead of 0.35 s.
+  const std::size_t slack = alignment > alignof(std::max_align_t) ? alignment : 0;
+  void* block = std::malloc(b.capacity_ + slack);
+  if (block == nullptr) {
     return Error(ErrorCode::kResourceExhausted,
                  fmt::format("cannot allocate {} bytes aligned to {}", b.capacity_, alignment));
   }
-  b.data_ = static_cast<std::byte*>(p);
+  b.block_ = block;
+  b.data_ =
+      reinterpret_cast<std::byte*>(align_up(reinterpret_cast<std::uintptr_t>(block), alignment));
   b.size_ = size;
   b.alignment_ = alignment;
   return b;
@@ -94,6 +102,7 @@ Result<AlignedBuffer> AlignedBuffer::allocate(std::size_t size, std::size_t alig
 
 AlignedBuffer::AlignedBuffer(AlignedBuffer&& o) noexcept
     : data_(std::exchange(o.data_, nullptr)),
+      block_(std::exchange(o.block_, nullptr)),
       mapped_(std::exchange(o.mapped_, false)),
       size_(std::exchange(o.size_, 0)),
       capacity_(std::exchange(o.capacity_, 0)),
@@ -104,6 +113,7 @@ AlignedBuffer& AlignedBuffer::operator=(AlignedBuffer&& o) noexcept {
   if (this != &o) {
     free_memory();
     data_ = std::exchange(o.data_, nullptr);
+    block_ = std::exchange(o.block_, nullptr);
     mapped_ = std::exchange(o.mapped_, false);
     size_ = std::exchange(o.size_, 0);
     capacity_ = std::exchange(o.capacity_, 0);
@@ -120,9 +130,10 @@ void AlignedBuffer::free_memory() {
   if (mapped_) {
     ::munmap(data_, capacity_);
   } else {
-    std::free(data_);
+    std::free(block_);
   }
   data_ = nullptr;
+  block_ = nullptr;
   reservation_.release();  // after the memory is gone
 }
 

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <numeric>
 #include <vector>
 
@@ -65,6 +66,22 @@ TEST(AlignedBuffer, AlignmentAndCapacity) {
   EXPECT_FALSE(AlignedBuffer::allocate(10, 3000).ok());
   EXPECT_EQ(align_up(4097, 4096), 8192u);
   EXPECT_EQ(align_down(4097, 4096), 4096u);
+}
+
+TEST(AlignedBuffer, HeapBuffersOfEveryAlignmentAreAlignedAndWholeAfterMoves) {
+  for (std::size_t align : {16, 64, 512, 4096, 65536}) {
+    for (std::size_t size : {1, 4095, 4097, 100000, 700000}) {
+      auto b = AlignedBuffer::allocate(size, align);
+      ASSERT_TRUE(b.ok()) << b.error().to_string();
+      EXPECT_EQ(reinterpret_cast<std::uintptr_t>(b->data()) % align, 0u) << align;
+      EXPECT_FALSE(b->mapped());
+      std::memset(b->data(), 0x5a, b->capacity());  // the whole capacity is ours (ASan checks)
+      AlignedBuffer moved = std::move(*b);
+      AlignedBuffer again;
+      again = std::move(moved);
+      EXPECT_EQ(again.data()[again.capacity() - 1], std::byte{0x5a});
+    }
+  }
 }
 
 TEST(AlignedBuffer, LargeBuffersAreMappedAndOutliveTheirOwnerInBytes) {

@@ -1,7 +1,6 @@
 // omnio: one CLI over file://, direct://, s3://, az://, gs://. Parses arguments, calls the library,
 // prints. The only place that prints an error and picks the exit code.
 #include <fmt/format.h>
-#include <malloc.h>
 
 #include <CLI/CLI.hpp>
 #include <chrono>
@@ -40,15 +39,6 @@ static void log_memory_budget() {
 
 int main(int argc, char** argv) {
   using namespace omnio::cli;
-  // glibc serves blocks from 128 KiB up with a fresh mmap (and frees them with munmap: page faults
-  // and a TLB shootdown each) until the process frees one such block, which raises the threshold
-  // to its size. A posix_memalign'ed 128 KiB buffer never raises it far enough for the next one
-  // (the block it frees is smaller than the one it asks for), so `get --discard` of 128 KiB files
-  // mapped and unmapped a buffer per file (6 s instead of 0.33 s for 20,000) unless something else
-  // had happened to free a larger block first. Buffers from kLargeBufferThreshold up are mapped by
-  // AlignedBuffer itself; below it, the heap, as glibc's own adjustment would settle on.
-  mallopt(M_MMAP_THRESHOLD, static_cast<int>(omnio::kLargeBufferThreshold));
-  mallopt(M_TRIM_THRESHOLD, static_cast<int>(2 * omnio::kLargeBufferThreshold));
   install_signal_handlers();
   CLI::App app{
       "omnio: fast storage I/O for AI/ML workloads (file://, direct://, s3://, az://, gs://)"};
