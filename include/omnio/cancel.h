@@ -13,6 +13,10 @@
 
 namespace omnio {
 
+/// Sleeps up to `d`, or until `st` is stopped (a std::jthread's token, a CancellationToken's);
+/// false if it was stopped.
+bool sleep_unless_stopped(const std::stop_token& st, std::chrono::nanoseconds d);
+
 /// A shared cancellation flag. Copies share state; cancel() is idempotent and thread-safe.
 class CancellationToken {
  public:

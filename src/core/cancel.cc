@@ -21,12 +21,16 @@ CancellationToken CancellationToken::child() const {
   return c;
 }
 
-bool CancellationToken::sleep_for(std::chrono::nanoseconds d) const {
+bool sleep_unless_stopped(const std::stop_token& st, std::chrono::nanoseconds d) {
   std::mutex mu;
   std::condition_variable_any cv;
   std::unique_lock lock(mu);
-  cv.wait_for(lock, source_.get_token(), d, [] { return false; });
-  return !is_cancelled();
+  cv.wait_for(lock, st, d, [] { return false; });
+  return !st.stop_requested();
+}
+
+bool CancellationToken::sleep_for(std::chrono::nanoseconds d) const {
+  return sleep_unless_stopped(source_.get_token(), d);
 }
 
 }  // namespace omnio

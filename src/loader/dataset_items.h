@@ -6,7 +6,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -14,7 +13,6 @@
 #include <string_view>
 #include <thread>
 #include <utility>
-#include <vector>
 
 #include "core/pod_vector.h"
 #include "omnio/cancel.h"
@@ -23,8 +21,8 @@
 
 namespace omnio::loader_detail {
 
-// How often a reader waiting for a streamed listing looks for items published since it was last
-// told (the listing tells in growing steps; a pause between two leaves some untold).
+// How often a reader waiting for a streamed listing (its size, an item not listed yet, the
+// loader's next positions) looks at how far it has got.
 inline constexpr std::chrono::milliseconds kDatasetListingPoll{1};
 
 // A listing that is still appending items, on its own thread (Dataset::from_prefix_streamed).
@@ -42,32 +40,20 @@ struct DatasetListing {
   bool sized = false;
   // Why the listing ended early (ok when it listed everything); written before `done`.
   Status error;
-  // Waits for `published` / `done`, and the listeners told of each change. A listener runs on the
-  // listing thread under `mu` (so once remove_listener returns, it never runs again); it must not
-  // wait for the listing.
+  // Waits for `published` / `done`: the listing notifies `cv` after its first object and when it
+  // is done; between the two, waiters look again every kDatasetListingPoll.
   std::mutex mu;
   std::condition_variable cv;
-  std::vector<std::pair<std::uint64_t, std::function<void()>>> listeners;
-  std::uint64_t next_listener = 1;
   // Cancelled when the items are destroyed: the listing stops at its next entry.
   CancellationToken stop;
   std::thread thread;
 
-  std::uint64_t add_listener(std::function<void()> f) {
-    std::lock_guard g(mu);
-    listeners.emplace_back(next_listener, std::move(f));
-    return next_listener++;
-  }
-  void remove_listener(std::uint64_t id) {
-    std::lock_guard g(mu);
-    std::erase_if(listeners, [id](const auto& l) { return l.first == id; });
-  }
   // Blocks until more than `i` items are published or the listing is done.
   void wait_past(std::size_t i) {
     std::unique_lock lock(mu);
     while (published.load(std::memory_order_acquire) <= i &&
            !done.load(std::memory_order_acquire)) {
-      cv.wait_for(lock, kDatasetListingPoll);  // told in steps: look again now and then
+      cv.wait_for(lock, kDatasetListingPoll);
     }
   }
   void wait_done() {

@@ -70,15 +70,6 @@ std::string common_prefix(const std::vector<std::string>& uris) {
   return std::string(p);
 }
 
-// A streamed listing (Dataset::from_prefix_streamed) publishes each object as it is added, and
-// tells its waiters and loaders after the first object, then whenever a quarter more than it had
-// told of are in (at least kDatasetPublishMin, at most kDatasetPublishMax): ~30 times for 20,000
-// objects, ~60 for ten million. A listing that pauses between two of those (a slow page request)
-// is noticed by the waiters' polls (loader_detail::kDatasetListingPoll).
-constexpr std::size_t kDatasetPublishFraction = 4;
-constexpr std::size_t kDatasetPublishMin = 64;
-constexpr std::size_t kDatasetPublishMax = 1 << 16;
-
 // A tail longer than 4 GiB cannot be addressed by Items::Key (no real URI comes close).
 Status check_uri_length(std::string_view uri, std::size_t i) {
   if (uri.size() >= UINT32_MAX) {
@@ -201,16 +192,11 @@ Result<Dataset> Dataset::from_uris(std::vector<std::string> uris, const Config& 
 namespace {
 
 // The body of a streamed listing's thread: appends every object under `prefix` to `items`,
-// publishing them in growing steps, then marks the listing done (with its error, if any).
+// publishing each as it is added, then marks the listing done (with its error, if any).
 void run_listing(ObjectStore& store, const std::string& prefix,
                  loader_detail::DatasetItems& items) {
   loader_detail::DatasetListing& l = *items.listing;
   std::size_t n = 0;
-  std::size_t next_publish = 1;  // the first object at once: from_prefix_streamed waits for it
-  const auto tell = [&] {        // under l.mu
-    l.cv.notify_all();
-    for (auto& listener : l.listeners) listener.second();
-  };
   Status st = store.list_keys_stream(prefix, /*recursive=*/true, [&](ListEntry&& e) -> Status {
     if (l.stop.is_cancelled()) {
       return Error(ErrorCode::kCancelled,
@@ -229,15 +215,12 @@ void run_listing(ObjectStore& store, const std::string& prefix,
                                prefix, e.uri, n));
     }
     items.add_listed(e.uri, 0, l.sized ? &e.size : nullptr);
-    // Published at once (a store); told in growing steps (a lock and the loaders' listeners).
-    // Whoever waits for items that are published but not yet told looks again every
-    // kDatasetListingPoll (DataLoader::next, DatasetListing::wait_past).
+    // Published with one store; readers poll for more (kDatasetListingPoll). Only the first
+    // object is announced: from_prefix_streamed waits for it.
     l.published.store(++n, std::memory_order_release);
-    if (n >= next_publish) {
+    if (n == 1) {
       std::lock_guard g(l.mu);
-      tell();
-      next_publish = n + std::clamp<std::size_t>(n / kDatasetPublishFraction, kDatasetPublishMin,
-                                                 kDatasetPublishMax);
+      l.cv.notify_all();
     }
     return ok_status();
   });
@@ -253,7 +236,7 @@ void run_listing(ObjectStore& store, const std::string& prefix,
   l.published.store(n, std::memory_order_release);
   std::lock_guard g(l.mu);
   l.done.store(true, std::memory_order_release);
-  tell();
+  l.cv.notify_all();
 }
 
 }  // namespace
@@ -635,15 +618,15 @@ struct DataLoader::State {
   CancellationToken epoch_token;
   std::size_t epoch = 0;
   std::vector<std::size_t> order;  // this shard's dataset indexes in delivery order
-  // A data set still being listed (Dataset::from_prefix_streamed) when the loader was created,
-  // and the listener that extends the order as its items arrive (extend_order); null otherwise.
+  // A data set still being listed (Dataset::from_prefix_streamed) when the loader was created;
+  // null otherwise. The order grows as its items arrive (extend_order), looked for every
+  // kDatasetListingPoll by the consumer (next) and by one idle worker (listing_poller).
   // order_final: the order holds the whole epoch (always, but while such a listing runs).
   loader_detail::DatasetListing* listing = nullptr;
-  std::uint64_t listener = 0;
   bool order_final = true;
-  bool listing_poller = false;  // an idle worker polls the listing (worker_loop)
-  std::size_t next_claim = 0;   // next position a worker takes
-  std::size_t base = 0;         // positions below this were handed to the consumer
+  bool listing_poller = false;
+  std::size_t next_claim = 0;  // next position a worker takes
+  std::size_t base = 0;        // positions below this were handed to the consumer
   std::size_t batch_number = 0;
   // Ordered mode: the outcome of position p waits in ready[p % window()]. A position is claimed
   // only below base + window() and leaves when its batch is handed over, so no two waiting
@@ -741,16 +724,6 @@ struct DataLoader::State {
   bool awaits_listing() const {
     return !order_final && started && !fatal && !cancel.is_cancelled() &&
            next_claim >= order.size();
-  }
-
-  // The listing published more items, or ended (runs on its thread).
-  void on_listed() {
-    {
-      std::lock_guard g(mu);
-      if (!started || !extend_order()) return;
-    }
-    wake_all_workers();
-    ready_cv.notify_all();
   }
 
   void record_latency(std::chrono::nanoseconds d) {  // under mu
@@ -1100,7 +1073,7 @@ struct DataLoader::State {
         // workers reading parks.
         while (!stop.stop_requested() && !has_work()) {
           if (awaits_listing() && !listing_poller) {
-            // The order ends where a streamed listing's last step was told: one idle worker
+            // The order ends where a streamed listing was when last looked at: one idle worker
             // looks for items published since, now and then (the consumer may be busy).
             listing_poller = true;
             while (!stop.stop_requested() && awaits_listing() && !extend_order()) {
@@ -1304,17 +1277,13 @@ Result<std::unique_ptr<DataLoader>> DataLoader::create(Dataset dataset, LoaderCo
   if (s->needs_watchdog()) {
     s->watchdog = std::jthread([raw](std::stop_token st) { raw->watchdog_loop(st); });
   }
-  // A listing still running tells the loader of its steps (extend_order); one that ends before
-  // this is seen by start_epoch.
   if (items->listing && !items->listing->done.load(std::memory_order_acquire)) {
     s->listing = items->listing.get();
-    s->listener = s->listing->add_listener([raw] { raw->on_listed(); });
   }
   return std::unique_ptr<DataLoader>(new DataLoader(std::move(s)));
 }
 
 DataLoader::~DataLoader() {
-  if (s_->listing != nullptr) s_->listing->remove_listener(s_->listener);  // before anything goes
   cancel();
   for (auto& w : s_->workers) w.request_stop();
   {
@@ -1388,7 +1357,7 @@ Result<std::optional<Batch>> DataLoader::next() {
       s.ready_cv.wait(lock);
       continue;
     }
-    // A streamed listing tells in steps: look for items published since, now and then.
+    // A streamed listing: look for items published since, now and then.
     s.ready_cv.wait_for(lock, loader_detail::kDatasetListingPoll);
     if (s.extend_order()) s.wake_all_workers();
   }

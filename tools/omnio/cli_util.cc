@@ -5,13 +5,11 @@
 
 #include <cctype>
 #include <cerrno>
-#include <condition_variable>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <mutex>
-#include <stop_token>
 
 #include "omnio/constants.h"
 #include "omnio/units.h"
@@ -47,16 +45,6 @@ CancellationToken& interrupt_token() {
 
 namespace {
 
-// Sleeps for `d`, or until `st` asks the thread to stop. The CLI's helper threads are joined on
-// the way out: a plain sleep made every command's exit wait up to one poll period (the interrupt
-// watcher's 20 ms: ~10 ms on average, and 0-20 ms of noise in every benchmarked run).
-void sleep_unless_stopped(const std::stop_token& st, std::chrono::milliseconds d) {
-  std::mutex mu;
-  std::condition_variable_any cv;
-  std::unique_lock lock(mu);
-  cv.wait_for(lock, st, d, [] { return false; });
-}
-
 std::atomic<bool> g_interrupted{false};
 std::mutex g_finisher_mu;
 std::function<void()> g_finisher;
@@ -76,6 +64,8 @@ void install_signal_handlers() {
   std::signal(SIGTERM, handler);
   static std::jthread watcher([](std::stop_token st) {
     constexpr auto kPoll = std::chrono::milliseconds(20);
+    // The sleeps end at once when the thread is asked to stop: it is joined on every command's
+    // way out (a plain 20 ms sleep made each exit wait ~10 ms on average).
     while (!st.stop_requested() && !g_interrupted.load()) sleep_unless_stopped(st, kPoll);
     if (st.stop_requested()) return;
     interrupt_token().cancel();
