@@ -64,8 +64,8 @@ class Dataset {
   /// page of 1,000 per request) ends. A DataLoader reads an unshuffled epoch in listing order as
   /// the items arrive; a shuffled one, items_per_epoch() and epoch_order() wait for the whole
   /// listing. A listing that fails after the first object ends the loader's epoch with its error
-  /// (wait_listed() returns it). Destroying the last copy stops the listing (after the store
-  /// request it is in) and joins its thread.
+  /// (wait_listed() returns it). Destroying the last copy stops the listing, interrupting the
+  /// page request in flight (ObjectStore::list_keys_stream's cancel), and joins its thread.
   static Result<Dataset> from_prefix_streamed(std::string_view prefix_uri,
                                               const Config& config = {});
   /// from_prefix_streamed() over `store` (for tests and custom stores).

@@ -173,13 +173,15 @@ class ObjectStore {
   /// The same entries in the same order as list_entries(), handed to `sink` as they arrive so
   /// memory does not grow with the listing: s3:// and az:// hold one page (1,000 / 5,000
   /// entries), file:// and direct:// one directory per level of the path being walked. The default
-  /// (gs://) collects list_entries() first.
-  virtual Status list_stream(std::string_view prefix_uri, bool recursive, const ListSink& sink);
+  /// (gs://) collects list_entries() first. `cancel` interrupts the listing, a page request in
+  /// flight included: kCancelled.
+  virtual Status list_stream(std::string_view prefix_uri, bool recursive, const ListSink& sink,
+                             const CancellationToken& cancel = {});
   /// list_stream() for callers that need no sizes: a store that pays per entry for them (file://
   /// and direct://: a stat per file, ~3 us of system call on our VMs) leaves them out
   /// (ListEntry::size_known false). Same entries, same order. The default is list_stream().
-  virtual Status list_keys_stream(std::string_view prefix_uri, bool recursive,
-                                  const ListSink& sink);
+  virtual Status list_keys_stream(std::string_view prefix_uri, bool recursive, const ListSink& sink,
+                                  const CancellationToken& cancel = {});
   /// list_entries() reduced to URIs.
   Result<std::vector<std::string>> list(std::string_view prefix_uri, bool recursive);
 
@@ -221,6 +223,9 @@ class ObjectStore {
  protected:
   /// list_entries() for stores that implement list_stream(): the streamed entries collected.
   Result<std::vector<ListEntry>> collect_list_stream(std::string_view prefix_uri, bool recursive);
+  /// A listing's kCancelled error when `cancel` has fired (ok otherwise): implementations check it
+  /// before each entry they hand on.
+  static Status check_listing_cancel(std::string_view prefix_uri, const CancellationToken& cancel);
 };
 
 }  // namespace omnio

@@ -88,8 +88,10 @@ BatchReport run_streamed(const std::function<Status(const WorkEmit&)>& produce,
                          const std::function<Status(const WorkItem&)>& fn);
 
 /// Producers for run_streamed(). emit_listing: every object under `prefix_uri` (recursive,
-/// directories left out), as the store's listing streams it.
-Status emit_listing(ObjectStore& store, const std::string& prefix_uri, const WorkEmit& emit);
+/// directories left out), as the store's listing streams it; `cancel` interrupts the listing (a
+/// page request in flight included).
+Status emit_listing(ObjectStore& store, const std::string& prefix_uri, const WorkEmit& emit,
+                    const CancellationToken& cancel = {});
 
 /// emit_key_list: the objects of the key list at `path` (include/omnio/key_list.h; relative keys
 /// are under `base`), in file order, one line at a time. With `under` set, every object must lie

@@ -56,15 +56,27 @@ Result<std::vector<std::string>> ObjectStore::list(std::string_view prefix_uri, 
   return out;
 }
 
-Status ObjectStore::list_stream(std::string_view prefix_uri, bool recursive, const ListSink& sink) {
+Status ObjectStore::check_listing_cancel(std::string_view prefix_uri,
+                                         const CancellationToken& cancel) {
+  if (!cancel.is_cancelled()) return ok_status();
+  return Error(ErrorCode::kCancelled, fmt::format("LIST {}: cancelled", prefix_uri));
+}
+
+Status ObjectStore::list_stream(std::string_view prefix_uri, bool recursive, const ListSink& sink,
+                                const CancellationToken& cancel) {
+  // list_entries() takes no token: the cancel is seen before it and between the entries.
+  OMNIO_TRY(check_listing_cancel(prefix_uri, cancel));
   OMNIO_ASSIGN_OR_RETURN(auto entries, list_entries(prefix_uri, recursive));
-  for (auto& e : entries) OMNIO_TRY(sink(std::move(e)));
+  for (auto& e : entries) {
+    OMNIO_TRY(check_listing_cancel(prefix_uri, cancel));
+    OMNIO_TRY(sink(std::move(e)));
+  }
   return ok_status();
 }
 
 Status ObjectStore::list_keys_stream(std::string_view prefix_uri, bool recursive,
-                                     const ListSink& sink) {
-  return list_stream(prefix_uri, recursive, sink);
+                                     const ListSink& sink, const CancellationToken& cancel) {
+  return list_stream(prefix_uri, recursive, sink, cancel);
 }
 
 Result<Bytes> ObjectStore::get_with_buffer(std::string_view uri, const BufferSource& /*buffer_for*/,
@@ -97,13 +109,16 @@ Result<BatchReport> ObjectStore::delete_prefix_report(std::string_view prefix_ur
     report.merge(delete_objects(page, cancel));
     page.clear();
   };
-  Status listed = list_stream(prefix_uri, /*recursive=*/true, [&](ListEntry&& e) -> Status {
-    if (cancel.is_cancelled()) return Error(ErrorCode::kCancelled, "delete: cancelled");
-    if (e.is_dir) return ok_status();
-    page.push_back(std::move(e.uri));
-    if (page.size() >= kDeletePageSize) flush();
-    return ok_status();
-  });
+  Status listed = list_stream(
+      prefix_uri, /*recursive=*/true,
+      [&](ListEntry&& e) -> Status {
+        if (cancel.is_cancelled()) return Error(ErrorCode::kCancelled, "delete: cancelled");
+        if (e.is_dir) return ok_status();
+        page.push_back(std::move(e.uri));
+        if (page.size() >= kDeletePageSize) flush();
+        return ok_status();
+      },
+      cancel);
   if (!listed.ok() && !cancel.is_cancelled()) return std::move(listed).error();
   if (!cancel.is_cancelled()) flush();
   if (cancel.is_cancelled() && (!page.empty() || !listed.ok())) {

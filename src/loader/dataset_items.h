@@ -44,7 +44,8 @@ struct DatasetListing {
   // is done; between the two, waiters look again every kDatasetListingPoll.
   std::mutex mu;
   std::condition_variable cv;
-  // Cancelled when the items are destroyed: the listing stops at its next entry.
+  // Cancelled when the items are destroyed: the listing stops at once (a page request in flight
+  // is interrupted: list_keys_stream takes it).
   CancellationToken stop;
   std::thread thread;
 
@@ -83,7 +84,7 @@ struct DatasetItems {
   DatasetItems() = default;
   DatasetItems(const DatasetItems&) = delete;
   DatasetItems& operator=(const DatasetItems&) = delete;
-  // Stops a listing still running and waits for its thread (at most the store request it is in).
+  // Stops a listing still running and waits for its thread (its store request is interrupted).
   ~DatasetItems() {
     if (listing && listing->thread.joinable()) {
       listing->stop.cancel();

@@ -197,33 +197,37 @@ void run_listing(ObjectStore& store, const std::string& prefix,
                  loader_detail::DatasetItems& items) {
   loader_detail::DatasetListing& l = *items.listing;
   std::size_t n = 0;
-  Status st = store.list_keys_stream(prefix, /*recursive=*/true, [&](ListEntry&& e) -> Status {
-    if (l.stop.is_cancelled()) {
-      return Error(ErrorCode::kCancelled,
-                   fmt::format("dataset: the listing of '{}' was stopped", prefix));
-    }
-    if (e.is_dir) return ok_status();
-    OMNIO_TRY(check_uri_length(e.uri, n));
-    // Sizes where the listing has them for free (object stores); file:// and direct:// leave them
-    // out rather than stat every file (~3 us each here). The loader learns such a size when it
-    // opens the object (get_with_buffer), and takes budget-charged memory in claim order then.
-    if (n == 0) l.sized = e.size_known;  // published with the first object
-    if (l.sized && !e.size_known) {
-      return Error(ErrorCode::kInternal,
-                   fmt::format("dataset: the listing of '{}' gave no size for '{}' after sizes "
-                               "for the {} objects before it",
-                               prefix, e.uri, n));
-    }
-    items.add_listed(e.uri, 0, l.sized ? &e.size : nullptr);
-    // Published with one store; readers poll for more (kDatasetListingPoll). Only the first
-    // object is announced: from_prefix_streamed waits for it.
-    l.published.store(++n, std::memory_order_release);
-    if (n == 1) {
-      std::lock_guard g(l.mu);
-      l.cv.notify_all();
-    }
-    return ok_status();
-  });
+  Status st = store.list_keys_stream(
+      prefix, /*recursive=*/true,
+      [&](ListEntry&& e) -> Status {
+        if (l.stop.is_cancelled()) {
+          return Error(ErrorCode::kCancelled,
+                       fmt::format("dataset: the listing of '{}' was stopped", prefix));
+        }
+        if (e.is_dir) return ok_status();
+        OMNIO_TRY(check_uri_length(e.uri, n));
+        // Sizes where the listing has them for free (object stores); file:// and direct:// leave
+        // them out rather than stat every file (~3 us each here). The loader learns such a size
+        // when it opens the object (get_with_buffer), and takes budget-charged memory in claim
+        // order then.
+        if (n == 0) l.sized = e.size_known;  // published with the first object
+        if (l.sized && !e.size_known) {
+          return Error(ErrorCode::kInternal,
+                       fmt::format("dataset: the listing of '{}' gave no size for '{}' after sizes "
+                                   "for the {} objects before it",
+                                   prefix, e.uri, n));
+        }
+        items.add_listed(e.uri, 0, l.sized ? &e.size : nullptr);
+        // Published with one store; readers poll for more (kDatasetListingPoll). Only the first
+        // object is announced: from_prefix_streamed waits for it.
+        l.published.store(++n, std::memory_order_release);
+        if (n == 1) {
+          std::lock_guard g(l.mu);
+          l.cv.notify_all();
+        }
+        return ok_status();
+      },
+      l.stop);  // stopping the listing interrupts a page request in flight too
   if (st.ok() && n == 0) {
     st = Error(ErrorCode::kInvalidArgument,
                fmt::format("dataset: no objects under '{}' (expected a prefix that lists objects)",

@@ -215,16 +215,17 @@ class LoggedStore final : public ObjectStore {
     return r;
   }
 
-  Status list_stream(std::string_view prefix_uri, bool recursive, const ListSink& sink) override {
+  Status list_stream(std::string_view prefix_uri, bool recursive, const ListSink& sink,
+                     const CancellationToken& cancel = {}) override {
     return logged_list(prefix_uri, sink, [&](const ListSink& counted) {
-      return inner_->list_stream(prefix_uri, recursive, counted);
+      return inner_->list_stream(prefix_uri, recursive, counted, cancel);
     });
   }
 
-  Status list_keys_stream(std::string_view prefix_uri, bool recursive,
-                          const ListSink& sink) override {
+  Status list_keys_stream(std::string_view prefix_uri, bool recursive, const ListSink& sink,
+                          const CancellationToken& cancel = {}) override {
     return logged_list(prefix_uri, sink, [&](const ListSink& counted) {
-      return inner_->list_keys_stream(prefix_uri, recursive, counted);
+      return inner_->list_keys_stream(prefix_uri, recursive, counted, cancel);
     });
   }
 

@@ -178,6 +178,42 @@ TEST_P(ObjectStoreConformance, ListStringPrefixSortedFullUris) {
   EXPECT_TRUE(none->empty());
 }
 
+// A cancelled token ends a listing with kCancelled and hands nothing to the sink; a token cancelled
+// by the sink (at the first entry) ends it there, kCancelled or the sink's own error.
+TEST_P(ObjectStoreConformance, ListingsStopOnTheirCancellationToken) {
+  for (auto n : {"c/a", "c/b", "c/d/e"}) ASSERT_OK(store_->put(uri(n), pattern_bytes(10)));
+  for (bool keys : {false, true}) {
+    const auto list = [&](const ListSink& sink, const CancellationToken& cancel) {
+      return keys ? store_->list_keys_stream(uri("c/"), true, sink, cancel)
+                  : store_->list_stream(uri("c/"), true, sink, cancel);
+    };
+    CancellationToken cancelled;
+    cancelled.cancel();
+    int seen = 0;
+    Status st = list(
+        [&](ListEntry&&) {
+          ++seen;
+          return ok_status();
+        },
+        cancelled);
+    ASSERT_FALSE(st.ok()) << (keys ? "list_keys_stream" : "list_stream");
+    EXPECT_EQ(st.error().code(), ErrorCode::kCancelled) << st.error().to_string();
+    EXPECT_EQ(seen, 0);
+    CancellationToken mid;
+    seen = 0;
+    st = list(
+        [&](ListEntry&&) {
+          ++seen;
+          mid.cancel();
+          return ok_status();
+        },
+        mid);
+    ASSERT_FALSE(st.ok()) << (keys ? "list_keys_stream" : "list_stream");
+    EXPECT_EQ(st.error().code(), ErrorCode::kCancelled) << st.error().to_string();
+    EXPECT_EQ(seen, 1);
+  }
+}
+
 TEST_P(ObjectStoreConformance, ListKeysStreamSameEntriesSizesWhereKnown) {
   for (auto n : {"k/a", "k/b/c", "k/b-d", "k/e"}) {
     ASSERT_OK(store_->put(uri(n), pattern_bytes(std::string_view(n).size() * 10)));

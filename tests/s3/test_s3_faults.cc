@@ -16,6 +16,7 @@
 #include "backends/s3/s3_store_impl.h"
 #include "conformance/object_store_suite.h"
 #include "http/http_client.h"
+#include "omnio/loader.h"
 #include "omnio/store_factory.h"
 #include "s3/s3_test_env.h"
 #include "support/error_checks.h"
@@ -200,6 +201,53 @@ TEST_P(S3Faults, StallHitsTheStallTimeoutAndCancelIsPrompt) {
   ASSERT_FALSE(cr.ok());
   EXPECT_EQ(cr.error().code(), ErrorCode::kCancelled) << cr.error().to_string();
   EXPECT_LT(Clock::now() - t0, 1300ms);
+}
+
+// A streamed data set whose second LIST page never comes (the proxy holds the request; the store's
+// stall timeout is a minute): destroying the loader that holds the data set interrupts that
+// request at once instead of waiting for the timeout.
+TEST_P(S3Faults, DestroyingALoaderInterruptsItsDataSetsStalledListing) {
+  constexpr int kKeys = 1001;  // two pages of 1,000
+  std::atomic<int> next{0}, failures{0};
+  {
+    std::vector<std::jthread> workers;
+    for (int t = 0; t < 16; ++t) {
+      workers.emplace_back([&] {
+        for (int i = next++; i < kKeys; i = next++) {
+          if (!direct_->put(uri(fmt::format("many/{:05d}", i)), Bytes::copy_of("x")).ok()) {
+            ++failures;
+          }
+        }
+      });
+    }
+  }
+  ASSERT_EQ(failures, 0);
+  Config c = proxied(1);
+  c.s3.http.stall_timeout = 60s;
+  auto store = make(c);
+  proxy_->rules(
+      R"([{"method":"GET","query_regex":"continuation-token","action":"stall","after_bytes":-1,"times":-1}])");
+  {
+    auto ds = Dataset::from_prefix_streamed(store, uri("many/"));
+    ASSERT_OK(ds);
+    auto conf = LoaderConfig::Builder().batch_size(100).pool_size(8).build();
+    ASSERT_OK(conf);
+    auto loader = DataLoader::create(std::move(*ds), *conf);
+    ASSERT_OK(loader);
+    ASSERT_OK((*loader)->start_epoch(0));
+    for (int b = 0; b < 10; ++b) {  // the first page's 1,000 objects
+      auto batch = (*loader)->next();
+      ASSERT_OK(batch);
+      ASSERT_TRUE(batch->has_value());
+      ASSERT_EQ((*batch)->items.size(), 100U);
+    }
+    for (int i = 0; i < 500 && proxy_->stat("faults") < 1; ++i) std::this_thread::sleep_for(10ms);
+    ASSERT_EQ(proxy_->stat("faults"), 1) << "the second page request did not reach the proxy";
+    const auto t0 = Clock::now();
+    loader->reset();
+    EXPECT_LT(Clock::now() - t0, 1s);
+  }
+  EXPECT_EQ(store.use_count(), 1);  // the listing thread let go of the store
 }
 
 TEST_P(S3Faults, FailedPartAbortsTheUploadAndNothingAppears) {

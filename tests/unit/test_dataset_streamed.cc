@@ -25,7 +25,8 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
 // Lists "mem://d/000000" .. (count - 1), sizes included or not. After `gate_at` entries it waits
-// until open_gate(); after `fail_at` entries it fails with kUnavailable. `per_entry` slows it.
+// until open_gate() or a cancel; after `fail_at` entries it fails with kUnavailable. `per_entry`
+// slows it.
 class ListingStore final : public testutil::GetOnlyStore {
  public:
   std::size_t count = 0;
@@ -36,6 +37,7 @@ class ListingStore final : public testutil::GetOnlyStore {
   std::chrono::microseconds per_entry{0};
   std::atomic<std::size_t> emitted{0};
   std::atomic<bool> sink_refused{false};  // the sink returned an error (the listing was stopped)
+  std::atomic<bool> request_cancelled{false};  // the gate ended by the listing's cancel
 
   static std::string uri(std::size_t i) { return fmt::format("mem://d/{:06}", i); }
 
@@ -49,12 +51,25 @@ class ListingStore final : public testutil::GetOnlyStore {
     return Bytes::copy_of(fmt::format("item {}", u.substr(8)));
   }
 
-  Status list_keys_stream(std::string_view prefix, bool, const ListSink& sink) override {
+  // The gate stands for a page request the server does not answer: like a real store's, it ends
+  // when `cancel` fires (kCancelled; seen within 1 ms), or at its timeout (3 s).
+  Status list_keys_stream(std::string_view prefix, bool, const ListSink& sink,
+                          const CancellationToken& cancel) override {
     if (prefix != "mem://d/") return Error(ErrorCode::kNotFound, "no such prefix");
     for (std::size_t i = 0; i < count; ++i) {
       if (i == gate_at) {
         std::unique_lock lock(mu_);
-        cv_.wait(lock, [&] { return open_; });
+        const auto timeout = std::chrono::steady_clock::now() + 3s;
+        while (!open_) {
+          if (cancel.is_cancelled()) {
+            request_cancelled = true;
+            return Error(ErrorCode::kCancelled, "listing page request cancelled");
+          }
+          if (std::chrono::steady_clock::now() > timeout) {
+            return Error(ErrorCode::kDeadlineExceeded, "listing page request timed out");
+          }
+          cv_.wait_for(lock, 1ms);
+        }
       }
       if (i == fail_at) return Error(ErrorCode::kUnavailable, "listing page request failed");
       if (per_entry.count() > 0) std::this_thread::sleep_for(per_entry);
@@ -301,6 +316,33 @@ TEST(StreamedDataset, DestroyingTheDataSetMidListingStopsTheListing) {
   const std::size_t at_stop = store->emitted.load();
   std::this_thread::sleep_for(20ms);
   EXPECT_EQ(store->emitted.load(), at_stop) << "the listing went on after its data set was gone";
+  EXPECT_EQ(store.use_count(), 1);  // the listing thread let go of the store
+}
+
+// A page request the server never answers: destroying the loader and the data set interrupts it
+// (the listing's cancel reaches the store) instead of waiting for the store's request timeout.
+TEST(StreamedDataset, DestroyingTheDataSetInterruptsAStalledListingRequest) {
+  auto store = std::make_shared<ListingStore>();
+  store->count = 100;
+  store->gate_at = 40;  // never opened
+  {
+    auto ds = Dataset::from_prefix_streamed(store, "mem://d/");
+    ASSERT_TRUE(ds.ok());
+    auto loader = DataLoader::create(std::move(*ds), conf(8, 2));
+    ASSERT_TRUE(loader.ok());
+    ASSERT_TRUE((*loader)->start_epoch(0).ok());
+    for (int b = 0; b < 5; ++b) {  // items 0..39: all the listing has
+      auto batch = (*loader)->next();
+      ASSERT_TRUE(batch.ok());
+      ASSERT_TRUE(batch->has_value());
+    }
+    std::this_thread::sleep_for(20ms);  // the listing is in its stalled request
+    EXPECT_EQ(store->emitted.load(), 40U);
+    const auto t = Clock::now();
+    loader->reset();  // the loader held the last copy of the data set
+    EXPECT_LT(Clock::now() - t, 1s);
+  }
+  EXPECT_TRUE(store->request_cancelled.load());
   EXPECT_EQ(store.use_count(), 1);  // the listing thread let go of the store
 }
 

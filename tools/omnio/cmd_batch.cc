@@ -30,7 +30,7 @@ std::uint64_t failed_count(const BatchReport& rep) {
 // must lie under it, to `emit` one at a time: nothing holds the whole listing.
 Status enumerate(ObjectStore& store, const std::string& prefix, const std::string& keys_from,
                  const char* cmd, const WorkEmit& emit) {
-  if (keys_from.empty()) return emit_listing(store, prefix, emit);
+  if (keys_from.empty()) return emit_listing(store, prefix, emit, interrupt_token());
   OMNIO_ASSIGN_OR_RETURN(std::uint64_t n,
                          emit_key_list(keys_from, prefix, /*under=*/true, cmd, emit));
   (void)n;  // an empty list is the caller's "no objects under this prefix"
@@ -263,12 +263,15 @@ Status cmd_rm(const RmArgs& a, const Globals& g) {
   uri = canonical.to_string();
   if (a.dry_run) {
     BatchReport rep;
-    OMNIO_TRY(store->list_stream(uri, true, [&](ListEntry&& e) {
-      if (e.is_dir) return ok_status();
-      print_dry_run(g, "delete", e.uri);
-      ++rep.succeeded;
-      return ok_status();
-    }));
+    OMNIO_TRY(store->list_stream(
+        uri, true,
+        [&](ListEntry&& e) {
+          if (e.is_dir) return ok_status();
+          print_dry_run(g, "delete", e.uri);
+          ++rep.succeeded;
+          return ok_status();
+        },
+        cancel));
     return report(rep, fmt::format("rm -r {}", uri));
   }
   OMNIO_ASSIGN_OR_RETURN(BatchReport rep, store->delete_prefix_report(uri, cancel));

@@ -48,31 +48,35 @@ Status cmd_ls(const LsArgs& a, const Globals& g) {
   const std::size_t base = uri.find_last_of('/') + 1;
   std::uint64_t n = 0, bytes = 0;
   bool closed = false;
-  Status listed = store->list_stream(uri, a.recursive, [&](ListEntry&& e) -> Status {
-    // Globs match the part after the listing prefix's last '/', with fnmatch (never regex).
-    if (!a.glob.empty()) {
-      std::string rel = e.uri.substr(std::min(base, e.uri.size()));
-      if (!rel.empty() && rel.back() == '/') rel.pop_back();
-      if (::fnmatch(a.glob.c_str(), rel.c_str(), 0) != 0) return ok_status();
-    }
-    ++n;
-    bytes += e.size;
-    std::string line;
-    if (g.json) {
-      line = nlohmann::json{{"uri", e.uri}, {"size", e.size}, {"is_dir", e.is_dir}}.dump();
-    } else if (a.long_format) {
-      line = e.is_dir ? fmt::format("{:>14}  {}", "DIR", e.uri)
-                      : fmt::format("{:>14}  {}", e.size, e.uri);
-    } else {
-      line = e.uri;
-    }
-    if (!print_line(line)) {  // stdout closed: stop quietly
-      closed = true;
-      return Error(ErrorCode::kCancelled, "stdout closed");
-    }
-    if (interrupt_token().is_cancelled()) return Error(ErrorCode::kCancelled, "ls: interrupted");
-    return ok_status();
-  });
+  Status listed = store->list_stream(
+      uri, a.recursive,
+      [&](ListEntry&& e) -> Status {
+        // Globs match the part after the listing prefix's last '/', with fnmatch (never regex).
+        if (!a.glob.empty()) {
+          std::string rel = e.uri.substr(std::min(base, e.uri.size()));
+          if (!rel.empty() && rel.back() == '/') rel.pop_back();
+          if (::fnmatch(a.glob.c_str(), rel.c_str(), 0) != 0) return ok_status();
+        }
+        ++n;
+        bytes += e.size;
+        std::string line;
+        if (g.json) {
+          line = nlohmann::json{{"uri", e.uri}, {"size", e.size}, {"is_dir", e.is_dir}}.dump();
+        } else if (a.long_format) {
+          line = e.is_dir ? fmt::format("{:>14}  {}", "DIR", e.uri)
+                          : fmt::format("{:>14}  {}", e.size, e.uri);
+        } else {
+          line = e.uri;
+        }
+        if (!print_line(line)) {  // stdout closed: stop quietly
+          closed = true;
+          return Error(ErrorCode::kCancelled, "stdout closed");
+        }
+        if (interrupt_token().is_cancelled())
+          return Error(ErrorCode::kCancelled, "ls: interrupted");
+        return ok_status();
+      },
+      interrupt_token());
   if (closed) return ok_status();
   OMNIO_TRY(listed);
   if (a.summary && !g.quiet) {

@@ -181,7 +181,7 @@ Status cmd_get_workload(const GetArgs& a, const Globals& g) {
     uri = canonical.to_string();
     OMNIO_ASSIGN_OR_RETURN(lister, store_for_uri(uri, cli_config()));
     produce = [uri, store = lister.get()](const WorkEmit& emit) -> Status {
-      return emit_listing(*store, uri, emit);
+      return emit_listing(*store, uri, emit, interrupt_token());
     };
     what = fmt::format("get {}", uri);
     source = fmt::format("listing {}", uri);

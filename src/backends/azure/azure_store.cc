@@ -295,7 +295,8 @@ Result<ObjectMetadata> AzureStore::stat(std::string_view uri) {
   return properties(t, "GET PROPERTIES " + uri_of(t));
 }
 
-Status AzureStore::list_stream(std::string_view prefix_uri, bool recursive, const ListSink& sink) {
+Status AzureStore::list_stream(std::string_view prefix_uri, bool recursive, const ListSink& sink,
+                               const CancellationToken& cancel) {
   OMNIO_ASSIGN_OR_RETURN(Target t, target(prefix_uri, false));
   std::string marker;
   std::vector<ListEntry> page_entries;  // one page: blobs and prefixes come in name order
@@ -309,6 +310,7 @@ Status AzureStore::list_stream(std::string_view prefix_uri, bool recursive, cons
     if (!recursive) c.query.emplace_back("delimiter", "/");
     if (!marker.empty()) c.query.emplace_back("marker", marker);
     c.what = fmt::format("LIST {}", prefix_uri);
+    c.cancel = cancel;
     OMNIO_ASSIGN_OR_RETURN(http::Response r, perform(std::move(c)));
     auto page = parse_list_blobs(r.body);
     if (!page.ok()) return page.error().wrap(fmt::format("LIST {}", prefix_uri));
@@ -319,7 +321,10 @@ Status AzureStore::list_stream(std::string_view prefix_uri, bool recursive, cons
       page_entries.push_back({uri_of({t.account, t.container, p}), 0, true});
     std::sort(page_entries.begin(), page_entries.end(),
               [](const ListEntry& a, const ListEntry& b) { return a.uri < b.uri; });
-    for (auto& e : page_entries) OMNIO_TRY(sink(std::move(e)));
+    for (auto& e : page_entries) {
+      OMNIO_TRY(check_listing_cancel(prefix_uri, cancel));
+      OMNIO_TRY(sink(std::move(e)));
+    }
     marker = page->next_marker;
   } while (!marker.empty());
   return ok_status();

@@ -148,17 +148,18 @@ Status scan_dir(const std::string& dir, std::string_view name_prefix, bool sizes
 
 }  // namespace
 
-Status LocalStore::list_stream(std::string_view prefix_uri, bool recursive, const ListSink& sink) {
-  return list_local(prefix_uri, recursive, /*sizes=*/true, sink);
+Status LocalStore::list_stream(std::string_view prefix_uri, bool recursive, const ListSink& sink,
+                               const CancellationToken& cancel) {
+  return list_local(prefix_uri, recursive, /*sizes=*/true, sink, cancel);
 }
 
 Status LocalStore::list_keys_stream(std::string_view prefix_uri, bool recursive,
-                                    const ListSink& sink) {
-  return list_local(prefix_uri, recursive, /*sizes=*/false, sink);
+                                    const ListSink& sink, const CancellationToken& cancel) {
+  return list_local(prefix_uri, recursive, /*sizes=*/false, sink, cancel);
 }
 
 Status LocalStore::list_local(std::string_view prefix_uri, bool recursive, bool sizes,
-                              const ListSink& sink) {
+                              const ListSink& sink, const CancellationToken& cancel) {
   OMNIO_ASSIGN_OR_RETURN(std::string prefix, path_of(prefix_uri, /*allow_dir=*/true));
   // String-prefix semantics: "/d/img_" lists /d/img_001, "/d/" lists everything in /d.
   std::string dir, name_prefix;
@@ -176,6 +177,8 @@ Status LocalStore::list_local(std::string_view prefix_uri, bool recursive, bool 
   const std::string_view sch = scheme();
   DirVisitor visit = [&](const std::string& in, std::string_view name, bool is_dir,
                          std::optional<std::uint64_t> size) -> Status {
+    // Seen per entry (an atomic load) and so before each directory is read.
+    OMNIO_TRY(check_listing_cancel(prefix_uri, cancel));
     std::string uri;
     uri.reserve(sch.size() + 3 + in.size() + 2 + name.size());
     uri.append(sch).append("://").append(in);
@@ -185,6 +188,7 @@ Status LocalStore::list_local(std::string_view prefix_uri, bool recursive, bool 
     if (!recursive) return sink({std::move(uri) + "/", 0, true});
     return scan_dir(join(in, name), "", sizes, visit);
   };
+  OMNIO_TRY(check_listing_cancel(prefix_uri, cancel));
   return scan_dir(dir, name_prefix, sizes, visit);
 }
 

@@ -69,9 +69,10 @@ class LocalStore final : public ObjectStore {
   Result<std::unique_ptr<ObjectWriter>> create_writer(std::string_view uri,
                                                       const WriterOptions& opts) override;
   Result<std::vector<ListEntry>> list_entries(std::string_view prefix_uri, bool recursive) override;
-  Status list_stream(std::string_view prefix_uri, bool recursive, const ListSink& sink) override;
-  Status list_keys_stream(std::string_view prefix_uri, bool recursive,
-                          const ListSink& sink) override;
+  Status list_stream(std::string_view prefix_uri, bool recursive, const ListSink& sink,
+                     const CancellationToken& cancel = {}) override;
+  Status list_keys_stream(std::string_view prefix_uri, bool recursive, const ListSink& sink,
+                          const CancellationToken& cancel = {}) override;
   Result<ObjectMetadata> stat(std::string_view uri) override;
   Status delete_object(std::string_view uri) override;
   Result<std::uint64_t> delete_prefix(std::string_view prefix_uri) override;
@@ -123,7 +124,8 @@ class LocalStore final : public ObjectStore {
   Status read_with_range_engine(ReadFile& f, std::string_view uri, std::span<std::byte> dest,
                                 const ReadOptions& opts);
   /// Lists with sizes, or (list_keys_stream) without the stat a size costs.
-  Status list_local(std::string_view prefix_uri, bool recursive, bool sizes, const ListSink& sink);
+  Status list_local(std::string_view prefix_uri, bool recursive, bool sizes, const ListSink& sink,
+                    const CancellationToken& cancel);
   /// read_whole() into a fresh buffer of the store's own.
   Result<Bytes> read_into_own(ReadFile& f, std::string_view uri, const ReadOptions& opts);
   RangeReadFn range_reader(int fd);

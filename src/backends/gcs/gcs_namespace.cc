@@ -30,7 +30,8 @@ Status need_bucket_uri(const Target& t, std::string_view uri) {
 
 }  // namespace
 
-Status GcsStore::list_stream(std::string_view prefix_uri, bool recursive, const ListSink& sink) {
+Status GcsStore::list_stream(std::string_view prefix_uri, bool recursive, const ListSink& sink,
+                             const CancellationToken& cancel) {
   OMNIO_ASSIGN_OR_RETURN(Target t, target(prefix_uri, false));
   // Objects come in name order, one page at a time, and are handed on as they arrive. Common
   // prefixes are per listing, not per page: a page may repeat earlier ones, and some servers (the
@@ -43,6 +44,7 @@ Status GcsStore::list_stream(std::string_view prefix_uri, bool recursive, const 
   auto flush_prefixes_before = [&](const std::string* bound) -> Status {
     while (!pending.empty() && (bound == nullptr || *pending.begin() <= *bound)) {
       auto node = pending.extract(pending.begin());
+      OMNIO_TRY(check_listing_cancel(prefix_uri, cancel));
       OMNIO_TRY(sink(ListEntry{uri_of(t.bucket, node.value()), 0, true}));
       emitted.insert(std::move(node));
     }
@@ -57,6 +59,7 @@ Status GcsStore::list_stream(std::string_view prefix_uri, bool recursive, const 
     if (!recursive) c.query.emplace_back("delimiter", "/");
     if (!token.empty()) c.query.emplace_back("pageToken", token);
     c.kind = Call::Kind::kList;
+    c.cancel = cancel;
     c.what = fmt::format("LIST {} (page {})", prefix_uri, ++pages);
     const std::string what = c.what;
     OMNIO_ASSIGN_OR_RETURN(http::Response r, perform(std::move(c)));
@@ -77,6 +80,7 @@ Status GcsStore::list_stream(std::string_view prefix_uri, bool recursive, const 
       }
       OMNIO_TRY(flush_prefixes_before(&o.name));
       if (emitted.contains(o.name)) continue;  // an object named like a prefix: listed once
+      OMNIO_TRY(check_listing_cancel(prefix_uri, cancel));
       OMNIO_TRY(sink(ListEntry{uri_of(t.bucket, o.name), o.size, false}));
       last_object = o.name;
     }

@@ -69,7 +69,8 @@ class GcsStore final : public ObjectStore, public std::enable_shared_from_this<G
                                                       const WriterOptions& opts) override;
 
   Result<std::vector<ListEntry>> list_entries(std::string_view prefix_uri, bool recursive) override;
-  Status list_stream(std::string_view prefix_uri, bool recursive, const ListSink& sink) override;
+  Status list_stream(std::string_view prefix_uri, bool recursive, const ListSink& sink,
+                     const CancellationToken& cancel = {}) override;
   Result<std::vector<std::string>> list_containers(std::string_view root_uri) override;
   Result<ObjectMetadata> stat(std::string_view uri) override;
   Status delete_object(std::string_view uri) override;

@@ -336,7 +336,8 @@ Result<ObjectMetadata> S3Store::stat(std::string_view uri) {
   return head(t, "HEAD " + uri_of(t.bucket, t.key));
 }
 
-Status S3Store::list_stream(std::string_view prefix_uri, bool recursive, const ListSink& sink) {
+Status S3Store::list_stream(std::string_view prefix_uri, bool recursive, const ListSink& sink,
+                            const CancellationToken& cancel) {
   OMNIO_ASSIGN_OR_RETURN(Target t, target(prefix_uri, false));
   std::string token;
   std::vector<ListEntry> page_entries;  // one page: S3 returns keys and prefixes in key order
@@ -348,6 +349,7 @@ Status S3Store::list_stream(std::string_view prefix_uri, bool recursive, const L
     if (!recursive) c.query.emplace_back("delimiter", "/");
     if (!token.empty()) c.query.emplace_back("continuation-token", token);
     c.what = fmt::format("LIST {}", prefix_uri);
+    c.cancel = cancel;
     OMNIO_ASSIGN_OR_RETURN(http::Response r, perform(std::move(c)));
     auto page = parse_list_v2(r.body);
     if (!page.ok()) return page.error().wrap(fmt::format("LIST {}", prefix_uri));
@@ -357,7 +359,10 @@ Status S3Store::list_stream(std::string_view prefix_uri, bool recursive, const L
     // Keys and common prefixes come as two sorted lists per page; merged, pages follow each other.
     std::sort(page_entries.begin(), page_entries.end(),
               [](const ListEntry& a, const ListEntry& b) { return a.uri < b.uri; });
-    for (auto& e : page_entries) OMNIO_TRY(sink(std::move(e)));
+    for (auto& e : page_entries) {
+      OMNIO_TRY(check_listing_cancel(prefix_uri, cancel));
+      OMNIO_TRY(sink(std::move(e)));
+    }
     token = page->truncated ? page->next_continuation_token : std::string();
   } while (!token.empty());
   return ok_status();
