@@ -57,20 +57,26 @@ class Dataset {
   Dataset();
   /// Every object under `prefix_uri` (recursive, string-prefix semantics, sorted); directories
   /// are skipped. kInvalidArgument if the listing is empty. Sizes are kept where the listing has
-  /// them for free (listed_size()).
-  static Result<Dataset> from_prefix(std::string_view prefix_uri, const Config& config = {});
+  /// them for free (listed_size()). `cancel` ends the listing, a page request in flight included
+  /// (kCancelled).
+  static Result<Dataset> from_prefix(std::string_view prefix_uri, const Config& config = {},
+                                     const CancellationToken& cancel = {});
   /// from_prefix() that returns as soon as the listing's first object is in and lists the rest on
   /// a background thread, so that reading starts before a long listing (millions of keys, one
   /// page of 1,000 per request) ends. A DataLoader reads an unshuffled epoch in listing order as
   /// the items arrive; a shuffled one, items_per_epoch() and epoch_order() wait for the whole
   /// listing. A listing that fails after the first object ends the loader's epoch with its error
   /// (wait_listed() returns it). Destroying the last copy stops the listing, interrupting the
-  /// page request in flight (ObjectStore::list_keys_stream's cancel), and joins its thread.
+  /// page request in flight (ObjectStore::list_keys_stream's cancel), and joins its thread. So
+  /// does `cancel`: this call then returns kCancelled if no object was listed yet, and otherwise
+  /// the listing ends with kCancelled (wait_listed(), and the epoch of a loader waiting for it).
   static Result<Dataset> from_prefix_streamed(std::string_view prefix_uri,
-                                              const Config& config = {});
+                                              const Config& config = {},
+                                              const CancellationToken& cancel = {});
   /// from_prefix_streamed() over `store` (for tests and custom stores).
   static Result<Dataset> from_prefix_streamed(std::shared_ptr<ObjectStore> store,
-                                              std::string_view prefix_uri);
+                                              std::string_view prefix_uri,
+                                              const CancellationToken& cancel = {});
   /// These URIs, in this order (duplicates allowed: each is an item). Stores are created per
   /// scheme.
   static Result<Dataset> from_uris(std::vector<std::string> uris, const Config& config = {});

@@ -44,8 +44,8 @@ struct DatasetListing {
   // is done; between the two, waiters look again every kDatasetListingPoll.
   std::mutex mu;
   std::condition_variable cv;
-  // Cancelled when the items are destroyed: the listing stops at once (a page request in flight
-  // is interrupted: list_keys_stream takes it).
+  // Cancelled when the items are destroyed, and a child of the caller's token: the listing stops
+  // at once (a page request in flight is interrupted: list_keys_stream takes it).
   CancellationToken stop;
   std::thread thread;
 

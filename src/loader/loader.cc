@@ -245,17 +245,20 @@ void run_listing(ObjectStore& store, const std::string& prefix,
 
 }  // namespace
 
-Result<Dataset> Dataset::from_prefix_streamed(std::string_view prefix_uri, const Config& config) {
+Result<Dataset> Dataset::from_prefix_streamed(std::string_view prefix_uri, const Config& config,
+                                              const CancellationToken& cancel) {
   OMNIO_ASSIGN_OR_RETURN(std::shared_ptr<ObjectStore> store, store_for_uri(prefix_uri, config));
-  return from_prefix_streamed(std::move(store), prefix_uri);
+  return from_prefix_streamed(std::move(store), prefix_uri, cancel);
 }
 
 Result<Dataset> Dataset::from_prefix_streamed(std::shared_ptr<ObjectStore> store,
-                                              std::string_view prefix_uri) {
+                                              std::string_view prefix_uri,
+                                              const CancellationToken& cancel) {
   auto items = std::make_shared<Items>();
   items->base = std::string(prefix_uri.substr(0, prefix_uri.rfind('/') + 1));
   items->listing = std::make_unique<loader_detail::DatasetListing>();
   loader_detail::DatasetListing& l = *items->listing;
+  l.stop = cancel.child();  // the data set's destruction stops the listing too
   try {
     l.thread = std::thread([store, prefix = std::string(prefix_uri), raw = items.get()] {
       run_listing(*store, prefix, *raw);
@@ -272,8 +275,9 @@ Result<Dataset> Dataset::from_prefix_streamed(std::shared_ptr<ObjectStore> store
   return Dataset(std::move(items), std::move(stores));
 }
 
-Result<Dataset> Dataset::from_prefix(std::string_view prefix_uri, const Config& config) {
-  OMNIO_ASSIGN_OR_RETURN(Dataset ds, from_prefix_streamed(prefix_uri, config));
+Result<Dataset> Dataset::from_prefix(std::string_view prefix_uri, const Config& config,
+                                     const CancellationToken& cancel) {
+  OMNIO_ASSIGN_OR_RETURN(Dataset ds, from_prefix_streamed(prefix_uri, config, cancel));
   OMNIO_TRY(ds.wait_listed());
   return ds;
 }

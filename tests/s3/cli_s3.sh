@@ -19,19 +19,21 @@ mkdir -p "$work/keys"
 for i in $(seq -w 0 9999); do : >"$work/keys/k$i"; done
 printf '[default]\ns3 =\n  max_concurrent_requests = 32\n' >"$AWS_CONFIG_FILE"
 
-# `omnio ls -r` of the 10,000 keys through tests/support/fault_proxy.py, which holds the second LIST
-# page (continuation-token) without answering; SIGINT once that request is in: exit 130 within a
-# second (the store's stall timeout is a minute), the first page's 1,000 keys printed.
-ls_interrupted_in_stalled_page() {
-  local out=$work/proxy.out px port ctl pid t0 rc ms n
+# Ctrl-C while tests/support/fault_proxy.py holds a LIST page without answering (the store's stall
+# timeout is a minute): `interrupted_in_stalled_list QUERY_REGEX LINES ARGS...` runs
+# `omnio --endpoint-url PROXY ARGS...` with LIST requests whose query matches QUERY_REGEX held,
+# sends SIGINT once one is held, and passes on exit 130 within a second with LINES lines printed.
+interrupted_in_stalled_list() {
+  local regex=$1 lines=$2 out=$work/proxy.out px port ctl pid t0 rc ms n
+  shift 2
   python3 "$(dirname "$0")/../support/fault_proxy.py" --upstream "$ep" >"$out" 2>/dev/null &
   px=$!
   for _ in $(seq 100); do grep -q '^FAULT_PROXY_PORT=' "$out" && break; sleep 0.1; done
   read -r port ctl < <(sed -nE 's/^FAULT_PROXY_PORT=([0-9]+) FAULT_PROXY_CONTROL_PORT=([0-9]+)$/\1 \2/p' "$out")
   if [[ -z ${ctl:-} ]]; then echo "the fault proxy did not start"; kill "$px"; return 1; fi
-  curl -sf -X POST --data '[{"method":"GET","query_regex":"continuation-token","action":"stall","after_bytes":-1,"times":-1}]' \
+  curl -sf -X POST --data "[{\"method\":\"GET\",\"query_regex\":\"$regex\",\"action\":\"stall\",\"after_bytes\":-1,\"times\":-1}]" \
     "http://127.0.0.1:$ctl/rules" >/dev/null || { kill "$px"; return 1; }
-  "$OMNIO" --endpoint-url "http://127.0.0.1:$port" ls -r "$s/keys/" >"$work/ls-stalled" 2>"$work/ls-stalled.err" &
+  "$OMNIO" --endpoint-url "http://127.0.0.1:$port" "$@" >"$work/stalled.out" 2>"$work/stalled.err" &
   pid=$!
   for _ in $(seq 200); do
     [[ $(curl -sf "http://127.0.0.1:$ctl/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["faults"])') -ge 1 ]] && break
@@ -45,9 +47,9 @@ ls_interrupted_in_stalled_page() {
   ms=$((($(date +%s%N) - t0) / 1000000))
   kill "$px"
   wait "$px" 2>/dev/null
-  n=$(wc -l <"$work/ls-stalled")
-  echo "exit $rc after ${ms} ms, $n keys printed; stderr: $(head -c 300 "$work/ls-stalled.err")"
-  [[ $rc -eq 130 && $ms -lt 1000 && $n -eq 1000 ]]
+  n=$(wc -l <"$work/stalled.out")
+  echo "exit $rc after ${ms} ms, $n lines printed; stderr: $(head -c 300 "$work/stalled.err")"
+  [[ $rc -eq 130 && $ms -lt 1000 && $n -eq $lines ]]
 }
 
 for srv in RGW MOTO; do
@@ -118,7 +120,10 @@ assert m[\"size\"]==5 and m[\"content_type\"]==\"text/plain\" and m[\"metadata\"
   # bytes awscli lists.
   keys_bytes=$(A s3 ls --recursive "$s/keys/" | awk '{t += $3} END {print t}')
   check "$srv load (streamed listing) reads the 10,000 keys" bash -c "'$OMNIO' --json --endpoint-url '$ep' load '$s/keys/' --pool 16 --batch-size 64 | python3 -c 'import json,sys; j=json.load(sys.stdin); assert j[\"items\"]==10000 and j[\"bytes\"]==$keys_bytes and j[\"errors\"]==0, j'"
-  check "$srv Ctrl-C ends ls in a stalled LIST page at once" ls_interrupted_in_stalled_page
+  check "$srv Ctrl-C ends ls in a stalled LIST page at once" \
+    interrupted_in_stalled_list continuation-token 1000 ls -r "$s/keys/"
+  check "$srv Ctrl-C ends load in a stalled first LIST page at once" \
+    interrupted_in_stalled_list list-type 0 -q load "$s/keys/"
   check "$srv rm -r 10,000 keys" O rm -r "$s/keys/"
   check "$srv aws sees none left" test -z "$(A s3 ls --recursive "$s/keys/")"
 

@@ -346,6 +346,42 @@ TEST(StreamedDataset, DestroyingTheDataSetInterruptsAStalledListingRequest) {
   EXPECT_EQ(store.use_count(), 1);  // the listing thread let go of the store
 }
 
+// The caller's token stops the listing: before its first object (the call returns kCancelled at
+// once), and after it (wait_listed() and the loader's epoch end with kCancelled), the stalled page
+// request interrupted both times.
+TEST(StreamedDataset, TheCallersTokenStopsTheListing) {
+  for (const std::size_t gate : {std::size_t{0}, std::size_t{40}}) {
+    SCOPED_TRACE(gate);
+    auto store = std::make_shared<ListingStore>();
+    store->count = 100;
+    store->gate_at = gate;  // never opened
+    CancellationToken token;
+    std::thread canceller([&] {
+      std::this_thread::sleep_for(50ms);
+      token.cancel();
+    });
+    const auto t = Clock::now();
+    auto ds = Dataset::from_prefix_streamed(store, "mem://d/", token);
+    if (gate == 0) {
+      ASSERT_FALSE(ds.ok());
+      EXPECT_EQ(ds.error().code(), ErrorCode::kCancelled) << ds.error().to_string();
+    } else {
+      ASSERT_TRUE(ds.ok());
+      Status listed = ds->wait_listed();
+      ASSERT_FALSE(listed.ok());
+      EXPECT_EQ(listed.error().code(), ErrorCode::kCancelled) << listed.error().to_string();
+      EXPECT_NE(listed.error().to_string().find("after 40 objects"), std::string::npos)
+          << listed.error().to_string();
+      auto loader = DataLoader::create(*ds, conf(8, 2));
+      ASSERT_FALSE(loader.ok());  // a data set whose listing failed is refused
+    }
+    EXPECT_LT(Clock::now() - t, 1s);
+    canceller.join();
+    EXPECT_TRUE(store->request_cancelled.load());
+    EXPECT_EQ(store->emitted.load(), gate);
+  }
+}
+
 // A cancel while the consumer waits for items the listing has not produced yet.
 TEST(StreamedDataset, CancelWhileWaitingForTheListingEndsPromptly) {
   auto store = std::make_shared<ListingStore>();

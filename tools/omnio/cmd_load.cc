@@ -133,7 +133,7 @@ Status cmd_load(const LoadArgs& a, const Globals& g) {
     OMNIO_ASSIGN_OR_RETURN(std::string uri, to_uri(a.uri));
     OMNIO_ASSIGN_OR_RETURN(Uri canonical, Uri::parse(uri));
     // Reading starts while the rest is listed (an unshuffled epoch takes items as they arrive).
-    ds = Dataset::from_prefix_streamed(canonical.to_string(), cli_config());
+    ds = Dataset::from_prefix_streamed(canonical.to_string(), cli_config(), interrupt_token());
   }
   if (!ds.ok()) return std::move(ds).error();
   if (format == ObjectFormat::kTfRecord) {
