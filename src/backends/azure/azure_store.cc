@@ -377,28 +377,27 @@ Status AzureStore::delete_object(std::string_view uri) {
 
 Result<std::uint64_t> AzureStore::delete_prefix(std::string_view prefix_uri) {
   OMNIO_ASSIGN_OR_RETURN(Target t, target(prefix_uri, false));
-  OMNIO_ASSIGN_OR_RETURN(auto entries, list_entries(prefix_uri, true));
-  std::vector<Target> blobs;
   const std::size_t strip = 5 + t.account.size() + 1 + t.container.size() + 1;  // "az://a/c/"
-  for (const auto& e : entries) {
-    if (!e.is_dir) blobs.push_back({t.account, t.container, e.uri.substr(strip)});
-  }
-  // Concurrent single deletes under a bound; every failure is collected and reported.
+  // Concurrent single deletes under a bound, started as the listing streams (one page in memory,
+  // whatever the blob count); every failure is collected and reported.
   std::mutex mu;
   std::condition_variable cv;
-  std::size_t inflight = 0, deleted = 0;
+  std::size_t inflight = 0, deleted = 0, blobs = 0;
   std::vector<std::string> failed;
-  for (const auto& b : blobs) {
+  Status listed = list_stream(prefix_uri, true, [&](ListEntry&& e) -> Status {
+    if (e.is_dir) return ok_status();
+    Target b{t.account, t.container, e.uri.substr(strip)};
     {
       std::unique_lock lock(mu);
       cv.wait(lock, [&] { return inflight < kDefaultAzureDeleteConcurrency; });
       ++inflight;
+      ++blobs;
     }
     Call c;
     c.method = "DELETE";
-    c.target = b;
     c.what = "DELETE " + uri_of(b);
-    submit(std::move(c), [&, key = b.key](Result<http::Response> r) {
+    c.target = b;
+    submit(std::move(c), [&, key = std::move(b.key)](Result<http::Response> r) {
       std::lock_guard g(mu);
       if (r.ok())
         ++deleted;
@@ -407,15 +406,21 @@ Result<std::uint64_t> AzureStore::delete_prefix(std::string_view prefix_uri) {
       --inflight;
       cv.notify_all();
     });
-  }
+    return ok_status();
+  });
   std::unique_lock lock(mu);
-  cv.wait(lock, [&] { return inflight == 0; });
+  cv.wait(lock, [&] { return inflight == 0; });  // the callbacks use this frame
+  if (!listed.ok()) {
+    return listed.error().wrap(
+        fmt::format("delete_prefix {}: the listing failed after {} deletes ({} failed)", prefix_uri,
+                    deleted, failed.size()));
+  }
   if (!failed.empty()) {
     std::sort(failed.begin(), failed.end());
     const std::string names = name_failures(failed);
     return Error(ErrorCode::kUnavailable,
                  fmt::format("delete_prefix {}: {} of {} deletes failed ({} deleted): {}",
-                             prefix_uri, failed.size(), blobs.size(), deleted, names));
+                             prefix_uri, failed.size(), blobs, deleted, names));
   }
   return static_cast<std::uint64_t>(deleted);
 }

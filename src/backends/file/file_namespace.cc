@@ -236,22 +236,25 @@ Result<BatchReport> LocalStore::delete_prefix_report(std::string_view prefix_uri
   const std::string stop = prefix.back() == '/' ? prefix.substr(0, prefix.size() - 1)
                                                 : prefix.substr(0, prefix.find_last_of('/'));
   // Each directory's listing is complete before its files go, so deleting while walking is safe.
-  Status listed = list_stream(prefix_uri, /*recursive=*/true, [&](ListEntry&& e) -> Status {
-    if (cancel.is_cancelled()) return Error(ErrorCode::kCancelled, "delete: cancelled");
-    Status s = delete_object(e.uri);
-    if (!s.ok()) {
-      report.failures.emplace_back(e.uri, std::move(s).error());
-      return ok_status();
-    }
-    ++report.succeeded;
-    OMNIO_ASSIGN_OR_RETURN(std::string p, path_of(e.uri));
-    for (auto slash = p.find_last_of('/'); slash != std::string::npos && slash > 0;
-         slash = p.find_last_of('/', slash - 1)) {
-      std::string d = p.substr(0, slash);
-      if (d.size() <= stop.size() || !dirs.insert(d).second) break;
-    }
-    return ok_status();
-  });
+  Status listed = list_stream(
+      prefix_uri, /*recursive=*/true,
+      [&](ListEntry&& e) -> Status {
+        if (cancel.is_cancelled()) return Error(ErrorCode::kCancelled, "delete: cancelled");
+        Status s = delete_object(e.uri);
+        if (!s.ok()) {
+          report.failures.emplace_back(e.uri, std::move(s).error());
+          return ok_status();
+        }
+        ++report.succeeded;
+        OMNIO_ASSIGN_OR_RETURN(std::string p, path_of(e.uri));
+        for (auto slash = p.find_last_of('/'); slash != std::string::npos && slash > 0;
+             slash = p.find_last_of('/', slash - 1)) {
+          std::string d = p.substr(0, slash);
+          if (d.size() <= stop.size() || !dirs.insert(d).second) break;
+        }
+        return ok_status();
+      },
+      cancel);
   if (!listed.ok() && !cancel.is_cancelled()) return std::move(listed).error();
   if (!listed.ok()) {
     report.failures.emplace_back(fmt::format("{} (the rest)", prefix_uri),

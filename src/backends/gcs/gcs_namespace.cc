@@ -141,28 +141,28 @@ Status GcsStore::delete_object(std::string_view uri) {
 
 Result<std::uint64_t> GcsStore::delete_prefix(std::string_view prefix_uri) {
   OMNIO_ASSIGN_OR_RETURN(Target t, target(prefix_uri, false));
-  OMNIO_ASSIGN_OR_RETURN(auto entries, list_entries(prefix_uri, true));
-  std::vector<std::string> keys;
   const std::size_t strip = 6 + t.bucket.size();  // "gs://bucket/"
-  for (const auto& e : entries) {
-    if (!e.is_dir) keys.push_back(e.uri.substr(strip));
-  }
+  // Deletes start as the listing streams (one page in memory, whatever the object count), at
+  // most delete_concurrency at once.
   std::mutex mu;
   std::condition_variable cv;
-  std::size_t inflight = 0, deleted = 0, gone = 0;
+  std::size_t inflight = 0, deleted = 0, gone = 0, keys = 0;
   std::vector<std::string> failed;  // "key (error)"
-  for (const auto& key : keys) {
+  Status listed = list_stream(prefix_uri, true, [&](ListEntry&& e) -> Status {
+    if (e.is_dir) return ok_status();
+    std::string key = e.uri.substr(strip);
     {
       std::unique_lock lock(mu);
       cv.wait(lock, [&] { return inflight < cfg_.delete_concurrency; });
       ++inflight;
+      ++keys;
     }
     Call c;
     c.method = "DELETE";
     c.path = object_path(Target{t.bucket, key});
     c.kind = Call::Kind::kDelete;
     c.what = "DELETE " + uri_of(t.bucket, key);
-    submit(std::move(c), [&, key](Result<http::Response> r) {
+    submit(std::move(c), [&, key = std::move(key)](Result<http::Response> r) {
       std::lock_guard g(mu);
       if (r.ok()) {
         ++deleted;
@@ -174,9 +174,15 @@ Result<std::uint64_t> GcsStore::delete_prefix(std::string_view prefix_uri) {
       --inflight;
       cv.notify_all();
     });
-  }
+    return ok_status();
+  });
   std::unique_lock lock(mu);
-  cv.wait(lock, [&] { return inflight == 0; });
+  cv.wait(lock, [&] { return inflight == 0; });  // the callbacks use this frame
+  if (!listed.ok()) {
+    return listed.error().wrap(
+        fmt::format("delete_prefix {}: the listing failed after {} deletes ({} failed)", prefix_uri,
+                    deleted, failed.size()));
+  }
   if (gone > 0) log::debug("delete_prefix {}: {} objects were already gone", prefix_uri, gone);
   if (!failed.empty()) {
     std::sort(failed.begin(), failed.end());
@@ -185,7 +191,7 @@ Result<std::uint64_t> GcsStore::delete_prefix(std::string_view prefix_uri) {
     if (failed.size() > 10) names += fmt::format("; ... ({} more)", failed.size() - 10);
     return Error(ErrorCode::kUnavailable,
                  fmt::format("delete_prefix {}: {} of {} deletes failed ({} deleted): {}",
-                             prefix_uri, failed.size(), keys.size(), deleted, names));
+                             prefix_uri, failed.size(), keys, deleted, names));
   }
   return static_cast<std::uint64_t>(deleted);
 }
