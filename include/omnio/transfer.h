@@ -89,9 +89,11 @@ BatchReport run_streamed(const std::function<Status(const WorkEmit&)>& produce,
 
 /// Producers for run_streamed(). emit_listing: every object under `prefix_uri` (recursive,
 /// directories left out), as the store's listing streams it; `cancel` interrupts the listing (a
-/// page request in flight included).
+/// page request in flight included). With `sizes` false it lists with list_keys_stream: file://
+/// and direct:// then stat nothing and leave WorkItem::size 0 (for work that learns the size
+/// when it opens the object).
 Status emit_listing(ObjectStore& store, const std::string& prefix_uri, const WorkEmit& emit,
-                    const CancellationToken& cancel = {});
+                    const CancellationToken& cancel = {}, bool sizes = true);
 
 /// emit_key_list: the objects of the key list at `path` (include/omnio/key_list.h; relative keys
 /// are under `base`), in file order, one line at a time. With `under` set, every object must lie

@@ -214,14 +214,13 @@ BatchReport run_streamed(const std::function<Status(const WorkEmit&)>& produce,
 }
 
 Status emit_listing(ObjectStore& store, const std::string& prefix_uri, const WorkEmit& emit,
-                    const CancellationToken& cancel) {
-  return store.list_stream(
-      prefix_uri, true,
-      [&](ListEntry&& e) -> Status {
-        if (e.is_dir) return ok_status();
-        return emit(WorkItem{std::move(e.uri), e.size});
-      },
-      cancel);
+                    const CancellationToken& cancel, bool sizes) {
+  const ListSink sink = [&](ListEntry&& e) -> Status {
+    if (e.is_dir) return ok_status();
+    return emit(WorkItem{std::move(e.uri), e.size});
+  };
+  return sizes ? store.list_stream(prefix_uri, true, sink, cancel)
+               : store.list_keys_stream(prefix_uri, true, sink, cancel);
 }
 
 Result<std::uint64_t> emit_key_list(const std::string& path, const std::string& base, bool under,

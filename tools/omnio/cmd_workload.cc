@@ -180,8 +180,11 @@ Status cmd_get_workload(const GetArgs& a, const Globals& g) {
     OMNIO_ASSIGN_OR_RETURN(Uri canonical, Uri::parse(uri));  // listings use the canonical form
     uri = canonical.to_string();
     OMNIO_ASSIGN_OR_RETURN(lister, store_for_uri(uri, cli_config()));
+    // get_positional learns each object's size when it opens it: the listing need not stat
+    // every local file first (a stat is ~2 us of system call here, and reading started ~30 ms
+    // later for 20,000 files).
     produce = [uri, store = lister.get()](const WorkEmit& emit) -> Status {
-      return emit_listing(*store, uri, emit, interrupt_token());
+      return emit_listing(*store, uri, emit, interrupt_token(), /*sizes=*/false);
     };
     what = fmt::format("get {}", uri);
     source = fmt::format("listing {}", uri);
