@@ -87,7 +87,10 @@ struct WriterOptions {
 };
 
 /// Streaming writer: write() any number of times, then finalize() (or cancel()). Destroying a
-/// writer that was not finalized cancels it: a partial object never becomes visible.
+/// writer that was not finalized cancels it: a partial object never becomes visible. One thread
+/// at a time calls write(), finalize() and cancel() (write_at() excepted, see below); from
+/// another thread, the token in WriterOptions::put ends the writer's waits for memory and its
+/// requests in flight early (kCancelled), and the writing thread then cancels or drops it.
 class ObjectWriter {
  public:
   virtual ~ObjectWriter() = default;
