@@ -115,6 +115,8 @@ inline constexpr std::size_t kS3MaxParts = 10000;
 inline constexpr std::uint64_t kS3MaxObjectSize = 5ULL * 1024 * kGiB;
 inline constexpr std::uint64_t kS3MaxSinglePutSize = 5 * kGiB;
 inline constexpr std::size_t kS3MaxDeleteBatch = 1000;
+/// Keys per ListObjectsV2 page (max-keys): S3's maximum, and S3Config::list_page_size's default.
+inline constexpr std::size_t kS3ListPageSize = 1000;
 /// DeleteObjects batches in flight during delete_prefix.
 inline constexpr std::size_t kDefaultS3DeleteConcurrency = 4;
 /// Part size of server-side multipart copies, bytes (objects above kS3MaxSinglePutSize).

@@ -71,6 +71,8 @@ struct S3Config {
   bool checksum_crc32c = kDefaultS3ChecksumCrc32c;
   /// Objects written with put()/a writer at most this large use one PUT, bytes.
   std::size_t multipart_threshold = kDefaultS3MultipartThreshold;
+  /// Keys per ListObjectsV2 page (max-keys), 1..kS3ListPageSize; every page is read.
+  std::size_t list_page_size = kS3ListPageSize;
 
   Status validate() const;
 };

@@ -117,9 +117,12 @@ assert m[\"size\"]==5 and m[\"content_type\"]==\"text/plain\" and m[\"metadata\"
   check "$srv put -n sizes" test "$(awk '$4 ~ /big_/ {print $3}' "$work/aws-w" | sort -u)" = 20971520
   check "$srv get prefix --discard bytes" bash -c "'$OMNIO' --json --endpoint-url '$ep' get '$s/w/' --discard -j 8 | python3 -c 'import json,sys; j=json.load(sys.stdin); assert j[\"objects\"]==52 and j[\"bytes\"]==$(awk '{t += $3} END {print t}' "$work/aws-w"), j'"
   # The loader over a streamed listing of the 10,000 keys (ten LIST pages): each once, with the
-  # bytes awscli lists.
-  keys_bytes=$(A s3 ls --recursive "$s/keys/" | awk '{t += $3} END {print t}')
-  check "$srv load (streamed listing) reads the 10,000 keys" bash -c "'$OMNIO' --json --endpoint-url '$ep' load '$s/keys/' --pool 16 --batch-size 64 | python3 -c 'import json,sys; j=json.load(sys.stdin); assert j[\"items\"]==10000 and j[\"bytes\"]==$keys_bytes and j[\"errors\"]==0, j'"
+  # bytes awscli lists. On radosgw only: moto serves ~100 GETs/s (10,000 took 101 s of CI), and
+  # S3Integration.LoaderReadsAStreamedListingOfThousandsExactlyOnce reads two pages from it.
+  if [[ $srv == RGW ]]; then
+    keys_bytes=$(A s3 ls --recursive "$s/keys/" | awk '{t += $3} END {print t}')
+    check "$srv load (streamed listing) reads the 10,000 keys" bash -c "'$OMNIO' --json --endpoint-url '$ep' load '$s/keys/' --pool 16 --batch-size 64 | python3 -c 'import json,sys; j=json.load(sys.stdin); assert j[\"items\"]==10000 and j[\"bytes\"]==$keys_bytes and j[\"errors\"]==0, j'"
+  fi
   check "$srv Ctrl-C ends ls in a stalled LIST page at once" \
     interrupted_in_stalled_list continuation-token 1000 ls -r "$s/keys/"
   check "$srv Ctrl-C ends load in a stalled first LIST page at once" \

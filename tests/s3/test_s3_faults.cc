@@ -205,13 +205,13 @@ TEST_P(S3Faults, StallHitsTheStallTimeoutAndCancelIsPrompt) {
 
 // A streamed data set whose second LIST page never comes (the proxy holds the request; the store's
 // stall timeout is a minute): destroying the loader that holds the data set interrupts that
-// request at once instead of waiting for the timeout.
+// request at once instead of waiting for the timeout. Pages of 10 keys (S3Config::list_page_size).
 TEST_P(S3Faults, DestroyingALoaderInterruptsItsDataSetsStalledListing) {
-  constexpr int kKeys = 1001;  // two pages of 1,000
+  constexpr int kKeys = 11;  // two pages of 10
   std::atomic<int> next{0}, failures{0};
   {
     std::vector<std::jthread> workers;
-    for (int t = 0; t < 16; ++t) {
+    for (int t = 0; t < 4; ++t) {
       workers.emplace_back([&] {
         for (int i = next++; i < kKeys; i = next++) {
           if (!direct_->put(uri(fmt::format("many/{:05d}", i)), Bytes::copy_of("x")).ok()) {
@@ -224,22 +224,23 @@ TEST_P(S3Faults, DestroyingALoaderInterruptsItsDataSetsStalledListing) {
   ASSERT_EQ(failures, 0);
   Config c = proxied(1);
   c.s3.http.stall_timeout = 60s;
+  c.s3.list_page_size = 10;
   auto store = make(c);
   proxy_->rules(
       R"([{"method":"GET","query_regex":"continuation-token","action":"stall","after_bytes":-1,"times":-1}])");
   {
     auto ds = Dataset::from_prefix_streamed(store, uri("many/"));
     ASSERT_OK(ds);
-    auto conf = LoaderConfig::Builder().batch_size(100).pool_size(8).build();
+    auto conf = LoaderConfig::Builder().batch_size(5).pool_size(4).build();
     ASSERT_OK(conf);
     auto loader = DataLoader::create(std::move(*ds), *conf);
     ASSERT_OK(loader);
     ASSERT_OK((*loader)->start_epoch(0));
-    for (int b = 0; b < 10; ++b) {  // the first page's 1,000 objects
+    for (int b = 0; b < 2; ++b) {  // the first page's 10 objects
       auto batch = (*loader)->next();
       ASSERT_OK(batch);
       ASSERT_TRUE(batch->has_value());
-      ASSERT_EQ((*batch)->items.size(), 100U);
+      ASSERT_EQ((*batch)->items.size(), 5U);
     }
     for (int i = 0; i < 500 && proxy_->stat("faults") < 1; ++i) std::this_thread::sleep_for(10ms);
     ASSERT_EQ(proxy_->stat("faults"), 1) << "the second page request did not reach the proxy";

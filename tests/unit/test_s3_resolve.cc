@@ -23,6 +23,23 @@ bool contains(std::string_view hay, std::string_view needle) {
 
 // ---- parse_ini ----
 
+TEST(S3ConfigValidate, ListPageSizeOutsideOneToAThousandIsRejected) {
+  for (std::size_t bad : {std::size_t{0}, kS3ListPageSize + 1}) {
+    S3Config c;
+    c.list_page_size = bad;
+    Status st = c.validate();
+    ASSERT_FALSE(st.ok()) << bad;
+    EXPECT_EQ(st.error().code(), ErrorCode::kInvalidArgument);
+    EXPECT_NE(st.error().to_string().find("list_page_size"), std::string::npos)
+        << st.error().to_string();
+  }
+  for (std::size_t good : {std::size_t{1}, kS3ListPageSize}) {
+    S3Config c;
+    c.list_page_size = good;
+    EXPECT_TRUE(c.validate().ok()) << good;
+  }
+}
+
 TEST(S3ParseIni, SectionsKeysAndComments) {
   IniFile ini = parse_ini(
       "# leading comment\n"

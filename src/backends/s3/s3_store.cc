@@ -344,8 +344,10 @@ Status S3Store::list_stream(std::string_view prefix_uri, bool recursive, const L
   do {
     Call c;
     c.bucket = t.bucket;
-    c.query = {
-        {"list-type", "2"}, {"prefix", t.key}, {"encoding-type", "url"}, {"max-keys", "1000"}};
+    c.query = {{"list-type", "2"},
+               {"prefix", t.key},
+               {"encoding-type", "url"},
+               {"max-keys", std::to_string(cfg_.list_page_size)}};
     if (!recursive) c.query.emplace_back("delimiter", "/");
     if (!token.empty()) c.query.emplace_back("continuation-token", token);
     c.what = fmt::format("LIST {}", prefix_uri);
@@ -565,6 +567,10 @@ Status S3Config::validate() const {
   if (part_size && (*part_size < kS3MinPartSize || *part_size > kS3MaxPartSize)) {
     return Error(ErrorCode::kInvalidArgument,
                  fmt::format("part_size {} is outside S3's limits (5 MiB .. 5 GiB)", *part_size));
+  }
+  if (list_page_size == 0 || list_page_size > kS3ListPageSize) {
+    return Error(ErrorCode::kInvalidArgument, fmt::format("list_page_size {} is outside 1..{}",
+                                                          list_page_size, kS3ListPageSize));
   }
   if (http.event_loops == 0)
     return Error(ErrorCode::kInvalidArgument, "http.event_loops must be at least 1");
