@@ -200,6 +200,7 @@ void run_listing(ObjectStore& store, const std::string& prefix,
   Status st = store.list_keys_stream(
       prefix, /*recursive=*/true,
       [&](ListEntry&& e) -> Status {
+        // Our stores check the token before each entry; a custom store may not.
         if (l.stop.is_cancelled()) {
           return Error(ErrorCode::kCancelled,
                        fmt::format("dataset: the listing of '{}' was stopped", prefix));

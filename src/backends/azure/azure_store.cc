@@ -410,13 +410,13 @@ Result<std::uint64_t> AzureStore::delete_prefix(std::string_view prefix_uri) {
   });
   std::unique_lock lock(mu);
   cv.wait(lock, [&] { return inflight == 0; });  // the callbacks use this frame
+  std::sort(failed.begin(), failed.end());
   if (!listed.ok()) {
-    return listed.error().wrap(
-        fmt::format("delete_prefix {}: the listing failed after {} deletes ({} failed)", prefix_uri,
-                    deleted, failed.size()));
+    return listed.error().wrap(fmt::format(
+        "delete_prefix {}: the listing failed after {} deletes ({} failed{}{})", prefix_uri,
+        deleted, failed.size(), failed.empty() ? "" : ": ", name_failures(failed)));
   }
   if (!failed.empty()) {
-    std::sort(failed.begin(), failed.end());
     const std::string names = name_failures(failed);
     return Error(ErrorCode::kUnavailable,
                  fmt::format("delete_prefix {}: {} of {} deletes failed ({} deleted): {}",

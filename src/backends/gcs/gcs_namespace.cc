@@ -8,6 +8,7 @@
 #include <set>
 
 #include "backends/gcs/gcs_store_impl.h"
+#include "core/failures.h"
 #include "http/encoding.h"
 #include "omnio/log.h"
 
@@ -178,17 +179,15 @@ Result<std::uint64_t> GcsStore::delete_prefix(std::string_view prefix_uri) {
   });
   std::unique_lock lock(mu);
   cv.wait(lock, [&] { return inflight == 0; });  // the callbacks use this frame
+  std::sort(failed.begin(), failed.end());
   if (!listed.ok()) {
-    return listed.error().wrap(
-        fmt::format("delete_prefix {}: the listing failed after {} deletes ({} failed)", prefix_uri,
-                    deleted, failed.size()));
+    return listed.error().wrap(fmt::format(
+        "delete_prefix {}: the listing failed after {} deletes ({} failed{}{})", prefix_uri,
+        deleted, failed.size(), failed.empty() ? "" : ": ", name_failures(failed)));
   }
   if (gone > 0) log::debug("delete_prefix {}: {} objects were already gone", prefix_uri, gone);
   if (!failed.empty()) {
-    std::sort(failed.begin(), failed.end());
-    std::string names;
-    for (std::size_t i = 0; i < failed.size() && i < 10; ++i) names += (i ? "; " : "") + failed[i];
-    if (failed.size() > 10) names += fmt::format("; ... ({} more)", failed.size() - 10);
+    const std::string names = name_failures(failed);
     return Error(ErrorCode::kUnavailable,
                  fmt::format("delete_prefix {}: {} of {} deletes failed ({} deleted): {}",
                              prefix_uri, failed.size(), keys, deleted, names));
