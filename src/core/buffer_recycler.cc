@@ -29,10 +29,47 @@ void prefault(AlignedBuffer& b) {
   ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_WRITE);
 }
 
+// Every recycler created, for reclaim_idle_buffers (expired ones are pruned as it goes).
+std::mutex& registry_mu() {
+  static std::mutex mu;
+  return mu;
+}
+std::vector<std::weak_ptr<BufferRecycler>>& registry() {
+  static auto* const r = new std::vector<std::weak_ptr<BufferRecycler>>();  // never destroyed
+  return *r;
+}
+
 }  // namespace
 
 std::shared_ptr<BufferRecycler> BufferRecycler::create(std::size_t keep, std::size_t alignment) {
-  return std::shared_ptr<BufferRecycler>(new BufferRecycler(keep, alignment));
+  std::shared_ptr<BufferRecycler> r(new BufferRecycler(keep, alignment));
+  std::lock_guard g(registry_mu());
+  auto& all = registry();
+  std::erase_if(all, [](const std::weak_ptr<BufferRecycler>& w) { return w.expired(); });
+  all.push_back(r);
+  return r;
+}
+
+void reclaim_idle_buffers() {
+  std::vector<std::shared_ptr<BufferRecycler>> live;
+  {
+    std::lock_guard g(registry_mu());
+    for (const auto& w : registry()) {
+      if (auto r = w.lock()) live.push_back(std::move(r));
+    }
+  }
+  // Outside the registry's lock: freeing a buffer returns its reservation to the budget, and the
+  // last reference to a recycler may go here.
+  for (const auto& r : live) r->drop_charged_idle();
+}
+
+void BufferRecycler::drop_charged_idle() {
+  std::vector<std::unique_ptr<AlignedBuffer>> charged;  // freed outside the lock
+  std::lock_guard lock(mu_);
+  for (auto& b : idle_) {
+    if (b->reserved_bytes() != 0) charged.push_back(std::move(b));
+  }
+  std::erase(idle_, nullptr);
 }
 
 std::unique_ptr<AlignedBuffer> BufferRecycler::take_idle(std::size_t size) {
@@ -84,16 +121,8 @@ Result<std::shared_ptr<AlignedBuffer>> BufferRecycler::acquire(std::size_t size,
   if (!b) {
     MemoryReservation reserved;
     if (const std::size_t charge = budgeted_capacity(size, alignment_); charge != 0) {
-      if (auto r = MemoryBudget::process().try_reserve(charge)) {
-        reserved = std::move(*r);
-      } else {
-        // The budget is spent: our idle buffers go back before the new one waits for memory.
-        std::vector<std::unique_ptr<AlignedBuffer>> stale;
-        {
-          std::lock_guard lock(mu_);
-          stale.swap(idle_);
-        }
-      }
+      // When the budget is spent, allocate() waits, after reserve() frees the idle buffers.
+      if (auto r = MemoryBudget::process().try_reserve(charge)) reserved = std::move(*r);
     }
     OMNIO_ASSIGN_OR_RETURN(AlignedBuffer fresh,
                            AlignedBuffer::allocate(size, alignment_, std::move(reserved), cancel));
@@ -123,12 +152,14 @@ Result<std::shared_ptr<AlignedBuffer>> BufferRecycler::try_acquire(std::size_t s
 
 void BufferRecycler::give_back(AlignedBuffer* b) {
   std::unique_ptr<AlignedBuffer> owned(b);
-  // Someone waits for memory (perhaps our own next acquire, blocked in the budget before this
-  // buffer came back): free it rather than keep it idle.
-  if (owned->reserved_bytes() != 0 && MemoryBudget::process().waiters() != 0) return;
   std::unique_ptr<AlignedBuffer> evicted;  // freed outside the lock
   std::lock_guard lock(mu_);
   if (keep_ == 0) return;
+  // Someone waits for memory (perhaps our own next acquire, blocked in the budget before this
+  // buffer came back): free it rather than keep it idle. Read under mu_: a waiter counts itself
+  // before reclaim_idle_buffers takes mu_, so a buffer kept here is either seen by that reclaim
+  // or given back after the waiter counted itself, and then freed by this test.
+  if (owned->reserved_bytes() != 0 && MemoryBudget::process().waiters() != 0) return;
   if (idle_.size() >= keep_) {
     evicted = std::move(idle_.front());
     idle_.erase(idle_.begin());

@@ -23,8 +23,10 @@ class BufferRecycler : public std::enable_shared_from_this<BufferRecycler> {
 
   /// A buffer whose size() is `size` (an idle one of capacity size .. size + size / 4 when one is
   /// kept, else a fresh one). Thread-safe. Idle buffers keep their MemoryBudget reservation; a
-  /// fresh one reserves, and when that would wait, the idle buffers are freed first (their memory
-  /// must not starve the request); then it waits while the budget is spent, until `cancel` fires.
+  /// fresh one reserves, and waits while the budget is spent, until `cancel` fires. A wait for
+  /// the process budget (from here or from anyone else) first frees every recycler's idle
+  /// budget-charged buffers (reclaim_idle_buffers), and buffers given back while anyone waits
+  /// are freed, not kept: idle memory never starves a request.
   Result<std::shared_ptr<AlignedBuffer>> acquire(std::size_t size,
                                                  const CancellationToken& cancel = {});
 
@@ -34,6 +36,8 @@ class BufferRecycler : public std::enable_shared_from_this<BufferRecycler> {
   Result<std::shared_ptr<AlignedBuffer>> try_acquire(std::size_t size);
   /// Idle buffers held now (for tests).
   std::size_t idle() const;
+  /// Frees this recycler's idle buffers that hold a MemoryBudget reservation.
+  void drop_charged_idle();
 
  private:
   BufferRecycler(std::size_t keep, std::size_t alignment) : keep_(keep), alignment_(alignment) {}
@@ -48,5 +52,13 @@ class BufferRecycler : public std::enable_shared_from_this<BufferRecycler> {
   mutable std::mutex mu_;
   std::vector<std::unique_ptr<AlignedBuffer>> idle_;  // oldest first
 };
+
+/// Frees the budget-charged idle buffers of every live BufferRecycler. MemoryBudget::reserve()
+/// calls it on the process budget after it counts itself as a waiter and before it waits:
+/// a buffer given back before that is idle here and freed now; one given back after it sees the
+/// waiter and is freed then (give_back decides under the recycler's lock, which this takes too).
+/// Without it, a reservation could wait forever for memory that idle buffers hold while the
+/// threads that would free it wait for the reservation (the loader's turn order).
+void reclaim_idle_buffers();
 
 }  // namespace omnio

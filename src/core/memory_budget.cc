@@ -10,6 +10,7 @@
 #include <fstream>
 #include <mutex>
 
+#include "core/buffer_recycler.h"
 #include "omnio/constants.h"
 #include "omnio/env.h"
 #include "omnio/log.h"
@@ -179,6 +180,13 @@ Result<MemoryReservation> MemoryBudget::reserve(std::uint64_t n, const Cancellat
       std::atomic<std::size_t>& w;
       ~Leave() { w.fetch_sub(1, std::memory_order_relaxed); }
     } leave{state_->waiting};
+    if (this == &process()) {
+      // Idle recycled buffers hold budget that nobody may ever give back while this waits: free
+      // them first (after counting this waiter: see reclaim_idle_buffers).
+      lock.unlock();
+      reclaim_idle_buffers();
+      lock.lock();
+    }
     while (!state_->fits(n)) {
       if (cancel.wait_until(lock, state_->cv, next_warn, [&] { return state_->fits(n); })) break;
       if (cancel.is_cancelled()) {

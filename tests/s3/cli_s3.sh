@@ -26,11 +26,20 @@ printf '[default]\ns3 =\n  max_concurrent_requests = 32\n' >"$AWS_CONFIG_FILE"
 interrupted_in_stalled_list() {
   local regex=$1 lines=$2 out=$work/proxy.out px port ctl pid t0 rc ms n
   shift 2
-  python3 "$(dirname "$0")/../support/fault_proxy.py" --upstream "$ep" >"$out" 2>/dev/null &
+  python3 "$(dirname "$0")/../support/fault_proxy.py" --upstream "$ep" >"$out" 2>"$out.err" &
   px=$!
-  for _ in $(seq 100); do grep -q '^FAULT_PROXY_PORT=' "$out" && break; sleep 0.1; done
+  # Up to a minute: on a loaded 2-core CI machine Python's start has taken more than 10 s.
+  for _ in $(seq 600); do
+    grep -q '^FAULT_PROXY_PORT=' "$out" && break
+    kill -0 "$px" 2>/dev/null || break
+    sleep 0.1
+  done
   read -r port ctl < <(sed -nE 's/^FAULT_PROXY_PORT=([0-9]+) FAULT_PROXY_CONTROL_PORT=([0-9]+)$/\1 \2/p' "$out")
-  if [[ -z ${ctl:-} ]]; then echo "the fault proxy did not start"; kill "$px"; return 1; fi
+  if [[ -z ${ctl:-} ]]; then
+    echo "the fault proxy did not start; its stderr: $(head -c 600 "$out.err")"
+    kill "$px" 2>/dev/null
+    return 1
+  fi
   curl -sf -X POST --data "[{\"method\":\"GET\",\"query_regex\":\"$regex\",\"action\":\"stall\",\"after_bytes\":-1,\"times\":-1}]" \
     "http://127.0.0.1:$ctl/rules" >/dev/null || { kill "$px"; return 1; }
   "$OMNIO" --endpoint-url "http://127.0.0.1:$port" "$@" >"$work/stalled.out" 2>"$work/stalled.err" &

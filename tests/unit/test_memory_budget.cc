@@ -263,6 +263,51 @@ TEST(MemoryBudget, RecyclerGivesReturnedBuffersToWaiters) {
                          << next.error().to_string();
 }
 
+// Idle recycled buffers keep their reservations; none may starve a wait for the budget, whoever
+// waits: a second recycler's acquire, a plain allocation, or the recycler's own acquire. CI once
+// hung in a loader whose worker waited for memory that its own idle buffers held: they had been
+// given back between its failed try_reserve and its counting itself as a waiter.
+TEST(MemoryBudget, IdleRecycledBuffersNeverStarveAWait) {
+  ProcessBudget pb(8 << 20);
+  MemoryBudget& budget = MemoryBudget::process();
+  auto pool = BufferRecycler::create(4, 4096);
+  auto other = BufferRecycler::create(4, 4096);
+  const auto fill_idle = [&] {  // 4 x 2 MiB: the whole budget, idle in `pool`
+    std::vector<std::shared_ptr<AlignedBuffer>> bufs;
+    for (int i = 0; i < 4; ++i) {
+      auto b = pool->acquire(2 << 20);
+      ASSERT_TRUE(b.ok()) << b.error().to_string();
+      bufs.push_back(*b);
+    }
+    bufs.clear();
+    ASSERT_EQ(pool->idle(), 4u);
+    ASSERT_EQ(budget.stats().reserved, 8u << 20);
+  };
+  CancellationToken give_up;  // a wait that never ends fails the test after 5 s instead of hanging
+  std::thread guard([&] {
+    for (int i = 0; i < 500 && !give_up.is_cancelled(); ++i) std::this_thread::sleep_for(10ms);
+    give_up.cancel();
+  });
+  fill_idle();
+  {
+    auto b = other->acquire(3 << 20, give_up);
+    ASSERT_TRUE(b.ok()) << "another recycler's idle buffers starved it: " << b.error().to_string();
+    EXPECT_EQ(pool->idle(), 0u);
+  }
+  fill_idle();
+  {
+    auto b = AlignedBuffer::allocate(6 << 20, 4096, give_up);
+    ASSERT_TRUE(b.ok()) << "idle buffers starved an allocation: " << b.error().to_string();
+  }
+  fill_idle();
+  {
+    auto b = pool->acquire(5 << 20, give_up);  // no idle buffer fits: a fresh one must wait
+    ASSERT_TRUE(b.ok()) << "its own idle buffers starved it: " << b.error().to_string();
+  }
+  give_up.cancel();
+  guard.join();
+}
+
 // A loader whose read-ahead window (16 x 2 MiB) is larger than the budget (12 MiB): it delivers
 // every item in order, never holds more than the budget, and does not deadlock.
 TEST(MemoryBudget, LoaderWindowLargerThanTheBudgetStillDeliversEverything) {
