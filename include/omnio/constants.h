@@ -44,6 +44,13 @@ inline constexpr std::size_t kDefaultNetworkMaxConcurrent = 32;
 /// Below it the heap is cheaper; above it glibc's per-thread arenas kept freed part buffers and
 /// doubled the RSS of a 1 GiB multipart upload (measured: 491 MB vs the 144 MB live).
 inline constexpr std::size_t kLargeBufferThreshold = 1 * kMiB;
+/// Network stores' get_with_buffer (the DataLoader's reads of objects whose size it does not
+/// know: plain URI lists): the first range GET, which learns the size, reads at most this much into
+/// a heap buffer below kLargeBufferThreshold, so it never waits for the memory budget out of the
+/// caller's order; the rest goes straight into the caller's buffer. An object larger than this
+/// takes one more request than get() (whose first range is the chunk size).
+inline constexpr std::size_t kBufferSourceProbeSize = 512 * 1024;
+static_assert(kBufferSourceProbeSize < kLargeBufferThreshold);
 /// The process-wide memory budget (MemoryBudget) is this fraction of the memory the process may
 /// use (physical memory, or the cgroup limit when lower) unless OMNIO_MEMORY_BUDGET says otherwise.
 /// Half leaves room for the application (a training job's model and tensors) and the page cache.

@@ -142,9 +142,14 @@ class ObjectStore {
                                          std::span<std::byte> dest,
                                          const ReadOptions& opts = {}) = 0;
   /// get() into memory from `buffer_for`, asked once the store knows the size (file://: from the
-  /// open file, so the caller needs no listing size or stat); the bytes returned keep that buffer
-  /// alive. A buffer that does not fit (too small; misaligned for O_DIRECT) is not used. The
-  /// default is get(), `buffer_for` unused: network stores learn the size with the data.
+  /// open file, so the caller needs no listing size or stat; network stores: from the first range,
+  /// at most kBufferSourceProbeSize, read into memory the budget does not charge, and not asked
+  /// when that range holds the whole object); the bytes returned keep that buffer alive. A buffer
+  /// that does not fit (too small; misaligned for O_DIRECT) is not used. Every store of omnio's
+  /// asks before it allocates budget-charged memory of its own, so a caller that hands out budget
+  /// in an order of its own (the DataLoader's claim order) is never overtaken. The default (for
+  /// stores of your own) is get(), `buffer_for` unused: such a store's allocation may wait for the
+  /// budget out of that order.
   virtual Result<Bytes> get_with_buffer(std::string_view uri, const BufferSource& buffer_for,
                                         const ReadOptions& opts = {});
   /// Streams a whole object to `sink` in order with bounded memory (the CLI's get uses this).

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cstring>
 
+#include "omnio/constants.h"
 #include "omnio/log.h"
 
 namespace omnio::http {
@@ -149,10 +150,11 @@ RangeReadFn RangedReader::range_reader(const RangedSource& src, std::uint64_t ba
 }
 
 Result<Bytes> RangedReader::read_from(const RangedSource& src, std::uint64_t offset,
-                                      std::optional<std::uint64_t> length,
-                                      const ReadOptions& opts) {
+                                      std::optional<std::uint64_t> length, const ReadOptions& opts,
+                                      const BufferSource* buffer_for) {
   const std::uint64_t first =
-      std::min<std::uint64_t>(config().chunk_size, length.value_or(UINT64_MAX));
+      std::min<std::uint64_t>(buffer_for != nullptr ? kBufferSourceProbeSize : config().chunk_size,
+                              length.value_or(UINT64_MAX));
   if (first == 0) {  // length 0: only the range rule to check
     OMNIO_ASSIGN_OR_RETURN(ObjectMetadata m, src.head());
     if (offset > m.size) return beyond_end(src.uri, offset, m.size);
@@ -174,6 +176,20 @@ Result<Bytes> RangedReader::read_from(const RangedSource& src, std::uint64_t off
     return view_of(std::move(buf), n);
   }
   const std::uint64_t want = end - offset;
+  if (buffer_for != nullptr) {
+    // The caller's memory (the loader's, taken in its claim order): asked only now, holding
+    // nothing the budget charges.
+    OMNIO_ASSIGN_OR_RETURN(std::shared_ptr<AlignedBuffer> mem, (*buffer_for)(want));
+    if (mem && mem->capacity() >= want) {
+      std::memcpy(mem->data(), buf->data(), p.got);
+      buf.reset();
+      auto dest = std::span(mem->data(), static_cast<std::size_t>(want)).subspan(p.got);
+      OMNIO_TRY(engine_.download_into(dest.size(), dest, range_reader(src, offset + p.got, p.etag),
+                                      opts.cancel));
+      mem->resize(static_cast<std::size_t>(want));
+      return view_of(std::move(mem), static_cast<std::size_t>(want));
+    }
+  }
   // The probe buffer's budget share becomes part of the whole buffer's: waiting for `want`
   // while holding it could wait for ourselves.
   OMNIO_ASSIGN_OR_RETURN(
@@ -192,6 +208,15 @@ Result<Bytes> RangedReader::get_range(const RangedSource& src, std::uint64_t off
                                       const ReadOptions& opts) {
   for (int i = 1;; ++i) {
     auto r = read_from(src, offset, length, opts);
+    if (r.ok() || i == kReadRestartsOnChange || !object_changed(r.error())) return r;
+    log::debug("{}: changed during a ranged read; reading again", src.uri);
+  }
+}
+
+Result<Bytes> RangedReader::get_with_buffer(const RangedSource& src, const BufferSource& buffer_for,
+                                            const ReadOptions& opts) {
+  for (int i = 1;; ++i) {
+    auto r = read_from(src, 0, std::nullopt, opts, &buffer_for);
     if (r.ok() || i == kReadRestartsOnChange || !object_changed(r.error())) return r;
     log::debug("{}: changed during a ranged read; reading again", src.uri);
   }

@@ -58,6 +58,11 @@ class RangedReader {
                           std::optional<std::uint64_t> length, const ReadOptions& opts);
   Result<std::uint64_t> get_into(const RangedSource& src, std::uint64_t offset,
                                  std::span<std::byte> dest, const ReadOptions& opts);
+  /// ObjectStore::get_with_buffer: the first range (at most kBufferSourceProbeSize, in heap memory
+  /// that the budget does not charge) learns the size; `buffer_for` is asked once per attempt and
+  /// the rest lands in its buffer (or in our own when it gives none that fits).
+  Result<Bytes> get_with_buffer(const RangedSource& src, const BufferSource& buffer_for,
+                                const ReadOptions& opts);
   Status get_to_sink(const RangedSource& src, const ChunkSink& sink, const ReadOptions& opts);
   /// ObjectStore::get_positional: ranges go straight from the connection to `writer`.
   Result<std::uint64_t> get_positional(const RangedSource& src, const PositionalWriter& writer,
@@ -67,7 +72,8 @@ class RangedReader {
   struct Probe;
   Result<Probe> probe(const RangedSource& src, RangeRequest req, const CancellationToken& cancel);
   Result<Bytes> read_from(const RangedSource& src, std::uint64_t offset,
-                          std::optional<std::uint64_t> length, const ReadOptions& opts);
+                          std::optional<std::uint64_t> length, const ReadOptions& opts,
+                          const BufferSource* buffer_for = nullptr);
   RangeReadFn range_reader(const RangedSource& src, std::uint64_t base, std::string etag);
 
   RangeEngine engine_;

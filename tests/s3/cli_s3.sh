@@ -26,17 +26,24 @@ printf '[default]\ns3 =\n  max_concurrent_requests = 32\n' >"$AWS_CONFIG_FILE"
 interrupted_in_stalled_list() {
   local regex=$1 lines=$2 out=$work/proxy.out px port ctl pid t0 rc ms n
   shift 2
+  # Emptied here, not only by the redirection below: that one happens in the forked child, and
+  # the loop could read the previous call's ready line first (then the ports of a proxy that is
+  # gone, or nothing once the child truncated the file: CI failed so, on the second server only).
+  : >"$out"
   python3 "$(dirname "$0")/../support/fault_proxy.py" --upstream "$ep" >"$out" 2>"$out.err" &
   px=$!
-  # Up to a minute: on a loaded 2-core CI machine Python's start has taken more than 10 s.
-  for _ in $(seq 600); do
+  t0=$(date +%s%N)
+  for _ in $(seq 600); do  # up to a minute (a loaded 2-core CI machine)
     grep -q '^FAULT_PROXY_PORT=' "$out" && break
     kill -0 "$px" 2>/dev/null || break
     sleep 0.1
   done
   read -r port ctl < <(sed -nE 's/^FAULT_PROXY_PORT=([0-9]+) FAULT_PROXY_CONTROL_PORT=([0-9]+)$/\1 \2/p' "$out")
   if [[ -z ${ctl:-} ]]; then
-    echo "the fault proxy did not start; its stderr: $(head -c 600 "$out.err")"
+    ms=$((($(date +%s%N) - t0) / 1000000))
+    if kill -0 "$px" 2>/dev/null; then rc=running; else wait "$px"; rc="exit $?"; fi
+    echo "the fault proxy did not start in $ms ms ($rc); stdout: $(head -c 300 "$out");" \
+      "stderr: $(head -c 600 "$out.err")"
     kill "$px" 2>/dev/null
     return 1
   fi

@@ -21,6 +21,7 @@
 #include "s3/s3_test_env.h"
 #include "support/error_checks.h"
 #include "support/fault_proxy_client.h"
+#include "unit/process_budget.h"
 
 namespace omnio {
 namespace {
@@ -388,6 +389,55 @@ TEST_P(S3Faults, StallAndRefusedConnectionsNameTheirTransportCause) {
   EXPECT_NE(text.find("connection refused"), std::string::npos) << text;
   EXPECT_NE(text.find(endpoint), std::string::npos) << text;
   EXPECT_NE(text.find("retries exhausted after 2 attempts"), std::string::npos) << text;
+}
+
+// A plain URI list gives the loader no sizes, so it learns each one inside the store's
+// get_with_buffer and takes budget-charged buffers in claim order. Before S3 asked for the buffer
+// it allocated its own, out of that order: while the head item's GET is slow (the proxy delays it
+// 1 s), later items take all the budget and wait for the consumer, the head item waits for memory,
+// and the consumer for the head item. A hang is cancelled after 60 s, so that it fails.
+TEST_P(S3Faults, LoaderOfAUriListUnderATightBudgetDeliversEveryItemWhenTheHeadIsSlow) {
+  constexpr int kKeys = 16;
+  const auto body = [](int i) { return pattern_bytes((2 << 20) + 4096 * i, i); };
+  std::vector<std::string> uris;
+  for (int i = 0; i < kKeys; ++i) {
+    uris.push_back(uri(fmt::format("tight/{:03d}", i)));
+    ASSERT_OK(direct_->put(uris.back(), body(i)));
+  }
+  Config c = proxied();
+  c.s3.range_engine.chunk_size = 1 << 20;  // get(): a charged first range, then charged memory
+  c.s3.range_engine.min_split_size = 1 << 20;
+  auto store = make(c);
+  ASSERT_TRUE(store);
+  testutil::ProcessBudget pb(8 << 20);  // 3 items and change; the window holds 8 positions
+  auto conf = LoaderConfig::Builder().batch_size(2).pool_size(4).readahead_batches(4).build();
+  ASSERT_OK(conf);
+  CancellationToken hung;
+  std::jthread watchdog([&](std::stop_token st) {
+    for (int i = 0; i < 600 && !st.stop_requested(); ++i) {
+      std::this_thread::sleep_for(100ms);
+    }
+    if (!st.stop_requested()) hung.cancel();
+  });
+  proxy_->rules(
+      R"([{"method":"GET","path_regex":"tight/000$","action":"delay","stall_seconds":1,"times":1}])");
+  auto loader = DataLoader::create(Dataset::with_store(store, uris), *conf, hung);
+  ASSERT_OK(loader);
+  ASSERT_OK((*loader)->start_epoch(0));
+  int seen = 0;
+  while (true) {
+    auto b = (*loader)->next();
+    ASSERT_OK(b);
+    if (!*b) break;
+    for (const Item& it : (*b)->items) {
+      const int i = std::stoi(it.uri.substr(it.uri.size() - 3));
+      ASSERT_EQ(it.data.to_string(), body(i).to_string()) << it.uri;
+      ++seen;
+    }
+  }
+  EXPECT_EQ(seen, kKeys);
+  EXPECT_EQ(proxy_->stat("faults"), 1);
+  EXPECT_LE(MemoryBudget::process().stats().peak, 8u << 20);
 }
 
 INSTANTIATE_TEST_SUITE_P(S3, S3Faults, ::testing::ValuesIn(testing::s3_test_servers()),

@@ -377,9 +377,11 @@ Status GcsStore::verify_crc(const Target& t, const Probe& p, std::uint32_t crc) 
 }
 
 Result<Bytes> GcsStore::read_from(const Target& t, std::uint64_t offset,
-                                  std::optional<std::uint64_t> length, const ReadOptions& opts) {
+                                  std::optional<std::uint64_t> length, const ReadOptions& opts,
+                                  const BufferSource* buffer_for) {
   const std::string uri = uri_of(t.bucket, t.key);
-  const std::uint64_t first = std::min<std::uint64_t>(chunk(), length.value_or(UINT64_MAX));
+  const std::uint64_t first = std::min<std::uint64_t>(
+      buffer_for != nullptr ? kBufferSourceProbeSize : chunk(), length.value_or(UINT64_MAX));
   if (first == 0) {  // length 0: only the range rule to check
     OMNIO_ASSIGN_OR_RETURN(ObjectResource o, get_object_resource(t, "GET metadata " + uri));
     if (offset > o.size) {
@@ -403,6 +405,23 @@ Result<Bytes> GcsStore::read_from(const Target& t, std::uint64_t offset,
     return view_of(std::move(buf), n);
   }
   const std::uint64_t want = end - offset;
+  if (buffer_for != nullptr) {
+    // The caller's memory (the loader's, taken in its claim order): asked only now, holding
+    // nothing the budget charges.
+    OMNIO_ASSIGN_OR_RETURN(std::shared_ptr<AlignedBuffer> mem, (*buffer_for)(want));
+    if (mem && mem->capacity() >= want) {
+      const auto n = static_cast<std::size_t>(want);
+      std::memcpy(mem->data(), buf->data(), p.got);
+      buf.reset();
+      auto dest = std::span(mem->data(), n).subspan(p.got);
+      OMNIO_TRY(engine_.download_into(dest.size(), dest,
+                                      range_reader(t, offset + p.got, p.generation), opts.cancel));
+      if (whole) OMNIO_TRY(verify_crc(t, p, crc32c(std::span<const std::byte>(mem->data(), n))));
+      mem->resize(n);
+      const std::byte* data = mem->data();
+      return Bytes::from_shared(std::move(mem), data, n);
+    }
+  }
   // The probe buffer's budget share becomes part of the whole buffer's: waiting for `want`
   // while holding it could wait for ourselves.
   OMNIO_ASSIGN_OR_RETURN(
@@ -426,6 +445,16 @@ Result<Bytes> GcsStore::get_range(std::string_view uri, std::uint64_t offset,
   OMNIO_ASSIGN_OR_RETURN(Target t, target(uri, true));
   for (int i = 1;; ++i) {
     auto r = read_from(t, offset, length, opts);
+    if (r.ok() || i == kReadRestartsOnChange || !object_changed(r.error())) return r;
+    log::debug("{}: changed during a ranged read; reading again", uri);
+  }
+}
+
+Result<Bytes> GcsStore::get_with_buffer(std::string_view uri, const BufferSource& buffer_for,
+                                        const ReadOptions& opts) {
+  OMNIO_ASSIGN_OR_RETURN(Target t, target(uri, true));
+  for (int i = 1;; ++i) {
+    auto r = read_from(t, 0, std::nullopt, opts, &buffer_for);
     if (r.ok() || i == kReadRestartsOnChange || !object_changed(r.error())) return r;
     log::debug("{}: changed during a ranged read; reading again", uri);
   }

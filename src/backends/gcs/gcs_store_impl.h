@@ -58,6 +58,8 @@ class GcsStore final : public ObjectStore, public std::enable_shared_from_this<G
   Result<Bytes> get(std::string_view uri, const ReadOptions& opts) override;
   Result<Bytes> get_range(std::string_view uri, std::uint64_t offset,
                           std::optional<std::uint64_t> length, const ReadOptions& opts) override;
+  Result<Bytes> get_with_buffer(std::string_view uri, const BufferSource& buffer_for,
+                                const ReadOptions& opts) override;
   Result<std::uint64_t> get_into(std::string_view uri, std::uint64_t offset,
                                  std::span<std::byte> dest, const ReadOptions& opts) override;
   Status get_to_sink(std::string_view uri, const ChunkSink& sink, const ReadOptions& opts) override;
@@ -103,8 +105,11 @@ class GcsStore final : public ObjectStore, public std::enable_shared_from_this<G
   struct Probe;
   Result<Probe> probe(const Target& t, std::uint64_t offset, std::span<std::byte> dest,
                       const CancellationToken& cancel);
+  /// `buffer_for` (get_with_buffer): a first range of at most kBufferSourceProbeSize, the rest
+  /// into the caller's buffer when it gives one that fits.
   Result<Bytes> read_from(const Target& t, std::uint64_t offset,
-                          std::optional<std::uint64_t> length, const ReadOptions& opts);
+                          std::optional<std::uint64_t> length, const ReadOptions& opts,
+                          const BufferSource* buffer_for = nullptr);
   RangeReadFn range_reader(const Target& t, std::uint64_t base, std::string generation);
   Status verify_crc(const Target& t, const Probe& p, std::uint32_t crc) const;
   Result<http::Request> build(const Call& c) const;

@@ -311,6 +311,12 @@ Result<Bytes> S3Store::get_range(std::string_view uri, std::uint64_t offset,
   return reader_.get_range(source(t), offset, length, opts);
 }
 
+Result<Bytes> S3Store::get_with_buffer(std::string_view uri, const BufferSource& buffer_for,
+                                       const ReadOptions& opts) {
+  OMNIO_ASSIGN_OR_RETURN(Target t, target(uri, true));
+  return reader_.get_with_buffer(source(t), buffer_for, opts);
+}
+
 Result<std::uint64_t> S3Store::get_into(std::string_view uri, std::uint64_t offset,
                                         std::span<std::byte> dest, const ReadOptions& opts) {
   OMNIO_ASSIGN_OR_RETURN(Target t, target(uri, true));

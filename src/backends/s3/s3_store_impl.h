@@ -42,6 +42,8 @@ class S3Store final : public ObjectStore, public std::enable_shared_from_this<S3
   Result<Bytes> get(std::string_view uri, const ReadOptions& opts) override;
   Result<Bytes> get_range(std::string_view uri, std::uint64_t offset,
                           std::optional<std::uint64_t> length, const ReadOptions& opts) override;
+  Result<Bytes> get_with_buffer(std::string_view uri, const BufferSource& buffer_for,
+                                const ReadOptions& opts) override;
   Result<std::uint64_t> get_into(std::string_view uri, std::uint64_t offset,
                                  std::span<std::byte> dest, const ReadOptions& opts) override;
   Status get_to_sink(std::string_view uri, const ChunkSink& sink, const ReadOptions& opts) override;
