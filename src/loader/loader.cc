@@ -893,7 +893,17 @@ struct DataLoader::State {
       }
     }
     if (range) return store.get_range(uri, range->offset, range->length, ro);
-    if (known) return store.get(uri, ro);
+    if (known) {
+      // A small item (or one read again after it changed size) in the store's memory, but not by
+      // get(): a network store's get() takes a budget-charged first range of its chunk size,
+      // which would wait for the budget out of claim order (a small item at the head, retried
+      // while the large items after it held the budget, hung). get_with_buffer's first range is
+      // uncharged.
+      static const BufferSource store_memory = [](std::uint64_t) {
+        return Result<std::shared_ptr<AlignedBuffer>>(std::shared_ptr<AlignedBuffer>());
+      };
+      return store.get_with_buffer(uri, store_memory, ro);
+    }
     // Size unknown (file:// listings, URI lists): the store asks for the buffer once it knows
     // (file://: from the open file), and it comes from the recycler as for listed sizes, in claim
     // order when budget-charged (late_buffer). A store that does not ask (the default

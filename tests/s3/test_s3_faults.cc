@@ -440,6 +440,59 @@ TEST_P(S3Faults, LoaderOfAUriListUnderATightBudgetDeliversEveryItemWhenTheHeadIs
   EXPECT_LE(MemoryBudget::process().stats().peak, 8u << 20);
 }
 
+// The same with sizes listed: items from 64 KiB up take budget-charged buffers in claim order; a
+// smaller one is read by the store. A small item at the head whose GET is slow must not wait for
+// budget memory (S3's get() takes a charged first range of the chunk size) that the large items
+// after it hold while they wait for the consumer.
+TEST_P(S3Faults, LoaderOfMixedSizesUnderATightBudgetDeliversEveryItemWhenTheSmallHeadIsRetried) {
+  constexpr int kKeys = 16;
+  const auto body = [](int i) { return pattern_bytes(i == 0 ? 1000 : (2 << 20) + 4096 * i, i); };
+  for (int i = 0; i < kKeys; ++i) {
+    ASSERT_OK(direct_->put(uri(fmt::format("mixed/{:03d}", i)), body(i)));
+  }
+  Config c = proxied();
+  c.s3.range_engine.chunk_size = 1 << 20;
+  c.s3.range_engine.min_split_size = 1 << 20;
+  auto store = make(c);
+  ASSERT_TRUE(store);
+  auto ds = Dataset::from_prefix_streamed(store, uri("mixed/"));
+  ASSERT_OK(ds);
+  ASSERT_OK(ds->wait_listed());
+  ASSERT_EQ(ds->listed_size(0), std::optional<std::uint64_t>(1000));
+  testutil::ProcessBudget pb(7 << 20);  // 3 large items, and less than a 1 MiB range besides
+  RetryPolicy retry;  // the loader's: a second get() of the head item, after the others took memory
+  retry.max_attempts = 3;
+  retry.base_delay = 300ms;
+  auto conf =
+      LoaderConfig::Builder().batch_size(2).pool_size(4).readahead_batches(4).retry(retry).build();
+  ASSERT_OK(conf);
+  CancellationToken hung;
+  std::jthread watchdog([&](std::stop_token st) {
+    for (int i = 0; i < 600 && !st.stop_requested(); ++i) {
+      std::this_thread::sleep_for(100ms);
+    }
+    if (!st.stop_requested()) hung.cancel();
+  });
+  proxy_->rules(R"([{"method":"GET","path_regex":"mixed/000$","action":"slowdown","times":3}])");
+  auto loader = DataLoader::create(*ds, *conf, hung);
+  ASSERT_OK(loader);
+  ASSERT_OK((*loader)->start_epoch(0));
+  int seen = 0;
+  while (true) {
+    auto b = (*loader)->next();
+    ASSERT_OK(b);
+    if (!*b) break;
+    for (const Item& it : (*b)->items) {
+      const int i = std::stoi(it.uri.substr(it.uri.size() - 3));
+      ASSERT_EQ(it.data.to_string(), body(i).to_string()) << it.uri;
+      ++seen;
+    }
+  }
+  EXPECT_EQ(seen, kKeys);
+  EXPECT_EQ(proxy_->stat("faults"), 3);
+  EXPECT_LE(MemoryBudget::process().stats().peak, 7u << 20);
+}
+
 INSTANTIATE_TEST_SUITE_P(S3, S3Faults, ::testing::ValuesIn(testing::s3_test_servers()),
                          [](const ::testing::TestParamInfo<S3TestServer>& i) {
                            return i.param.name;
