@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <thread>
 
 #include "backends/s3/s3_store_impl.h"
@@ -391,11 +392,44 @@ TEST_P(S3Faults, StallAndRefusedConnectionsNameTheirTransportCause) {
   EXPECT_NE(text.find("retries exhausted after 2 attempts"), std::string::npos) << text;
 }
 
+// For the tight-budget loader tests below: a token that a hung loader's watchdog cancels after
+// 60 s (so that a hang fails instead of running into ctest's timeout), and the epoch's items,
+// each checked against body(i) for the index i that ends its URI; returns how many came.
+class HangWatchdog {
+ public:
+  HangWatchdog()
+      : thread_([this](std::stop_token st) {
+          for (int i = 0; i < 600 && !st.stop_requested(); ++i) {
+            std::this_thread::sleep_for(100ms);
+          }
+          if (!st.stop_requested()) token.cancel();
+        }) {}
+  CancellationToken token;
+
+ private:
+  std::jthread thread_;
+};
+
+int count_checked_items(DataLoader& loader, const std::function<Bytes(int)>& body) {
+  int seen = 0;
+  while (true) {
+    auto b = loader.next();
+    EXPECT_TRUE(b.ok()) << b.error().to_string();
+    if (!b.ok() || !*b) break;
+    for (const Item& it : (*b)->items) {
+      const int i = std::stoi(it.uri.substr(it.uri.size() - 3));
+      EXPECT_EQ(it.data.to_string(), body(i).to_string()) << it.uri;
+      ++seen;
+    }
+  }
+  return seen;
+}
+
 // A plain URI list gives the loader no sizes, so it learns each one inside the store's
 // get_with_buffer and takes budget-charged buffers in claim order. Before S3 asked for the buffer
 // it allocated its own, out of that order: while the head item's GET is slow (the proxy delays it
 // 1 s), later items take all the budget and wait for the consumer, the head item waits for memory,
-// and the consumer for the head item. A hang is cancelled after 60 s, so that it fails.
+// and the consumer for the head item.
 TEST_P(S3Faults, LoaderOfAUriListUnderATightBudgetDeliversEveryItemWhenTheHeadIsSlow) {
   constexpr int kKeys = 16;
   const auto body = [](int i) { return pattern_bytes((2 << 20) + 4096 * i, i); };
@@ -412,30 +446,13 @@ TEST_P(S3Faults, LoaderOfAUriListUnderATightBudgetDeliversEveryItemWhenTheHeadIs
   testutil::ProcessBudget pb(8 << 20);  // 3 items and change; the window holds 8 positions
   auto conf = LoaderConfig::Builder().batch_size(2).pool_size(4).readahead_batches(4).build();
   ASSERT_OK(conf);
-  CancellationToken hung;
-  std::jthread watchdog([&](std::stop_token st) {
-    for (int i = 0; i < 600 && !st.stop_requested(); ++i) {
-      std::this_thread::sleep_for(100ms);
-    }
-    if (!st.stop_requested()) hung.cancel();
-  });
+  HangWatchdog hung;
   proxy_->rules(
       R"([{"method":"GET","path_regex":"tight/000$","action":"delay","stall_seconds":1,"times":1}])");
-  auto loader = DataLoader::create(Dataset::with_store(store, uris), *conf, hung);
+  auto loader = DataLoader::create(Dataset::with_store(store, uris), *conf, hung.token);
   ASSERT_OK(loader);
   ASSERT_OK((*loader)->start_epoch(0));
-  int seen = 0;
-  while (true) {
-    auto b = (*loader)->next();
-    ASSERT_OK(b);
-    if (!*b) break;
-    for (const Item& it : (*b)->items) {
-      const int i = std::stoi(it.uri.substr(it.uri.size() - 3));
-      ASSERT_EQ(it.data.to_string(), body(i).to_string()) << it.uri;
-      ++seen;
-    }
-  }
-  EXPECT_EQ(seen, kKeys);
+  EXPECT_EQ(count_checked_items(**loader, body), kKeys);
   EXPECT_EQ(proxy_->stat("faults"), 1);
   EXPECT_LE(MemoryBudget::process().stats().peak, 8u << 20);
 }
@@ -466,29 +483,12 @@ TEST_P(S3Faults, LoaderOfMixedSizesUnderATightBudgetDeliversEveryItemWhenTheSmal
   auto conf =
       LoaderConfig::Builder().batch_size(2).pool_size(4).readahead_batches(4).retry(retry).build();
   ASSERT_OK(conf);
-  CancellationToken hung;
-  std::jthread watchdog([&](std::stop_token st) {
-    for (int i = 0; i < 600 && !st.stop_requested(); ++i) {
-      std::this_thread::sleep_for(100ms);
-    }
-    if (!st.stop_requested()) hung.cancel();
-  });
+  HangWatchdog hung;
   proxy_->rules(R"([{"method":"GET","path_regex":"mixed/000$","action":"slowdown","times":3}])");
-  auto loader = DataLoader::create(*ds, *conf, hung);
+  auto loader = DataLoader::create(*ds, *conf, hung.token);
   ASSERT_OK(loader);
   ASSERT_OK((*loader)->start_epoch(0));
-  int seen = 0;
-  while (true) {
-    auto b = (*loader)->next();
-    ASSERT_OK(b);
-    if (!*b) break;
-    for (const Item& it : (*b)->items) {
-      const int i = std::stoi(it.uri.substr(it.uri.size() - 3));
-      ASSERT_EQ(it.data.to_string(), body(i).to_string()) << it.uri;
-      ++seen;
-    }
-  }
-  EXPECT_EQ(seen, kKeys);
+  EXPECT_EQ(count_checked_items(**loader, body), kKeys);
   EXPECT_EQ(proxy_->stat("faults"), 3);
   EXPECT_LE(MemoryBudget::process().stats().peak, 7u << 20);
 }
