@@ -149,6 +149,29 @@ RangeReadFn RangedReader::range_reader(const RangedSource& src, std::uint64_t ba
   };
 }
 
+Result<std::shared_ptr<AlignedBuffer>> whole_object_buffer(const BufferSource* buffer_for,
+                                                           std::uint64_t want,
+                                                           std::shared_ptr<AlignedBuffer>& head,
+                                                           std::uint64_t got,
+                                                           const CancellationToken& cancel) {
+  std::shared_ptr<AlignedBuffer> out;
+  if (buffer_for != nullptr) {
+    // get_with_buffer: the caller's memory (the loader's, taken in its claim order), asked only
+    // now, while the first range holds nothing the budget charges.
+    OMNIO_ASSIGN_OR_RETURN(out, (*buffer_for)(want));
+    if (out && out->capacity() < want) out.reset();
+  }
+  if (!out) {
+    OMNIO_ASSIGN_OR_RETURN(
+        AlignedBuffer own,
+        AlignedBuffer::allocate(want, kBufferAlignment, head->take_reservation(), cancel));
+    out = std::make_shared<AlignedBuffer>(std::move(own));
+  }
+  std::memcpy(out->data(), head->data(), got);
+  head.reset();
+  return out;
+}
+
 Result<Bytes> RangedReader::read_from(const RangedSource& src, std::uint64_t offset,
                                       std::optional<std::uint64_t> length, const ReadOptions& opts,
                                       const BufferSource* buffer_for) {
@@ -175,51 +198,36 @@ Result<Bytes> RangedReader::read_from(const RangedSource& src, std::uint64_t off
     if (n < first / 2) return Bytes::copy_of(std::span<const std::byte>(buf->data(), n));
     return view_of(std::move(buf), n);
   }
-  const std::uint64_t want = end - offset;
-  if (buffer_for != nullptr) {
-    // The caller's memory (the loader's, taken in its claim order): asked only now, holding
-    // nothing the budget charges.
-    OMNIO_ASSIGN_OR_RETURN(std::shared_ptr<AlignedBuffer> mem, (*buffer_for)(want));
-    if (mem && mem->capacity() >= want) {
-      std::memcpy(mem->data(), buf->data(), p.got);
-      buf.reset();
-      auto dest = std::span(mem->data(), static_cast<std::size_t>(want)).subspan(p.got);
-      OMNIO_TRY(engine_.download_into(dest.size(), dest, range_reader(src, offset + p.got, p.etag),
-                                      opts.cancel));
-      mem->resize(static_cast<std::size_t>(want));
-      return view_of(std::move(mem), static_cast<std::size_t>(want));
-    }
-  }
-  // The probe buffer's budget share becomes part of the whole buffer's: waiting for `want`
-  // while holding it could wait for ourselves.
-  OMNIO_ASSIGN_OR_RETURN(
-      AlignedBuffer out,
-      AlignedBuffer::allocate(want, kBufferAlignment, buf->take_reservation(), opts.cancel));
-  std::memcpy(out.data(), buf->data(), p.got);
-  buf.reset();
-  auto dest = out.span().subspan(p.got);
+  const auto n = static_cast<std::size_t>(end - offset);
+  OMNIO_ASSIGN_OR_RETURN(std::shared_ptr<AlignedBuffer> out,
+                         whole_object_buffer(buffer_for, n, buf, p.got, opts.cancel));
+  auto dest = std::span(out->data(), n).subspan(p.got);
   OMNIO_TRY(engine_.download_into(dest.size(), dest, range_reader(src, offset + p.got, p.etag),
                                   opts.cancel));
-  return Bytes::from_aligned(std::move(out));
+  out->resize(n);
+  return view_of(std::move(out), n);
+}
+
+Result<Bytes> RangedReader::read_restarting(const RangedSource& src, std::uint64_t offset,
+                                            std::optional<std::uint64_t> length,
+                                            const ReadOptions& opts,
+                                            const BufferSource* buffer_for) {
+  for (int i = 1;; ++i) {
+    auto r = read_from(src, offset, length, opts, buffer_for);
+    if (r.ok() || i == kReadRestartsOnChange || !object_changed(r.error())) return r;
+    log::debug("{}: changed during a ranged read; reading again", src.uri);
+  }
 }
 
 Result<Bytes> RangedReader::get_range(const RangedSource& src, std::uint64_t offset,
                                       std::optional<std::uint64_t> length,
                                       const ReadOptions& opts) {
-  for (int i = 1;; ++i) {
-    auto r = read_from(src, offset, length, opts);
-    if (r.ok() || i == kReadRestartsOnChange || !object_changed(r.error())) return r;
-    log::debug("{}: changed during a ranged read; reading again", src.uri);
-  }
+  return read_restarting(src, offset, length, opts, nullptr);
 }
 
 Result<Bytes> RangedReader::get_with_buffer(const RangedSource& src, const BufferSource& buffer_for,
                                             const ReadOptions& opts) {
-  for (int i = 1;; ++i) {
-    auto r = read_from(src, 0, std::nullopt, opts, &buffer_for);
-    if (r.ok() || i == kReadRestartsOnChange || !object_changed(r.error())) return r;
-    log::debug("{}: changed during a ranged read; reading again", src.uri);
-  }
+  return read_restarting(src, 0, std::nullopt, opts, &buffer_for);
 }
 
 Result<std::uint64_t> RangedReader::get_into(const RangedSource& src, std::uint64_t offset,

@@ -48,6 +48,16 @@ struct RangedSource {
   std::function<Result<ObjectMetadata>()> head;
 };
 
+/// The whole-object buffer of a read whose first `got` bytes landed in `head` (its first range):
+/// the caller's when `buffer_for` is given and its buffer holds `want` bytes, else a fresh one that
+/// takes over head's budget share (waiting for `want` while holding it could wait for ourselves).
+/// The first bytes are copied in and `head` is released. Shared by every network store's reads.
+Result<std::shared_ptr<AlignedBuffer>> whole_object_buffer(const BufferSource* buffer_for,
+                                                           std::uint64_t want,
+                                                           std::shared_ptr<AlignedBuffer>& head,
+                                                           std::uint64_t got,
+                                                           const CancellationToken& cancel);
+
 /// get_range / get_into / get_to_sink of the ObjectStore contract over a RangedSource.
 class RangedReader {
  public:
@@ -74,6 +84,10 @@ class RangedReader {
   Result<Bytes> read_from(const RangedSource& src, std::uint64_t offset,
                           std::optional<std::uint64_t> length, const ReadOptions& opts,
                           const BufferSource* buffer_for = nullptr);
+  /// read_from() again from a fresh first range while the object changes under it, a few times.
+  Result<Bytes> read_restarting(const RangedSource& src, std::uint64_t offset,
+                                std::optional<std::uint64_t> length, const ReadOptions& opts,
+                                const BufferSource* buffer_for);
   RangeReadFn range_reader(const RangedSource& src, std::uint64_t base, std::string etag);
 
   RangeEngine engine_;

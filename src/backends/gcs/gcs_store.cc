@@ -13,6 +13,7 @@
 #include "backends/gcs/gcs_store_impl.h"
 #include "http/content_range.h"
 #include "http/encoding.h"
+#include "http/ranged_read.h"
 #include "http/status.h"
 #include "omnio/crc32c.h"
 #include "omnio/log.h"
@@ -404,60 +405,40 @@ Result<Bytes> GcsStore::read_from(const Target& t, std::uint64_t offset,
     if (n < first / 2) return Bytes::copy_of(std::span<const std::byte>(buf->data(), n));
     return view_of(std::move(buf), n);
   }
-  const std::uint64_t want = end - offset;
-  if (buffer_for != nullptr) {
-    // The caller's memory (the loader's, taken in its claim order): asked only now, holding
-    // nothing the budget charges.
-    OMNIO_ASSIGN_OR_RETURN(std::shared_ptr<AlignedBuffer> mem, (*buffer_for)(want));
-    if (mem && mem->capacity() >= want) {
-      const auto n = static_cast<std::size_t>(want);
-      std::memcpy(mem->data(), buf->data(), p.got);
-      buf.reset();
-      auto dest = std::span(mem->data(), n).subspan(p.got);
-      OMNIO_TRY(engine_.download_into(dest.size(), dest,
-                                      range_reader(t, offset + p.got, p.generation), opts.cancel));
-      if (whole) OMNIO_TRY(verify_crc(t, p, crc32c(std::span<const std::byte>(mem->data(), n))));
-      mem->resize(n);
-      const std::byte* data = mem->data();
-      return Bytes::from_shared(std::move(mem), data, n);
-    }
-  }
-  // The probe buffer's budget share becomes part of the whole buffer's: waiting for `want`
-  // while holding it could wait for ourselves.
-  OMNIO_ASSIGN_OR_RETURN(
-      AlignedBuffer out,
-      AlignedBuffer::allocate(want, kBufferAlignment, buf->take_reservation(), opts.cancel));
-  std::memcpy(out.data(), buf->data(), p.got);
-  buf.reset();
-  auto dest = out.span().subspan(p.got);
+  const auto n = static_cast<std::size_t>(end - offset);
+  OMNIO_ASSIGN_OR_RETURN(std::shared_ptr<AlignedBuffer> out,
+                         http::whole_object_buffer(buffer_for, n, buf, p.got, opts.cancel));
+  auto dest = std::span(out->data(), n).subspan(p.got);
   OMNIO_TRY(engine_.download_into(dest.size(), dest, range_reader(t, offset + p.got, p.generation),
                                   opts.cancel));
-  if (whole) OMNIO_TRY(verify_crc(t, p, crc32c(std::span<const std::byte>(out.data(), want))));
-  return Bytes::from_aligned(std::move(out));
+  if (whole) OMNIO_TRY(verify_crc(t, p, crc32c(std::span<const std::byte>(out->data(), n))));
+  out->resize(n);
+  return view_of(std::move(out), n);
 }
 
 Result<Bytes> GcsStore::get(std::string_view uri, const ReadOptions& opts) {
   return get_range(uri, 0, std::nullopt, opts);
 }
 
-Result<Bytes> GcsStore::get_range(std::string_view uri, std::uint64_t offset,
-                                  std::optional<std::uint64_t> length, const ReadOptions& opts) {
+Result<Bytes> GcsStore::read_restarting(std::string_view uri, std::uint64_t offset,
+                                        std::optional<std::uint64_t> length,
+                                        const ReadOptions& opts, const BufferSource* buffer_for) {
   OMNIO_ASSIGN_OR_RETURN(Target t, target(uri, true));
   for (int i = 1;; ++i) {
-    auto r = read_from(t, offset, length, opts);
+    auto r = read_from(t, offset, length, opts, buffer_for);
     if (r.ok() || i == kReadRestartsOnChange || !object_changed(r.error())) return r;
     log::debug("{}: changed during a ranged read; reading again", uri);
   }
 }
 
+Result<Bytes> GcsStore::get_range(std::string_view uri, std::uint64_t offset,
+                                  std::optional<std::uint64_t> length, const ReadOptions& opts) {
+  return read_restarting(uri, offset, length, opts, nullptr);
+}
+
 Result<Bytes> GcsStore::get_with_buffer(std::string_view uri, const BufferSource& buffer_for,
                                         const ReadOptions& opts) {
-  OMNIO_ASSIGN_OR_RETURN(Target t, target(uri, true));
-  for (int i = 1;; ++i) {
-    auto r = read_from(t, 0, std::nullopt, opts, &buffer_for);
-    if (r.ok() || i == kReadRestartsOnChange || !object_changed(r.error())) return r;
-    log::debug("{}: changed during a ranged read; reading again", uri);
-  }
+  return read_restarting(uri, 0, std::nullopt, opts, &buffer_for);
 }
 
 Result<std::uint64_t> GcsStore::get_into(std::string_view uri, std::uint64_t offset,

@@ -110,6 +110,10 @@ class GcsStore final : public ObjectStore, public std::enable_shared_from_this<G
   Result<Bytes> read_from(const Target& t, std::uint64_t offset,
                           std::optional<std::uint64_t> length, const ReadOptions& opts,
                           const BufferSource* buffer_for = nullptr);
+  /// read_from() again from a fresh first range while the object changes under it, a few times.
+  Result<Bytes> read_restarting(std::string_view uri, std::uint64_t offset,
+                                std::optional<std::uint64_t> length, const ReadOptions& opts,
+                                const BufferSource* buffer_for);
   RangeReadFn range_reader(const Target& t, std::uint64_t base, std::string generation);
   Status verify_crc(const Target& t, const Probe& p, std::uint32_t crc) const;
   Result<http::Request> build(const Call& c) const;
