@@ -123,6 +123,12 @@ run_target() {
         [[ -s $keys ]] || for _ in $(seq "$epochs"); do "$omnio" -q ls -r "$root$set/"; done >"$keys"
         get_src=(--keys-from "$keys")
       fi
+      # Warm cache: read the set once more, untimed, before its runs of each round. A torch run
+      # of the 64 MiB set takes minutes on this VM, long enough for the host to page out the
+      # other set's page cache, and the first timed run after it paid for that whatever the tool
+      # (2026-12-02: `get --discard` 4.5 s, `load` 1.5-5.7 s, against 0.3 s warm); with torch
+      # last in each round, that was always `load --pool 2`.
+      if [[ $cache == warm ]]; then "$omnio" -q get "$root$set/" --discard -j 8 >/dev/null; fi
       while read -r pool batch ra; do
         timed_run load "$set|$pool" "$bytes" "$omnio" -q load "$root$set/" --pool "$pool" --batch-size "$batch" --readahead "$ra" --epochs "$epochs"
         timed_run loadc "$set|$pool" "$bytes" "$omnio" -q load "$root$set/" --pool "$pool" --batch-size "$batch" --readahead "$ra" --epochs "$epochs" --order completion

@@ -62,6 +62,18 @@ using ListSink = std::function<Status(ListEntry&& entry)>;
 /// store allocate as get() does.
 using BufferSource = std::function<Result<std::shared_ptr<AlignedBuffer>>(std::uint64_t size)>;
 
+/// One object of ObjectStore::get_batch: read whole, as get_with_buffer(uri, buffer_for) would.
+struct BatchRead {
+  std::string uri;
+  BufferSource buffer_for;
+  /// The size the caller expects (e.g. the size of the previous object of a uniform data set);
+  /// 0 = no idea. A store that reads before it knows the size asks `buffer_for` for this much
+  /// first, and again with the true size if the object turns out larger.
+  std::uint64_t size_hint = 0;
+  /// Set by get_batch: the bytes, or this object's own error.
+  Result<Bytes> result = Error(ErrorCode::kInternal, "not read");
+};
+
 /// Per-call options for reads.
 struct ReadOptions {
   /// Stops the read early with kCancelled.
@@ -152,6 +164,15 @@ class ObjectStore {
   /// budget out of that order.
   virtual Result<Bytes> get_with_buffer(std::string_view uri, const BufferSource& buffer_for,
                                         const ReadOptions& opts = {});
+  /// Whether get_batch() costs less than one get_with_buffer() per object (file://: one io_uring
+  /// submission opens, reads and closes a batch of small files). Callers that can group their
+  /// reads (the DataLoader) batch only when this is true: the default get_batch() is sequential.
+  virtual bool reads_in_batches() const { return false; }
+  /// Reads every object of `reads` whole into its `result`, each as get_with_buffer() would; one
+  /// object's failure is its own result and does not stop the others. `buffer_for` may be asked
+  /// twice for an object (first for size_hint, then for the true size). Cancellation ends the
+  /// unread objects with kCancelled. The default calls get_with_buffer() for each in turn.
+  virtual void get_batch(std::span<BatchRead> reads, const ReadOptions& opts = {});
   /// Streams a whole object to `sink` in order with bounded memory (the CLI's get uses this).
   /// The default reads the object with get() and hands it over in one piece.
   virtual Status get_to_sink(std::string_view uri, const ChunkSink& sink,

@@ -84,6 +84,15 @@ Result<Bytes> ObjectStore::get_with_buffer(std::string_view uri, const BufferSou
   return get(uri, opts);
 }
 
+void ObjectStore::get_batch(std::span<BatchRead> reads, const ReadOptions& opts) {
+  for (BatchRead& r : reads) {
+    r.result =
+        opts.cancel.is_cancelled()
+            ? Result<Bytes>(Error(ErrorCode::kCancelled, fmt::format("read {}: cancelled", r.uri)))
+            : get_with_buffer(r.uri, r.buffer_for, opts);
+  }
+}
+
 Result<std::vector<ListEntry>> ObjectStore::collect_list_stream(std::string_view prefix_uri,
                                                                 bool recursive) {
   std::vector<ListEntry> out;

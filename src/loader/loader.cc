@@ -5,6 +5,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <condition_variable>
 #include <fstream>
@@ -538,6 +539,12 @@ struct Claim {
   // and the budget-charged buffer it took in its turn (kept for a retry of the same read).
   bool turn_passed = false;
   std::shared_ptr<AlignedBuffer> held;
+  // The bytes of the group's batched read (read_group), which stands for the first attempt, and
+  // how many items that read had.
+  std::optional<Bytes> prefetched;
+  std::size_t batched = 0;
+  // The size of the object read (before decoding): the next group's size hint.
+  std::uint64_t raw_size = 0;
 };
 
 constexpr std::size_t kLatencySamples = 1 << 17;  // reservoir for percentiles
@@ -956,13 +963,108 @@ struct DataLoader::State {
       c.data = Error(ErrorCode::kCancelled, "loader cancelled");
       return;
     }
-    Result<Bytes> r = fetch_bytes(c, earlier, gen, etoken, slot);
+    Result<Bytes> r = c.prefetched ? Result<Bytes>(std::move(*c.prefetched))
+                                   : fetch_bytes(c, earlier, gen, etoken, slot);
+    c.prefetched.reset();
     c.held.reset();  // the bytes keep it
+    if (r.ok()) c.raw_size = r->size();
     if (!r.ok()) {
       c.data = r.error();
       return;
     }
     c.data = decode(c.index, std::move(*r));
+  }
+
+  // Whether the watchdog sees a worker's reads: with a request timeout, and with the CPU-bound cap
+  // possible (a read that stalls must lift the cap, kLoaderCpuBoundStall, even if it began before
+  // the cap applied).
+  bool watched() const { return config.pool.request_timeout.count() > 0 || cap_possible(); }
+
+  // Arms the worker's slot for a read starting at `t`: the options to read with (the token a
+  // request timeout cancels).
+  ReadOptions arm(WorkerSlot& slot, std::uint64_t gen, const CancellationToken& etoken,
+                  Clock::time_point t) {
+    ReadOptions ro;
+    ro.cancel = etoken;
+    if (!watched()) return ro;
+    std::lock_guard g(slot.mu);
+    if (config.pool.request_timeout.count() > 0) {
+      if (slot.generation != gen || slot.token.is_cancelled()) {
+        slot.token = etoken.child();
+        slot.generation = gen;
+      }
+      slot.deadline = t + config.pool.request_timeout;
+      ro.cancel = slot.token;
+    }
+    slot.started = t;
+    slot.armed = true;
+    slot.timed_out = false;
+    return ro;
+  }
+
+  // Ends a read armed by arm(): whether the request timeout fired during it.
+  bool disarm(WorkerSlot& slot) {
+    if (!watched()) return false;
+    std::lock_guard g(slot.mu);
+    slot.armed = false;
+    return slot.timed_out;
+  }
+
+  // A group of items of unknown size from a store that reads in batches (file://: one io_uring
+  // submission opens, reads and closes them all) is read with one get_batch, buffers from
+  // late_buffer as for single reads, each expected to be `hint` bytes (the size of this worker's
+  // last item). That read stands for each item's first attempt: an item it did not deliver (an
+  // error, a timeout, a cancel) is read again by fetch as usual, with its retries, so a failure
+  // is reported by the usual path.
+  void read_group(std::span<Claim> claims, std::uint64_t hint, std::uint64_t gen,
+                  const CancellationToken& etoken, WorkerSlot& slot) {
+    ObjectStore& store = dataset.store_of(claims.front().index);
+    if (!store.reads_in_batches() || etoken.is_cancelled()) return;
+    // Only hints whose buffers the budget does not charge: asking for those takes no allocation
+    // turn, so an item that turns out larger still takes a charged buffer in claim order.
+    if (hint >= (std::uint64_t{1} << 48) ||
+        budgeted_capacity(align_up(static_cast<std::size_t>(hint), kLoaderBufferClass),
+                          kLoaderBufferAlignment) != 0) {
+      return;
+    }
+    for (const Claim& c : claims) {
+      if (&dataset.store_of(c.index) != &store || dataset.listed_size(c.index) ||
+          dataset.range_of(c.index)) {
+        return;
+      }
+    }
+    struct Context {
+      State* state;
+      std::span<Claim> claims;
+      std::uint64_t gen;
+      const CancellationToken* etoken;
+    } ctx{this, claims, gen, &etoken};
+    std::array<BatchRead, kLoaderClaimMax> reads;
+    for (std::size_t k = 0; k < claims.size(); ++k) {
+      dataset.key_into(claims[k].index, reads[k].uri);
+      reads[k].size_hint = hint;
+      reads[k].buffer_for = [c = &ctx, k](std::uint64_t size) {
+        return c->state->late_buffer(c->claims[k], c->claims.first(k), size, c->gen, *c->etoken);
+      };
+    }
+    const auto t = Clock::now();
+    const ReadOptions ro = arm(slot, gen, etoken, t);
+    Claim& first = claims.front();
+    rusage before{};
+    const bool sampled = first.sample && getrusage(RUSAGE_THREAD, &before) == 0;
+    store.get_batch(std::span(reads).first(claims.size()), ro);
+    if (rusage after{}; sampled && getrusage(RUSAGE_THREAD, &after) == 0) {
+      first.slept = after.ru_nvcsw != before.ru_nvcsw;
+      first.sample = false;  // this was its read
+    }
+    const bool timed_out = disarm(slot);
+    const auto latency = Clock::now() - t;
+    for (std::size_t k = 0; k < claims.size(); ++k) {
+      if (!reads[k].result.ok() || timed_out) continue;
+      claims[k].prefetched = std::move(*reads[k].result);
+      claims[k].latency = latency;
+      claims[k].batched = claims.size();
+    }
   }
 
   Result<Bytes> fetch_bytes(Claim& c, std::span<Claim> earlier, std::uint64_t gen,
@@ -977,28 +1079,9 @@ struct DataLoader::State {
     OMNIO_ASSIGN_OR_RETURN(std::shared_ptr<AlignedBuffer> pooled,
                            item_buffer(pos, index, gen, etoken));
     const auto first_attempt = Clock::now();
-    const bool timed = pool.request_timeout.count() > 0;
-    // With the CPU-bound cap possible, the watchdog sees every read: one that stalls must lift
-    // the cap (kLoaderCpuBoundStall), even if it began before the cap applied.
-    const bool watched = timed || cap_possible();
     for (int attempt = 1;; ++attempt) {
       const auto t = Clock::now();
-      ReadOptions ro;
-      ro.cancel = etoken;
-      if (watched) {
-        std::lock_guard g(slot.mu);
-        if (timed) {
-          if (slot.generation != gen || slot.token.is_cancelled()) {
-            slot.token = etoken.child();
-            slot.generation = gen;
-          }
-          slot.deadline = t + pool.request_timeout;
-          ro.cancel = slot.token;
-        }
-        slot.started = t;
-        slot.armed = true;
-        slot.timed_out = false;
-      }
+      const ReadOptions ro = arm(slot, gen, etoken, t);
       // Only the read itself is sampled: waiting for a buffer's turn above says nothing about it.
       // A failed getrusage (not expected) leaves the read unsampled rather than counted as "did
       // not sleep".
@@ -1019,12 +1102,7 @@ struct DataLoader::State {
                               "holds only {} from there",
                               uri, range->offset, range->length, r->size()));
       }
-      bool timed_out = false;
-      if (watched) {
-        std::lock_guard g(slot.mu);
-        timed_out = slot.timed_out;
-        slot.armed = false;
-      }
+      const bool timed_out = disarm(slot);
       if (r.ok()) c.latency = Clock::now() - t;
       if (timed_out && !r.ok()) {
         r = Error(ErrorCode::kDeadlineExceeded,
@@ -1065,7 +1143,8 @@ struct DataLoader::State {
     WorkerSlot& slot = *slots[w];
     std::vector<Claim> claims;
     claims.reserve(kLoaderClaimMax);
-    bool fast = false;  // the last item was read in less than kLoaderGroupBelow
+    bool fast = false;            // the last item was read in less than kLoaderGroupBelow
+    std::uint64_t size_hint = 0;  // of this worker's last item (read_group)
     // PoolConfig::limit_when_cpu_bound: whether this worker samples its reads, and its groups.
     const bool sample_reads = cap_possible();
     std::size_t groups = 0;
@@ -1137,10 +1216,15 @@ struct DataLoader::State {
       ++groups;
       claims.front().sample = sample_reads && (!fast || groups <= kLoaderCpuBoundSampleEvery ||
                                                groups % kLoaderCpuBoundSampleEvery == 0);
+      if (claims.size() > 1 && size_hint != 0) read_group(claims, size_hint, gen, etoken, slot);
       for (std::size_t k = 0; k < claims.size(); ++k) {
         fetch(claims[k], std::span(claims).first(k), gen, etoken, slot);
+        if (claims[k].raw_size != 0) size_hint = claims[k].raw_size;
       }
-      fast = claims.back().latency.count() >= 0 && claims.back().latency < kLoaderGroupBelow;
+      // A batched item's latency is its batch's; what it cost is its share of it.
+      const Claim& last = claims.back();
+      fast = last.latency.count() >= 0 &&
+             last.latency / std::max<std::size_t>(last.batched, 1) < kLoaderGroupBelow;
       lock.lock();
       --reading;
       if (claims.front().slept) note_read_sample(*claims.front().slept);

@@ -320,6 +320,94 @@ TEST_P(ObjectStoreConformance, GetWithBufferReadsIntoTheCallersBufferOrItsOwn) {
   EXPECT_EQ(calls, 0);
 }
 
+// get_batch: every object read whole and equal, whatever the size hint says; each failure its
+// own (a missing object among present ones); a cancelled batch reads nothing. On file:// this is
+// the io_uring path (and its fallbacks), elsewhere the default of one get_with_buffer per object.
+TEST_P(ObjectStoreConformance, GetBatchReadsEveryObjectWhateverTheHintAndKeepsFailuresApart) {
+  const Bytes small = pattern_bytes(1000, 1);
+  const Bytes large = pattern_bytes(300001, 2);
+  const Bytes empty;
+  ASSERT_OK(store_->put(uri("bt/small"), small));
+  ASSERT_OK(store_->put(uri("bt/large"), large));
+  ASSERT_OK(store_->put(uri("bt/empty"), empty));
+  std::mutex mu;
+  std::vector<std::uint64_t> asked;
+  const BufferSource lend = [&](std::uint64_t n) {
+    {
+      std::lock_guard g(mu);
+      asked.push_back(n);
+    }
+    auto b = AlignedBuffer::allocate(static_cast<std::size_t>(std::max<std::uint64_t>(n, 1)), 4096);
+    if (!b.ok()) return Result<std::shared_ptr<AlignedBuffer>>(b.error());
+    return Result<std::shared_ptr<AlignedBuffer>>(std::make_shared<AlignedBuffer>(std::move(*b)));
+  };
+  struct Case {
+    const char* key;
+    std::uint64_t hint;
+    const Bytes* want;  // null: kNotFound
+  };
+  const Case cases[] = {
+      {"bt/small", 1000, &small},   // the hint is the size
+      {"bt/nope", 1000, nullptr},   // missing, between present ones
+      {"bt/large", 1000, &large},   // larger than the hint
+      {"bt/small", 65536, &small},  // smaller than the hint
+      {"bt/empty", 4096, &empty},   // empty
+      {"bt/large", 0, &large},      // no hint
+  };
+  std::vector<BatchRead> reads(std::size(cases));
+  for (std::size_t i = 0; i < reads.size(); ++i) {
+    reads[i].uri = uri(cases[i].key);
+    reads[i].size_hint = cases[i].hint;
+    reads[i].buffer_for = lend;
+  }
+  store_->get_batch(reads);
+  for (std::size_t i = 0; i < reads.size(); ++i) {
+    SCOPED_TRACE(reads[i].uri);
+    if (cases[i].want == nullptr) {
+      ASSERT_FALSE(reads[i].result.ok());
+      EXPECT_EQ(reads[i].result.error().code(), ErrorCode::kNotFound)
+          << reads[i].result.error().to_string();
+      continue;
+    }
+    ASSERT_OK(reads[i].result);
+    EXPECT_EQ(reads[i].result->as_string_view(), cases[i].want->as_string_view());
+  }
+  // A source's error is that object's error only (the store may not ask: then it reads).
+  std::vector<BatchRead> failing(2);
+  failing[0].uri = uri("bt/large");
+  failing[0].size_hint = 300001;
+  failing[0].buffer_for = [](std::uint64_t) {
+    return Result<std::shared_ptr<AlignedBuffer>>(Error(ErrorCode::kResourceExhausted, "no"));
+  };
+  failing[1].uri = uri("bt/small");
+  failing[1].size_hint = 1000;
+  failing[1].buffer_for = lend;
+  store_->get_batch(failing);
+  if (!failing[0].result.ok()) {
+    EXPECT_EQ(failing[0].result.error().code(), ErrorCode::kResourceExhausted);
+  } else {
+    EXPECT_EQ(failing[0].result->as_string_view(), large.as_string_view());
+  }
+  ASSERT_OK(failing[1].result);
+  EXPECT_EQ(failing[1].result->as_string_view(), small.as_string_view());
+  // Cancelled before it starts: nothing read, every object kCancelled.
+  ReadOptions ro;
+  CancellationToken token;
+  token.cancel();
+  ro.cancel = token;
+  std::vector<BatchRead> none(2);
+  for (auto& r : none) {
+    r.uri = uri("bt/small");
+    r.size_hint = 1000;
+    r.buffer_for = lend;
+  }
+  store_->get_batch(none, ro);
+  for (auto& r : none) {
+    ASSERT_FALSE(r.result.ok());
+    EXPECT_EQ(r.result.error().code(), ErrorCode::kCancelled);
+  }
+}
+
 TEST_P(ObjectStoreConformance, DeleteAndDeletePrefix) {
   for (auto n : {"d/1", "d/2", "d/x/3", "dd", "keep"})
     ASSERT_OK(store_->put(uri(n), pattern_bytes(5)));

@@ -25,10 +25,11 @@ std::uint64_t direct_io_fallback_count();
 
 /// Which paths a local store took (tests and benchmarks assert on these).
 struct FileStoreStats {
-  std::uint64_t engine_gets = 0;  ///< whole-object gets through the RangeEngine
-  std::uint64_t simple_gets = 0;  ///< whole-object gets through the simple loop
-  std::uint64_t direct_reads = 0; ///< reads that used O_DIRECT
+  std::uint64_t engine_gets = 0;   ///< whole-object gets through the RangeEngine
+  std::uint64_t simple_gets = 0;   ///< whole-object gets through the simple loop
+  std::uint64_t direct_reads = 0;  ///< reads that used O_DIRECT
   std::uint64_t buffered_reads = 0;
+  std::uint64_t batched_reads = 0;  ///< files read whole by get_batch's io_uring submissions
 };
 /// Stats of a store made by make_file_store (zeros for other stores).
 FileStoreStats file_store_stats(const ObjectStore& store);
@@ -36,6 +37,9 @@ FileStoreStats file_store_stats(const ObjectStore& store);
 namespace testing {
 /// Makes every O_DIRECT open fail with EINVAL, as on file systems without O_DIRECT (tests only).
 void simulate_no_direct_io(bool on);
+/// Makes file:// stores report reads_in_batches() false, so get_batch reads one file at a time
+/// (tests and A/B benchmarks of the io_uring path).
+void disable_batched_file_reads(bool on);
 }  // namespace testing
 
 }  // namespace omnio

@@ -3,11 +3,14 @@
 #pragma once
 
 #include <atomic>
+#include <optional>
 #include <string>
 
 #include "backends/file/file_store.h"
 #include "omnio/aligned_buffer.h"
 #include "omnio/uri.h"
+
+struct io_uring;
 
 namespace omnio::fs {
 
@@ -63,6 +66,10 @@ class LocalStore final : public ObjectStore {
   Status get_to_sink(std::string_view uri, const ChunkSink& sink, const ReadOptions& opts) override;
   Result<Bytes> get_with_buffer(std::string_view uri, const BufferSource& buffer_for,
                                 const ReadOptions& opts) override;
+  /// Buffered stores (not O_DIRECT, not PageCacheMode::kDontNeed) batch through io_uring
+  /// (file_batch.cc); where the kernel refuses io_uring, get_batch reads one file at a time.
+  bool reads_in_batches() const override;
+  void get_batch(std::span<BatchRead> reads, const ReadOptions& opts) override;
   Status put(std::string_view uri, const Bytes& data, const PutOptions& opts) override;
   Status put_multipart(std::string_view uri, const Bytes& data,
                        std::optional<std::size_t> part_size, const PutOptions& opts) override;
@@ -130,6 +137,11 @@ class LocalStore final : public ObjectStore {
   Result<Bytes> read_into_own(ReadFile& f, std::string_view uri, const ReadOptions& opts);
   RangeReadFn range_reader(int fd);
   void note_fallback(const std::string& path);
+  /// Up to kFileBatchReadMax reads of get_batch, in one submission to `ring`. Returns why when
+  /// the kernel refused the submission before taking any of it (nothing read; the ring is
+  /// unusable).
+  std::optional<std::string> batch_chunk(io_uring& ring, std::span<BatchRead> reads,
+                                         const ReadOptions& opts);
 
   FileSystemConfig cfg_;
   bool direct_scheme_;
@@ -137,7 +149,8 @@ class LocalStore final : public ObjectStore {
   std::size_t buf_align_;
   std::size_t min_io_;
   std::string root_;
-  std::atomic<std::uint64_t> engine_gets_{0}, simple_gets_{0}, direct_reads_{0}, buffered_reads_{0};
+  std::atomic<std::uint64_t> engine_gets_{0}, simple_gets_{0}, direct_reads_{0}, buffered_reads_{0},
+      batched_reads_{0};
 };
 
 }  // namespace omnio::fs
