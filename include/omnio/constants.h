@@ -26,8 +26,9 @@ inline constexpr std::uint64_t kDefaultFileRangeEngineThreshold = 4 * kMiB;
 inline constexpr std::uint64_t kDefaultDirectIoRangeEngineThreshold = 16 * kMiB;
 /// file:// get_batch (ObjectStore::reads_in_batches: the DataLoader's groups of small files): at
 /// most this many files per io_uring submission, each an open, a read, a one-byte read that
-/// proves the end of the file, and a close. One submission instead of four system calls per file
-/// read 20,000 page-cached 128 KiB files in ~0.85x the time on this VM (docs/BENCHMARKS.md).
+/// proves the end of the file, and a close. One submission instead of four system calls per file:
+/// the loader read 20,000 page-cached 128 KiB files in 0.82-0.89x the time on this VM
+/// (docs/BENCHMARKS.md run 26).
 inline constexpr std::size_t kFileBatchReadMax = 16;
 /// While a batch waits for its reads (files not in the page cache), it looks at its cancellation
 /// token this often; cancelled, it cancels the reads and waits for the kernel to let go of the
