@@ -31,6 +31,8 @@ namespace omnio {
 namespace {
 
 std::atomic<bool> g_batches_off{false};
+// Set once a thread's ring could not be made: the kernel refuses io_uring to this process.
+std::atomic<bool> g_uring_unusable{false};
 
 // Opcodes of a file's chain, kept in the low bits of user_data (the file's index above them).
 enum Op : std::uint64_t { kOpen = 0, kRead = 1, kProbe = 2, kClose = 3, kOps = 4 };
@@ -99,8 +101,7 @@ class ThreadRing {
 
 // The calling thread's ring; null where io_uring cannot be used (logged once per process).
 ThreadRing* thread_ring() {
-  static std::atomic<bool> unusable{false};
-  if (unusable.load(std::memory_order_relaxed)) return nullptr;
+  if (g_uring_unusable.load(std::memory_order_relaxed)) return nullptr;
   static std::once_flag at_fork;
   std::call_once(at_fork, [] {
     pthread_atfork(nullptr, nullptr,
@@ -113,7 +114,7 @@ ThreadRing* thread_ring() {
   }
   if (!ring) ring = std::make_unique<ThreadRing>();
   if (ring->ok()) return ring.get();
-  if (!unusable.exchange(true)) {
+  if (!g_uring_unusable.exchange(true)) {
     log::info("file:// reads batches one file at a time: {}", ring->why());
   }
   return nullptr;
@@ -127,12 +128,15 @@ Error cancelled(const std::string& uri) {
 
 void testing::disable_batched_file_reads(bool on) { g_batches_off.store(on); }
 
+bool testing::batched_file_reads_available() { return thread_ring() != nullptr; }
+
 namespace fs {
 
 bool LocalStore::reads_in_batches() const {
   // O_DIRECT needs aligned lengths and its own fallback; kDontNeed an fadvise after each read.
   return !cfg_.use_direct_io && cfg_.page_cache_mode != PageCacheMode::kDontNeed &&
-         !g_batches_off.load(std::memory_order_relaxed);
+         !g_batches_off.load(std::memory_order_relaxed) &&
+         !g_uring_unusable.load(std::memory_order_relaxed);
 }
 
 void LocalStore::get_batch(std::span<BatchRead> reads, const ReadOptions& opts) {

@@ -40,6 +40,9 @@ void simulate_no_direct_io(bool on);
 /// Makes file:// stores report reads_in_batches() false, so get_batch reads one file at a time
 /// (tests and A/B benchmarks of the io_uring path).
 void disable_batched_file_reads(bool on);
+/// Whether this process may use io_uring for batched file reads (false where the kernel or a
+/// seccomp profile refuses it: batches then read one file at a time).
+bool batched_file_reads_available();
 }  // namespace testing
 
 }  // namespace omnio
