@@ -404,6 +404,22 @@ TEST_F(LoaderFiles, LargeItemsAreDeliveredWholeEvenWhenTheyChangeSizeAfterListin
   }
 }
 
+// Runs one epoch: every item's bytes equal want[index], and each index delivered exactly once.
+void expect_whole_and_once(DataLoader& l, std::size_t epoch, const std::vector<std::string>& want) {
+  ASSERT_TRUE(l.start_epoch(epoch).ok());
+  std::vector<int> seen(want.size(), 0);
+  while (true) {
+    auto b = l.next();
+    ASSERT_TRUE(b.ok()) << b.error().to_string();
+    if (!*b) break;
+    for (const Item& it : (*b)->items) {
+      ASSERT_EQ(it.data.as_string_view(), want[it.index]) << "item " << it.index;
+      ++seen[it.index];
+    }
+  }
+  EXPECT_EQ(seen, std::vector<int>(want.size(), 1)) << "epoch " << epoch;
+}
+
 // A plain URI list has no sizes: the loader learns each size as it reads
 // (ObjectStore::get_with_buffer) and reads into its reused buffers, small and large, and an object
 // that changed after the data set was made arrives as it is when read.
@@ -440,18 +456,7 @@ TEST_F(LoaderFiles, UriListItemsOfUnknownSizeAreDeliveredWholeEveryEpoch) {
     auto l = DataLoader::create(*ds, *c);
     ASSERT_TRUE(l.ok());
     for (std::size_t epoch = 0; epoch < 3; ++epoch) {
-      ASSERT_TRUE((*l)->start_epoch(epoch).ok());
-      std::vector<int> seen(sizes.size(), 0);
-      while (true) {
-        auto b = (*l)->next();
-        ASSERT_TRUE(b.ok()) << b.error().to_string();
-        if (!*b) break;
-        for (const Item& it : (*b)->items) {
-          ASSERT_EQ(it.data.as_string_view(), want[it.index]) << "item " << it.index;
-          ++seen[it.index];
-        }
-      }
-      EXPECT_EQ(seen, std::vector<int>(sizes.size(), 1)) << "epoch " << epoch;
+      ASSERT_NO_FATAL_FAILURE(expect_whole_and_once(**l, epoch, want));
     }
   }
 }
@@ -490,18 +495,7 @@ TEST_F(LoaderFiles, GroupsOfItemsOfUnknownSizeAreReadInBatchesEachWholeAndOnce) 
       auto l = DataLoader::create(*ds, *c);
       ASSERT_TRUE(l.ok());
       for (std::size_t epoch = 0; epoch < 2; ++epoch) {
-        ASSERT_TRUE((*l)->start_epoch(epoch).ok());
-        std::vector<int> seen(n, 0);
-        while (true) {
-          auto b = (*l)->next();
-          ASSERT_TRUE(b.ok()) << b.error().to_string();
-          if (!*b) break;
-          for (const Item& it : (*b)->items) {
-            ASSERT_EQ(it.data.as_string_view(), want[it.index]) << "item " << it.index;
-            ++seen[it.index];
-          }
-        }
-        ASSERT_EQ(seen, std::vector<int>(n, 1)) << "epoch " << epoch;
+        ASSERT_NO_FATAL_FAILURE(expect_whole_and_once(**l, epoch, want));
       }
     }
     const std::uint64_t read_batched = file_store_stats(store).batched_reads - before;

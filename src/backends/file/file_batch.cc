@@ -240,14 +240,13 @@ std::optional<std::string> LocalStore::batch_chunk(io_uring& ring, std::span<Bat
     const int r = io_uring_sq_ready(&ring) > 0
                       ? io_uring_submit_and_wait_timeout(&ring, &cqe, want - got, &ts, nullptr)
                       : io_uring_wait_cqes(&ring, &cqe, want - got, &ts, nullptr);
-    if (r < 0 && r != -ETIME && r != -EINTR && r != -EAGAIN && r != -EBUSY && got == 0 &&
-        io_uring_sq_ready(&ring) == prepared) {
+    const bool failed = r < 0 && r != -ETIME && r != -EINTR && r != -EAGAIN && r != -EBUSY;
+    if (failed && got == 0 && io_uring_sq_ready(&ring) == prepared) {
       // The kernel refused the submission and took none of it (a ring it will not serve): no
       // buffer is in use, so the caller retires the ring and reads the batch the usual way.
-      for (BatchRead& rd : reads) rd.result = Error(ErrorCode::kInternal, "not read");
       return fmt::format("io_uring_enter: {}", std::strerror(-r));
     }
-    if (r < 0 && r != -ETIME && r != -EINTR && r != -EAGAIN && r != -EBUSY) {
+    if (failed) {
       // Not expected of a working ring. The buffers cannot be handed back while the kernel may
       // still fill them, so there is no error to return instead.
       if (++failures == 100) {
