@@ -539,6 +539,8 @@ struct Claim {
   // and the budget-charged buffer it took in its turn (kept for a retry of the same read).
   bool turn_passed = false;
   std::shared_ptr<AlignedBuffer> held;
+  // Handed over before the rest of its group was read (late_buffer).
+  bool handed = false;
   // The bytes of the group's batched read (read_group), which stands for the first attempt, and
   // how many items that read had.
   std::optional<Bytes> prefetched;
@@ -557,6 +559,33 @@ constexpr std::size_t kLoaderBufferClass = 64 * 1024;
 // later items back behind a slow request, so those claim one at a time.
 constexpr std::chrono::microseconds kLoaderGroupBelow{500};
 constexpr std::size_t kLoaderClaimMax = 4;
+// After a group that the store read in one batch (read_group), a fast worker claims up to this
+// many: the batch's system calls are shared by all of them. 20,000 page-cached 128 KiB files,
+// --pool 2 against get --discard -j 2 (paired, 15 rounds): groups of 4 took 1.06x get's time,
+// groups of 16 0.97x (docs/BENCHMARKS.md run 27).
+constexpr std::size_t kLoaderBatchClaimMax = 16;
+// The size a worker expects its next item of unknown size to have (read_group's hint): the largest
+// of its last kLoaderHintItems to 2 x kLoaderHintItems items. With the last item's size, an item
+// larger than the one before it was read twice (the first read filled the smaller buffer, then the
+// whole file again): about half of the items of a data set of mixed sizes.
+constexpr std::size_t kLoaderHintItems = 32;
+class SizeHint {
+ public:
+  void note(std::uint64_t size) {
+    current_ = std::max(current_, size);
+    if (++seen_ == kLoaderHintItems) {
+      previous_ = current_;
+      current_ = 0;
+      seen_ = 0;
+    }
+  }
+  std::uint64_t get() const { return std::max(current_, previous_); }
+
+ private:
+  std::uint64_t current_ = 0;
+  std::uint64_t previous_ = 0;
+  std::size_t seen_ = 0;
+};
 // Items from this size up use pooled buffers: below it malloc is cheap; above it fresh buffers
 // cost page faults (mmap'ed, >= 1 MiB) or let glibc's per-thread arenas grow (128 KiB items took
 // a 500 MB RSS).
@@ -594,6 +623,7 @@ std::size_t usable_cpus() {
 using loader_detail::Claim;
 using loader_detail::Fetched;
 using loader_detail::kLatencySamples;
+using loader_detail::kLoaderBatchClaimMax;
 using loader_detail::kLoaderBufferAlignment;
 using loader_detail::kLoaderBufferClass;
 using loader_detail::kLoaderClaimMax;
@@ -606,6 +636,7 @@ using loader_detail::kLoaderCpuBoundWindow;
 using loader_detail::kLoaderGroupBelow;
 using loader_detail::kLoaderPooledMinSize;
 using loader_detail::Outcome;
+using loader_detail::SizeHint;
 using loader_detail::WorkerSlot;
 
 struct DataLoader::State {
@@ -840,11 +871,21 @@ struct DataLoader::State {
     return buf;
   }
 
+  // Whether an item of unknown size `size` is read into a budget-charged buffer (late_buffer).
+  static bool charged(std::uint64_t size) {
+    return size >= kLoaderPooledMinSize && size < (std::uint64_t{1} << 48) &&
+           budgeted_capacity(align_up(static_cast<std::size_t>(size), kLoaderBufferClass),
+                             kLoaderBufferAlignment) != 0;
+  }
+
   // The buffer an item of unknown size is read into, once the store knows its `size` (the
   // BufferSource of get_with_buffer): null (the store allocates) below kLoaderPooledMinSize; a
   // recycled one from there; a budget-charged one only in claim order, after passing the turns of
-  // this worker's earlier claims of the group (they are read; one of them could be the turn this
-  // position waits for). A retry of the read gets the buffer of the first attempt again.
+  // this worker's earlier claims of the group and handing those over (they are read, by fetch,
+  // one at a time: only single reads reach here for a charged buffer, see read_group). Held back
+  // until the whole group was read, they could be what the consumer needs before it frees the
+  // memory this item waits for: with groups larger than the budget's share that was a deadlock.
+  // A retry of the read gets the buffer of the first attempt again.
   Result<std::shared_ptr<AlignedBuffer>> late_buffer(Claim& c, std::span<Claim> earlier,
                                                      std::uint64_t size, std::uint64_t gen,
                                                      const CancellationToken& etoken) {
@@ -852,13 +893,20 @@ struct DataLoader::State {
       return std::shared_ptr<AlignedBuffer>();
     }
     const std::size_t cap = align_up(static_cast<std::size_t>(size), kLoaderBufferClass);
-    if (budgeted_capacity(cap, kLoaderBufferAlignment) == 0) return buffers->try_acquire(cap);
+    if (!charged(size)) return buffers->try_acquire(cap);
     if (c.held && c.held->capacity() >= cap) return c.held;
     // The object grew between two attempts after its turn: the store's own memory, out of claim
     // order (as a store without get_with_buffer always allocates).
     if (c.turn_passed) return std::shared_ptr<AlignedBuffer>();
     std::unique_lock lock(mu);
-    for (Claim& e : earlier) pass_late_turn(e, gen);
+    bool wake = false;
+    for (Claim& e : earlier) {
+      pass_late_turn(e, gen);
+      if (e.handed || gen != generation) continue;
+      e.handed = true;
+      wake = hand_over(e, etoken) || wake;
+    }
+    if (wake) ready_cv.notify_all();
     auto buf = acquire_in_turn(lock, c.position, cap, gen, etoken, &c.turn_passed);
     if (!buf.ok()) {
       return buf.error().wrap(fmt::format("loader: buffer for '{}'", dataset.key(c.index)));
@@ -1012,21 +1060,18 @@ struct DataLoader::State {
 
   // A group of items of unknown size from a store that reads in batches (file://: one io_uring
   // submission opens, reads and closes them all) is read with one get_batch, buffers from
-  // late_buffer as for single reads, each expected to be `hint` bytes (the size of this worker's
-  // last item). That read stands for each item's first attempt: an item it did not deliver (an
-  // error, a timeout, a cancel) is read again by fetch as usual, with its retries, so a failure
-  // is reported by the usual path.
+  // late_buffer as for single reads, each expected to be `hint` bytes (SizeHint: the largest of
+  // this worker's recent items). That read stands for each item's first attempt: an item it did not
+  // deliver (an error, a timeout, a cancel) is read again by fetch as usual, with its retries, so a
+  // failure is reported by the usual path.
   void read_group(std::span<Claim> claims, std::uint64_t hint, std::uint64_t gen,
                   const CancellationToken& etoken, WorkerSlot& slot) {
     ObjectStore& store = dataset.store_of(claims.front().index);
     if (!store.reads_in_batches() || etoken.is_cancelled()) return;
     // Only hints whose buffers the budget does not charge: asking for those takes no allocation
-    // turn, so an item that turns out larger still takes a charged buffer in claim order.
-    if (hint >= (std::uint64_t{1} << 48) ||
-        budgeted_capacity(align_up(static_cast<std::size_t>(hint), kLoaderBufferClass),
-                          kLoaderBufferAlignment) != 0) {
-      return;
-    }
+    // turn. An item that turns out to need a charged buffer is left to its own read (fetch), which
+    // takes it in claim order.
+    if (hint >= (std::uint64_t{1} << 48) || charged(hint)) return;
     for (const Claim& c : claims) {
       if (&dataset.store_of(c.index) != &store || dataset.listed_size(c.index) ||
           dataset.range_of(c.index)) {
@@ -1039,11 +1084,17 @@ struct DataLoader::State {
       std::uint64_t gen;
       const CancellationToken* etoken;
     } ctx{this, claims, gen, &etoken};
-    std::array<BatchRead, kLoaderClaimMax> reads;
+    std::array<BatchRead, kLoaderBatchClaimMax> reads;
     for (std::size_t k = 0; k < claims.size(); ++k) {
       dataset.key_into(claims[k].index, reads[k].uri);
       reads[k].size_hint = hint;
       reads[k].buffer_for = [c = &ctx, k](std::uint64_t size) {
+        // A charged buffer only in the item's own read (late_buffer): the group's earlier items
+        // are not read yet, so they could not be handed over first.
+        if (charged(size)) {
+          return Result<std::shared_ptr<AlignedBuffer>>(
+              Error(ErrorCode::kResourceExhausted, "larger than the group's size hint"));
+        }
         return c->state->late_buffer(c->claims[k], c->claims.first(k), size, c->gen, *c->etoken);
       };
     }
@@ -1142,14 +1193,13 @@ struct DataLoader::State {
   void worker_loop(std::size_t w, std::stop_token stop) {
     WorkerSlot& slot = *slots[w];
     std::vector<Claim> claims;
-    claims.reserve(kLoaderClaimMax);
-    bool fast = false;            // the last item was read in less than kLoaderGroupBelow
-    std::uint64_t size_hint = 0;  // of this worker's last item (read_group)
+    claims.reserve(kLoaderBatchClaimMax);
+    bool fast = false;     // the last item was read in less than kLoaderGroupBelow
+    bool batched = false;  // and the last group was read in one batch
+    SizeHint size_hint;    // of this worker's recent items (read_group)
     // PoolConfig::limit_when_cpu_bound: whether this worker samples its reads, and its groups.
     const bool sample_reads = cap_possible();
     std::size_t groups = 0;
-    const std::size_t group =
-        std::clamp<std::size_t>(window() / config.pool.pool_size, 1, kLoaderClaimMax);
     // Wake-ups are sent after the lock is released: a thread woken while the notifier still
     // holds it blocks on it at once (that was 28 % of the loader's context switches).
     bool wake_consumer = false;
@@ -1189,7 +1239,11 @@ struct DataLoader::State {
       // Items whose buffers come from the memory budget take them in claim order (item_buffer)
       // and are claimed one at a time.
       const std::size_t limit = std::min(order.size(), base + window());
-      const std::size_t want = fast ? group : 1;
+      // A group is at most the window's share of each worker that reads at once.
+      const std::size_t want =
+          !fast ? 1
+                : std::clamp<std::size_t>(window() / reading_cap, 1,
+                                          batched ? kLoaderBatchClaimMax : kLoaderClaimMax);
       claims.clear();
       while (true) {
         const std::size_t pos = next_claim++;
@@ -1216,20 +1270,24 @@ struct DataLoader::State {
       ++groups;
       claims.front().sample = sample_reads && (!fast || groups <= kLoaderCpuBoundSampleEvery ||
                                                groups % kLoaderCpuBoundSampleEvery == 0);
-      if (claims.size() > 1 && size_hint != 0) read_group(claims, size_hint, gen, etoken, slot);
+      if (claims.size() > 1 && size_hint.get() != 0) {
+        read_group(claims, size_hint.get(), gen, etoken, slot);
+      }
       for (std::size_t k = 0; k < claims.size(); ++k) {
         fetch(claims[k], std::span(claims).first(k), gen, etoken, slot);
-        if (claims[k].raw_size != 0) size_hint = claims[k].raw_size;
+        if (claims[k].raw_size != 0) size_hint.note(claims[k].raw_size);
       }
       // A batched item's latency is its batch's; what it cost is its share of it.
       const Claim& last = claims.back();
       fast = last.latency.count() >= 0 &&
              last.latency / std::max<std::size_t>(last.batched, 1) < kLoaderGroupBelow;
+      batched = last.batched > 1;
       lock.lock();
       --reading;
       if (claims.front().slept) note_read_sample(*claims.front().slept);
       if (gen != generation) continue;  // an abandoned epoch
       for (Claim& c : claims) {
+        if (c.handed) continue;
         pass_late_turn(c, gen);
         wake_consumer = hand_over(c, etoken) || wake_consumer;
       }

@@ -39,6 +39,15 @@ struct Lender {
   }
 };
 
+// A read of file `path` expecting `hint` bytes, its buffers from `lender`.
+BatchRead read_of(const std::string& path, std::uint64_t hint, Lender& lender) {
+  BatchRead r;
+  r.uri = "file://" + path;
+  r.size_hint = hint;
+  r.buffer_for = lender.source();
+  return r;
+}
+
 std::shared_ptr<ObjectStore> buffered_store() {
   return *make_file_store(FileSystemConfig::buffered(), false);
 }
@@ -75,11 +84,7 @@ TEST_F(FileBatch, FilesThatFitTheirBuffersAreReadByTheBatchIntoThoseBuffers) {
   for (std::size_t i = 0; i < std::size(sizes); ++i) {
     data.push_back(testutil::pattern(sizes[i], i + 1));
     testutil::write_file(d.file(fmt::format("f{}", i)), data.back());
-    BatchRead r;
-    r.uri = "file://" + d.file(fmt::format("f{}", i));
-    r.size_hint = 8192;
-    r.buffer_for = lender.source();
-    reads.push_back(std::move(r));
+    reads.push_back(read_of(d.file(fmt::format("f{}", i)), 8192, lender));
   }
   store->get_batch(reads);
   for (std::size_t i = 0; i < reads.size(); ++i) {
@@ -110,6 +115,7 @@ TEST_F(FileBatch, AFileLargerThanItsBufferIsReadAgainIntoABufferOfItsSize) {
     r.buffer_for = lender.source();
   }
   store->get_batch(reads);
+  EXPECT_EQ(file_store_stats(*store).batch_rereads, 1u);
   ASSERT_TRUE(reads[0].result.ok()) << reads[0].result.error().to_string();
   ASSERT_TRUE(reads[1].result.ok()) << reads[1].result.error().to_string();
   EXPECT_TRUE(testutil::equal(*reads[0].result, big));
@@ -297,6 +303,39 @@ TEST_F(FileBatchOff, WithoutTheBatchedPathTheSameBatchReadsTheSameBytes) {
     }
     EXPECT_EQ(file_store_stats(*store).batched_reads, 0u);
   }
+}
+
+// Where the kernel refuses io_uring (the CTest unit.no_io_uring runs this binary under a seccomp
+// filter, tests/support/no_io_uring.cc), batches read one file at a time and say so: the same
+// bytes, nothing batched, and reads_in_batches() false so that the loader reads items singly.
+// Skipped where io_uring works; unit.no_io_uring fails if it is skipped there.
+TEST(FileBatchRefused, WhereTheKernelRefusesIoUringEveryFileIsReadOneAtATime) {
+  if (testing::batched_file_reads_available()) {
+    GTEST_SKIP() << "io_uring works in this process; unit.no_io_uring runs this test without it";
+  }
+  TempDir d;
+  auto store = buffered_store();
+  EXPECT_FALSE(store->reads_in_batches());
+  // Sizes below, at and above the hint, an empty file, and a missing one.
+  const std::size_t sizes[] = {100, 8192, 20000, 0};
+  std::vector<std::vector<std::byte>> data;
+  std::vector<BatchRead> reads;
+  Lender lender;
+  for (std::size_t i = 0; i < std::size(sizes); ++i) {
+    data.push_back(testutil::pattern(sizes[i], i + 3));
+    testutil::write_file(d.file(fmt::format("f{}", i)), data.back());
+    reads.push_back(read_of(d.file(fmt::format("f{}", i)), 8192, lender));
+  }
+  reads.push_back(read_of(d.file("missing"), 8192, lender));
+  store->get_batch(reads);
+  for (std::size_t i = 0; i < std::size(sizes); ++i) {
+    SCOPED_TRACE(i);
+    ASSERT_TRUE(reads[i].result.ok()) << reads[i].result.error().to_string();
+    EXPECT_TRUE(testutil::equal(*reads[i].result, data[i]));
+  }
+  ASSERT_FALSE(reads.back().result.ok());
+  EXPECT_EQ(reads.back().result.error().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(file_store_stats(*store).batched_reads, 0u);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -359,6 +360,7 @@ class SizeOnOpenStore final : public testutil::GetOnlyStore {
   std::mutex mu;
   std::map<std::string, const std::byte*> first_buffer;
   std::map<std::string, int> attempts;
+  std::chrono::microseconds open_delay{200};  // an open and a read: other workers claim meanwhile
 
   std::string_view scheme() const override { return "mem"; }
   Result<Bytes> get(std::string_view uri, const ReadOptions&) override {
@@ -368,7 +370,7 @@ class SizeOnOpenStore final : public testutil::GetOnlyStore {
                                 const ReadOptions& opts) override {
     const std::string key(uri);
     const std::string& body = objects.at(key);
-    std::this_thread::sleep_for(200us);  // an open and a read: other workers claim meanwhile
+    if (open_delay.count() > 0) std::this_thread::sleep_for(open_delay);
     OMNIO_ASSIGN_OR_RETURN(std::shared_ptr<AlignedBuffer> buf, buffer_for(body.size()));
     if (!buf) return get(uri, opts);
     EXPECT_GE(buf->capacity(), body.size());
@@ -446,6 +448,59 @@ TEST(MemoryBudget, LoaderItemsOfUnknownSizeTakeBudgetMemoryInClaimOrder) {
       EXPECT_EQ((*loader)->metrics().retries, 10u);
     }
   }
+}
+
+// A worker that claimed a group of items of unknown size hands over the ones it has read before
+// it waits for a budget-charged buffer for the next. Held back until the whole group was read,
+// they were what the consumer needed before it could free the memory that worker waited for: one
+// worker reading groups of 4 under a budget of one large item stopped for good at the second.
+TEST(MemoryBudget, AGroupsReadItemsAreHandedOverBeforeItWaitsForMemory) {
+  auto store = std::make_shared<SizeOnOpenStore>();
+  store->open_delay = 0us;  // every read fast (kLoaderGroupBelow): groups of 4 form surely
+  std::vector<std::string> uris;
+  for (int i = 0; i < 30; ++i) {
+    // Small items first: fast reads, so the worker claims groups; then large ones.
+    const std::size_t size = i < 12 ? (100 << 10) + i : (2 << 20) + i;
+    uris.push_back(fmt::format("mem://g/{:03}", i));
+    store->objects[uris.back()] = std::string(size, static_cast<char>('A' + i));
+  }
+  ProcessBudget pb(3 << 20);  // one large item
+  auto conf = LoaderConfig::Builder().batch_size(1).pool_size(1).readahead_batches(8).build();
+  ASSERT_TRUE(conf.ok()) << conf.error().to_string();
+  CancellationToken cancel;
+  auto loader = DataLoader::create(Dataset::with_store(store, uris), *conf, cancel);
+  ASSERT_TRUE(loader.ok());
+  // A stopped loader would hang the test: after 30 s it is cancelled, and the test fails.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  bool stopped = false;
+  std::thread watchdog([&] {
+    std::unique_lock lock(mu);
+    if (!cv.wait_for(lock, 30s, [&] { return done; })) {
+      stopped = true;
+      cancel.cancel();
+    }
+  });
+  ASSERT_TRUE((*loader)->start_epoch(0).ok());
+  std::vector<int> seen(uris.size(), 0);
+  while (true) {
+    auto b = (*loader)->next();
+    if (!b.ok() || !*b) break;
+    for (const Item& item : (*b)->items) {
+      EXPECT_EQ(item.data.as_string_view(), store->objects.at(item.uri)) << item.uri;
+      ++seen[item.index];
+    }
+  }
+  {
+    std::lock_guard g(mu);
+    done = true;
+  }
+  cv.notify_all();
+  watchdog.join();
+  EXPECT_FALSE(stopped) << "the loader stopped waiting for memory that its own group held";
+  EXPECT_EQ(seen, std::vector<int>(uris.size(), 1));
+  EXPECT_LE(MemoryBudget::process().stats().peak, 3u << 20);
 }
 
 // An item of unknown size larger than the whole budget fails at once in its turn

@@ -304,6 +304,7 @@ std::optional<std::string> LocalStore::batch_chunk(io_uring& ring, std::span<Bat
       continue;
     }
     if (probe_res > 0) {  // larger than the buffer: the usual path, with a buffer of its size
+      batch_rereads_.fetch_add(1, std::memory_order_relaxed);
       files[i].buf.reset();
       r.result = get_with_buffer(r.uri, r.buffer_for, opts);
       continue;

@@ -30,6 +30,8 @@ struct FileStoreStats {
   std::uint64_t direct_reads = 0;  ///< reads that used O_DIRECT
   std::uint64_t buffered_reads = 0;
   std::uint64_t batched_reads = 0;  ///< files read whole by get_batch's io_uring submissions
+  /// files a batch found larger than their buffer (its size hint), read again whole
+  std::uint64_t batch_rereads = 0;
 };
 /// Stats of a store made by make_file_store (zeros for other stores).
 FileStoreStats file_store_stats(const ObjectStore& store);

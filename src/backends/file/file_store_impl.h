@@ -150,7 +150,7 @@ class LocalStore final : public ObjectStore {
   std::size_t min_io_;
   std::string root_;
   std::atomic<std::uint64_t> engine_gets_{0}, simple_gets_{0}, direct_reads_{0}, buffered_reads_{0},
-      batched_reads_{0};
+      batched_reads_{0}, batch_rereads_{0};
 };
 
 }  // namespace omnio::fs
