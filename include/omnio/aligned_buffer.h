@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <span>
 
 #include "omnio/cancel.h"
@@ -29,7 +30,13 @@ class AlignedBuffer {
   static Result<AlignedBuffer> allocate(std::size_t size, std::size_t alignment,
                                         MemoryReservation reserved,
                                         const CancellationToken& cancel = {});
-  /// Budget bytes this buffer holds (0 for heap buffers).
+  /// A buffer of `capacity` bytes at `data` inside a block that `owner` keeps alive (e.g. a slab
+  /// that BufferRecycler carves mid-sized buffers from): destroying the buffer releases `owner`,
+  /// and the block is freed with the last buffer that holds it. `data` and `capacity` must be
+  /// multiples of `alignment`.
+  static AlignedBuffer carved(std::byte* data, std::size_t size, std::size_t capacity,
+                              std::size_t alignment, std::shared_ptr<const void> owner);
+  /// Budget bytes this buffer holds (0 for heap buffers and carved ones: their block holds it).
   std::uint64_t reserved_bytes() const { return reservation_.bytes(); }
   /// Hands this buffer's reservation to the caller, to size a successor buffer that replaces it
   /// (e.g. a whole-object buffer after a first-range probe) without waiting for its own bytes:
@@ -66,6 +73,7 @@ class AlignedBuffer {
   std::size_t capacity_ = 0;
   std::size_t alignment_ = 0;
   MemoryReservation reservation_;
+  std::shared_ptr<const void> owner_;  // carved(): the block data_ lies in
 };
 
 /// Bytes a buffer of `size` aligned to `alignment` takes from the memory budget (0: not charged).

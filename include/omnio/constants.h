@@ -54,6 +54,17 @@ inline constexpr std::size_t kDefaultNetworkMaxConcurrent = 32;
 /// Below it the heap is cheaper; above it glibc's per-thread arenas kept freed part buffers and
 /// doubled the RSS of a 1 GiB multipart upload (measured: 491 MB vs the 144 MB live).
 inline constexpr std::size_t kLargeBufferThreshold = 1 * kMiB;
+/// The DataLoader on file:// cuts fresh item buffers of
+/// kRecyclerSlabMinItem..kRecyclerSlabMaxItem bytes out of slabs of kRecyclerSlabSize: one mapping
+/// on a huge-page boundary with transparent huge pages. Its window of items (128 x 128 KiB by
+/// default) is more 4 KiB pages than the CPU's TLB reaches, and every item is a kernel copy into
+/// one of them: 20,000 page-cached 128 KiB files loaded in 0.85-0.89x the time with slabs
+/// (docs/BENCHMARKS.md run 27). A slab is freed with the last buffer cut from it, and is not
+/// charged to the memory budget (the budget does not charge buffers of these sizes).
+inline constexpr std::size_t kRecyclerSlabSize = 2 * kMiB;
+inline constexpr std::size_t kRecyclerSlabMinItem = 32 * kKiB;
+inline constexpr std::size_t kRecyclerSlabMaxItem = 512 * kKiB;
+static_assert(kRecyclerSlabMaxItem < kLargeBufferThreshold);
 /// Network stores' get_with_buffer (the DataLoader's reads of objects whose size it does not
 /// know: plain URI lists): the first range GET, which learns the size, reads at most this much into
 /// a heap buffer below kLargeBufferThreshold, so it never waits for the memory budget out of the

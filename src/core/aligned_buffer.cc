@@ -107,7 +107,8 @@ AlignedBuffer::AlignedBuffer(AlignedBuffer&& o) noexcept
       size_(std::exchange(o.size_, 0)),
       capacity_(std::exchange(o.capacity_, 0)),
       alignment_(std::exchange(o.alignment_, 0)),
-      reservation_(std::move(o.reservation_)) {}
+      reservation_(std::move(o.reservation_)),
+      owner_(std::move(o.owner_)) {}
 
 AlignedBuffer& AlignedBuffer::operator=(AlignedBuffer&& o) noexcept {
   if (this != &o) {
@@ -119,15 +120,29 @@ AlignedBuffer& AlignedBuffer::operator=(AlignedBuffer&& o) noexcept {
     capacity_ = std::exchange(o.capacity_, 0);
     alignment_ = std::exchange(o.alignment_, 0);
     reservation_ = std::move(o.reservation_);
+    owner_ = std::move(o.owner_);
   }
   return *this;
 }
 
 AlignedBuffer::~AlignedBuffer() { free_memory(); }
 
+AlignedBuffer AlignedBuffer::carved(std::byte* data, std::size_t size, std::size_t capacity,
+                                    std::size_t alignment, std::shared_ptr<const void> owner) {
+  AlignedBuffer b;
+  b.data_ = data;
+  b.size_ = size;
+  b.capacity_ = capacity;
+  b.alignment_ = alignment;
+  b.owner_ = std::move(owner);
+  return b;
+}
+
 void AlignedBuffer::free_memory() {
   if (data_ == nullptr) return;
-  if (mapped_) {
+  if (owner_) {
+    owner_.reset();
+  } else if (mapped_) {
     ::munmap(data_, capacity_);
   } else {
     std::free(block_);

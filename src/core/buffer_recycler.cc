@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdint>
 #include <utility>
 
@@ -29,6 +30,33 @@ void prefault(AlignedBuffer& b) {
   ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_WRITE);
 }
 
+std::atomic<std::size_t> g_live_slabs{0};
+
+// A kRecyclerSlabSize mapping on a huge-page boundary that asks for transparent huge pages and is
+// populated at once (one fault per slab where THP is on); unmapped with its last reference. Not
+// charged to the budget: the buffers cut from it are of sizes it does not charge, as heap buffers
+// of those sizes are not.
+std::shared_ptr<std::byte> map_slab() {
+  const std::size_t len = 2 * kRecyclerSlabSize;
+  void* m = ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (m == MAP_FAILED) return nullptr;
+  auto* base = static_cast<std::byte*>(m);
+  auto* start = reinterpret_cast<std::byte*>(
+      align_up(reinterpret_cast<std::uintptr_t>(base), kRecyclerSlabSize));
+  const auto head = static_cast<std::size_t>(start - base);
+  if (head != 0) ::munmap(base, head);
+  if (const std::size_t tail = len - head - kRecyclerSlabSize; tail != 0) {
+    ::munmap(start + kRecyclerSlabSize, tail);
+  }
+  ::madvise(start, kRecyclerSlabSize, MADV_HUGEPAGE);
+  ::madvise(start, kRecyclerSlabSize, MADV_POPULATE_WRITE);  // best effort, as prefault()
+  g_live_slabs.fetch_add(1, std::memory_order_relaxed);
+  return std::shared_ptr<std::byte>(start, [](std::byte* p) {
+    ::munmap(p, kRecyclerSlabSize);
+    g_live_slabs.fetch_sub(1, std::memory_order_relaxed);
+  });
+}
+
 // Every recycler created, for reclaim_idle_buffers (expired ones are pruned as it goes).
 std::mutex& registry_mu() {
   static std::mutex mu;
@@ -41,8 +69,9 @@ std::vector<std::weak_ptr<BufferRecycler>>& registry() {
 
 }  // namespace
 
-std::shared_ptr<BufferRecycler> BufferRecycler::create(std::size_t keep, std::size_t alignment) {
-  std::shared_ptr<BufferRecycler> r(new BufferRecycler(keep, alignment));
+std::shared_ptr<BufferRecycler> BufferRecycler::create(std::size_t keep, std::size_t alignment,
+                                                       bool slabs) {
+  std::shared_ptr<BufferRecycler> r(new BufferRecycler(keep, alignment, slabs));
   std::lock_guard g(registry_mu());
   auto& all = registry();
   std::erase_if(all, [](const std::weak_ptr<BufferRecycler>& w) { return w.expired(); });
@@ -115,9 +144,29 @@ std::shared_ptr<AlignedBuffer> BufferRecycler::lend(std::unique_ptr<AlignedBuffe
   });
 }
 
+std::size_t BufferRecycler::live_slabs() { return g_live_slabs.load(); }
+
+std::unique_ptr<AlignedBuffer> BufferRecycler::carve(std::size_t size) {
+  if (!slabs_ || size < kRecyclerSlabMinItem || size > kRecyclerSlabMaxItem ||
+      budgeted_capacity(size, alignment_) != 0 || kRecyclerSlabSize % alignment_ != 0) {
+    return nullptr;
+  }
+  const std::size_t cap = align_up(size, alignment_);
+  std::lock_guard lock(mu_);
+  if (!slab_ || slab_used_ + cap > kRecyclerSlabSize) {
+    slab_ = map_slab();
+    slab_used_ = 0;
+    if (!slab_) return nullptr;
+  }
+  std::byte* at = slab_.get() + slab_used_;
+  slab_used_ += cap;
+  return std::make_unique<AlignedBuffer>(AlignedBuffer::carved(at, size, cap, alignment_, slab_));
+}
+
 Result<std::shared_ptr<AlignedBuffer>> BufferRecycler::acquire(std::size_t size,
                                                                const CancellationToken& cancel) {
   std::unique_ptr<AlignedBuffer> b = take_idle(size);
+  if (!b) b = carve(size);
   if (!b) {
     MemoryReservation reserved;
     if (const std::size_t charge = budgeted_capacity(size, alignment_); charge != 0) {
@@ -134,6 +183,7 @@ Result<std::shared_ptr<AlignedBuffer>> BufferRecycler::acquire(std::size_t size,
 
 Result<std::shared_ptr<AlignedBuffer>> BufferRecycler::try_acquire(std::size_t size) {
   std::unique_ptr<AlignedBuffer> b = take_idle(size);
+  if (!b) b = carve(size);
   if (!b) {
     MemoryReservation reserved;
     if (const std::size_t charge = budgeted_capacity(size, alignment_); charge != 0) {

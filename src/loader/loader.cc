@@ -88,6 +88,11 @@ namespace loader_detail {
 // The DataLoader's view of a data set whose listing may still be running.
 struct DatasetAccess {
   static const DatasetItems* items(const Dataset& d) { return d.items_.get(); }
+  // Whether every store of the data set is file:// (known before any item is listed).
+  static bool all_local_files(const Dataset& d) {
+    return !d.stores_.empty() && std::all_of(d.stores_.begin(), d.stores_.end(),
+                                             [](const auto& s) { return s->scheme() == "file"; });
+  }
 };
 
 }  // namespace loader_detail
@@ -1414,8 +1419,12 @@ Result<std::unique_ptr<DataLoader>> DataLoader::create(Dataset dataset, LoaderCo
   // before it lets go of the last (`batch = loader.next()`). With one batch fewer, every batch
   // of a full window (32 readers on s3://) evicted 32 buffers and allocated 32 fresh ones.
   s->ready.resize(s->window());
+  // Huge-page slabs for the item buffers where reads are kernel copies from the page cache
+  // (file://, kRecyclerSlabSize); on s3:// they were not shown to pay (docs/BENCHMARKS.md runs
+  // 11-13).
+  const bool slabs = loader_detail::DatasetAccess::all_local_files(s->dataset);
   s->buffers =
-      BufferRecycler::create(s->window() + 2 * c.options.batch_size, kLoaderBufferAlignment);
+      BufferRecycler::create(s->window() + 2 * c.options.batch_size, kLoaderBufferAlignment, slabs);
   s->cpu_bound_cap =
       c.pool.limit_when_cpu_bound
           ? std::min(c.pool.pool_size, loader_detail::usable_cpus() * kLoaderCpuBoundWorkersPerCpu)

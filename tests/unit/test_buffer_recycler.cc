@@ -3,6 +3,8 @@
 // request that needs it, and buffers outliving the recycler are simply freed.
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <cstring>
 #include <thread>
 #include <vector>
 
@@ -114,6 +116,58 @@ TEST(BufferRecycler, BuffersOutlivingTheRecyclerAreFreed) {
   }
   EXPECT_EQ(survivor->data()[0], std::byte{42});
   survivor.reset();  // ASan reports a leak or double free if this goes wrong
+}
+
+// With slabs (the DataLoader on buffered file://), fresh mid-sized buffers are cut back to back
+// from one huge-page-aligned mapping that lives as long as the last of them, and the budget is not
+// charged (it does not charge buffers of these sizes); sizes outside the range, and recyclers
+// without slabs, take buffers of their own.
+TEST(BufferRecycler, MidSizedBuffersAreCutFromOneHugePageSlabThatLivesAsLongAsTheyDo) {
+  ProcessBudget budget(64 * kMiB);
+  const std::size_t slabs_before = BufferRecycler::live_slabs();
+  const std::size_t n = kRecyclerSlabSize / (128 * kKiB);
+  std::vector<std::shared_ptr<AlignedBuffer>> held;
+  {
+    auto r = BufferRecycler::create(2 * n, 4096, true);
+    for (std::size_t i = 0; i < n; ++i) {
+      auto b = i % 2 == 0 ? r->acquire(128 * kKiB) : r->try_acquire(128 * kKiB);
+      ASSERT_TRUE(b.ok() && *b);
+      std::memset((*b)->data(), static_cast<int>(i), 128 * kKiB);
+      held.push_back(*b);
+    }
+    const auto base = reinterpret_cast<std::uintptr_t>(held[0]->data());
+    EXPECT_EQ(base % kRecyclerSlabSize, 0u);
+    for (std::size_t i = 0; i < n; ++i) {
+      EXPECT_EQ(reinterpret_cast<std::uintptr_t>(held[i]->data()), base + i * 128 * kKiB);
+      EXPECT_EQ(held[i]->capacity(), 128 * kKiB);
+      EXPECT_EQ(held[i]->reserved_bytes(), 0u);
+    }
+    EXPECT_EQ(BufferRecycler::live_slabs(), slabs_before + 1);
+    auto next = r->acquire(100 * kKiB);  // the slab is full: a second one
+    ASSERT_TRUE(next.ok());
+    EXPECT_EQ(BufferRecycler::live_slabs(), slabs_before + 2);
+    EXPECT_EQ((*next)->size(), 100 * kKiB);
+    // Outside the slab range: buffers of their own.
+    auto small = r->acquire(kRecyclerSlabMinItem - 1);
+    auto large = r->acquire(kRecyclerSlabMaxItem + 4096);
+    ASSERT_TRUE(small.ok() && large.ok());
+    EXPECT_EQ(BufferRecycler::live_slabs(), slabs_before + 2);
+    EXPECT_EQ(MemoryBudget::process().stats().reserved, 0u);
+  }  // the recycler is gone, and the second slab with its only buffer; ours keep theirs alive
+  EXPECT_EQ(BufferRecycler::live_slabs(), slabs_before + 1);
+  for (std::size_t i = 0; i < n; ++i) {
+    EXPECT_EQ(held[i]->data()[0], std::byte(i));
+    EXPECT_EQ(held[i]->data()[128 * kKiB - 1], std::byte(i));
+  }
+  held.resize(1);
+  EXPECT_EQ(BufferRecycler::live_slabs(), slabs_before + 1);  // one buffer still holds it
+  held.clear();
+  EXPECT_EQ(BufferRecycler::live_slabs(), slabs_before);
+  // Without slabs: a buffer of its own.
+  auto plain = BufferRecycler::create(4, 4096);
+  auto b = plain->acquire(128 * kKiB);
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(BufferRecycler::live_slabs(), slabs_before);
 }
 
 TEST(BufferRecycler, ConcurrentAcquireAndRelease) {

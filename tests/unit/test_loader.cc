@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "backends/file/file_store.h"
+#include "core/buffer_recycler.h"
 #include "omnio/loader.h"
 #include "omnio/store_factory.h"
 #include "unit/get_only_store.h"
@@ -544,6 +545,8 @@ TEST_F(LoaderFiles, ItemsOfMixedSizesAreReadOnceByTheirBatch) {
   for (std::size_t epoch = 0; epoch < 2; ++epoch) {
     ASSERT_NO_FATAL_FAILURE(expect_whole_and_once(**l, epoch, want));
   }
+  // Its item buffers are cut from huge-page slabs (kRecyclerSlabSize), kept while it lives.
+  EXPECT_GT(BufferRecycler::live_slabs(), 0u);
   const FileStoreStats after = file_store_stats(store);
   const std::uint64_t batched = after.batched_reads - before.batched_reads;
   const std::uint64_t reread = after.batch_rereads - before.batch_rereads;
