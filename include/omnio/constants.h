@@ -58,8 +58,8 @@ inline constexpr std::size_t kLargeBufferThreshold = 1 * kMiB;
 /// kRecyclerSlabMinItem..kRecyclerSlabMaxItem bytes out of slabs of kRecyclerSlabSize: one mapping
 /// on a huge-page boundary with transparent huge pages. Its window of items (128 x 128 KiB by
 /// default) is more 4 KiB pages than the CPU's TLB reaches, and every item is a kernel copy into
-/// one of them: 20,000 page-cached 128 KiB files loaded in 0.85-0.89x the time with slabs
-/// (docs/BENCHMARKS.md run 27). A slab is freed with the last buffer cut from it, and is not
+/// one of them: 20,000 page-cached 128 KiB files loaded in 0.82-0.86x the time they took without
+/// slabs (docs/BENCHMARKS.md run 27). A slab is freed with the last buffer cut from it, and is not
 /// charged to the memory budget (the budget does not charge buffers of these sizes).
 inline constexpr std::size_t kRecyclerSlabSize = 2 * kMiB;
 inline constexpr std::size_t kRecyclerSlabMinItem = 32 * kKiB;
