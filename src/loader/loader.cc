@@ -572,7 +572,8 @@ constexpr std::size_t kLoaderBatchClaimMax = 16;
 // The size a worker expects its next item of unknown size to have (read_group's hint): the largest
 // of its last kLoaderHintItems to 2 x kLoaderHintItems items. With the last item's size, an item
 // larger than the one before it was read twice (the first read filled the smaller buffer, then the
-// whole file again): about half of the items of a data set of mixed sizes.
+// whole file again): a third of the batched items of a shuffled data set of two sizes
+// (LoaderFiles.ItemsOfMixedSizesAreReadOnceByTheirBatch).
 constexpr std::size_t kLoaderHintItems = 32;
 class SizeHint {
  public:
