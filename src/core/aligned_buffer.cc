@@ -4,14 +4,29 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <utility>
 
-namespace omnio {
-namespace {
+#include "core/huge_pages.h"
 
-// The transparent huge page size of x86-64 and arm64 (4 KiB base pages).
-constexpr std::size_t kHugePageSize = std::size_t{2} << 20;
+namespace omnio {
+
+std::byte* map_on_huge_page(std::size_t len) {
+  const std::size_t padded = len + kHugePageSize;
+  void* m = ::mmap(nullptr, padded, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (m == MAP_FAILED) return nullptr;
+  auto* base = static_cast<std::byte*>(m);
+  auto* start =
+      reinterpret_cast<std::byte*>(align_up(reinterpret_cast<std::uintptr_t>(base), kHugePageSize));
+  const auto head = static_cast<std::size_t>(start - base);
+  if (head > 0) ::munmap(base, head);
+  if (padded - head - len > 0) ::munmap(start + len, padded - head - len);
+  ::madvise(start, len, MADV_HUGEPAGE);
+  return start;
+}
+
+namespace {
 
 Status check_alignment(std::size_t alignment) {
   if (!is_power_of_two(alignment) || alignment < alignof(std::max_align_t)) {
@@ -58,22 +73,17 @@ Result<AlignedBuffer> AlignedBuffer::allocate(std::size_t size, std::size_t alig
     // Buffers of a huge page or more start on a huge-page boundary and ask for transparent huge
     // pages: first touch then costs one fault per 2 MiB instead of per 4 KiB (page faults were a
     // quarter of the CPU of a 1 GiB ranged GET). Where THP is off this is plain 4 KiB pages.
-    const bool huge = b.capacity_ >= kHugePageSize;
-    const std::size_t len = align_up(b.capacity_, page) + (huge ? kHugePageSize : 0);
-    void* m = ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (m == MAP_FAILED) {
-      return Error(ErrorCode::kResourceExhausted, fmt::format("cannot map {} bytes", b.capacity_));
+    const std::size_t len = align_up(b.capacity_, page);
+    std::byte* base = nullptr;
+    if (b.capacity_ >= kHugePageSize) {
+      base = map_on_huge_page(len);
+    } else if (void* m =
+                   ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+               m != MAP_FAILED) {
+      base = static_cast<std::byte*>(m);
     }
-    auto* base = static_cast<std::byte*>(m);
-    if (huge) {
-      auto* start = reinterpret_cast<std::byte*>(
-          align_up(reinterpret_cast<std::uintptr_t>(base), kHugePageSize));
-      const std::size_t head = static_cast<std::size_t>(start - base);
-      const std::size_t body = align_up(b.capacity_, page);
-      if (head > 0) ::munmap(base, head);
-      if (len - head - body > 0) ::munmap(start + body, len - head - body);
-      ::madvise(start, body, MADV_HUGEPAGE);
-      base = start;
+    if (base == nullptr) {
+      return Error(ErrorCode::kResourceExhausted, fmt::format("cannot map {} bytes", b.capacity_));
     }
     b.data_ = base;
     b.mapped_ = true;

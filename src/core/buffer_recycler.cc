@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <utility>
 
+#include "core/huge_pages.h"
 #include "omnio/constants.h"
 
 #ifndef MADV_POPULATE_WRITE
@@ -37,18 +38,9 @@ std::atomic<std::size_t> g_live_slabs{0};
 // charged to the budget: the buffers cut from it are of sizes it does not charge, as heap buffers
 // of those sizes are not.
 std::shared_ptr<std::byte> map_slab() {
-  const std::size_t len = 2 * kRecyclerSlabSize;
-  void* m = ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (m == MAP_FAILED) return nullptr;
-  auto* base = static_cast<std::byte*>(m);
-  auto* start = reinterpret_cast<std::byte*>(
-      align_up(reinterpret_cast<std::uintptr_t>(base), kRecyclerSlabSize));
-  const auto head = static_cast<std::size_t>(start - base);
-  if (head != 0) ::munmap(base, head);
-  if (const std::size_t tail = len - head - kRecyclerSlabSize; tail != 0) {
-    ::munmap(start + kRecyclerSlabSize, tail);
-  }
-  ::madvise(start, kRecyclerSlabSize, MADV_HUGEPAGE);
+  static_assert(kRecyclerSlabSize % kHugePageSize == 0);
+  std::byte* start = map_on_huge_page(kRecyclerSlabSize);
+  if (start == nullptr) return nullptr;
   ::madvise(start, kRecyclerSlabSize, MADV_POPULATE_WRITE);  // best effort, as prefault()
   g_live_slabs.fetch_add(1, std::memory_order_relaxed);
   return std::shared_ptr<std::byte>(start, [](std::byte* p) {

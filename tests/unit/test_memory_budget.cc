@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <condition_variable>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -471,34 +470,24 @@ TEST(MemoryBudget, AGroupsReadItemsAreHandedOverBeforeItWaitsForMemory) {
   auto loader = DataLoader::create(Dataset::with_store(store, uris), *conf, cancel);
   ASSERT_TRUE(loader.ok());
   // A stopped loader would hang the test: after 30 s it is cancelled, and the test fails.
-  std::mutex mu;
-  std::condition_variable cv;
-  bool done = false;
-  bool stopped = false;
-  std::thread watchdog([&] {
-    std::unique_lock lock(mu);
-    if (!cv.wait_for(lock, 30s, [&] { return done; })) {
-      stopped = true;
-      cancel.cancel();
-    }
+  CancellationToken done;
+  std::jthread guard([&] {
+    if (done.sleep_for(30s)) cancel.cancel();
   });
   ASSERT_TRUE((*loader)->start_epoch(0).ok());
   std::vector<int> seen(uris.size(), 0);
   while (true) {
     auto b = (*loader)->next();
-    if (!b.ok() || !*b) break;
+    ASSERT_FALSE(cancel.is_cancelled())
+        << "the loader stopped waiting for memory that its own group held";
+    ASSERT_TRUE(b.ok()) << b.error().to_string();
+    if (!*b) break;
     for (const Item& item : (*b)->items) {
       EXPECT_EQ(item.data.as_string_view(), store->objects.at(item.uri)) << item.uri;
       ++seen[item.index];
     }
   }
-  {
-    std::lock_guard g(mu);
-    done = true;
-  }
-  cv.notify_all();
-  watchdog.join();
-  EXPECT_FALSE(stopped) << "the loader stopped waiting for memory that its own group held";
+  done.cancel();
   EXPECT_EQ(seen, std::vector<int>(uris.size(), 1));
   EXPECT_LE(MemoryBudget::process().stats().peak, 3u << 20);
 }

@@ -174,8 +174,8 @@ LocalStore::LocalStore(FileSystemConfig cfg, bool direct_scheme, std::size_t ali
 }
 
 FileStoreStats LocalStore::stats() const {
-  return {engine_gets_.load(), simple_gets_.load(), direct_reads_.load(), buffered_reads_.load(),
-          batched_reads_.load(), batch_rereads_.load()};
+  return {engine_gets_.load(),    simple_gets_.load(),   direct_reads_.load(),
+          buffered_reads_.load(), batched_reads_.load(), batch_rereads_.load()};
 }
 
 Result<std::string> LocalStore::path_of(std::string_view uri, bool allow_dir) const {
